@@ -1,0 +1,1 @@
+"""Scanners and printers, chosen by URL; fakes ship here too. Never imports Kivy."""

@@ -1,0 +1,271 @@
+"""The wire schema between kiosk and central server (``/api/v1``).
+
+Both sides import these pydantic models, so a field renamed on one side breaks
+the other's tests rather than production. Everything here is plain data: no
+I/O, no Kivy, no SQLAlchemy. Changes must stay backwards compatible (add
+optional fields; never rename or remove), because kiosks in the field are
+upgraded later than the server.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+API_PREFIX = "/api/v1"
+
+
+class Kind(StrEnum):
+    """What a transaction does."""
+
+    CHECKOUT = "checkout"
+    CHECKIN = "checkin"
+    RENEW = "renew"
+    EVENT_REGISTER = "event_register"
+    DOOR_SIGNIN = "door_signin"
+
+
+class Status(StrEnum):
+    """The server's verdict on one transaction."""
+
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    CONFLICT = "conflict"  # offline transaction applied as far as possible; staff must look
+
+
+class Reason(StrEnum):
+    """Machine-readable reasons for a refusal or a conflict (the kiosk translates them)."""
+
+    UNKNOWN_CARD = "unknown_card"
+    CARD_EXPIRED = "card_expired"
+    PATRON_BLOCKED = "patron_blocked"
+    TOO_MANY_LOANS = "too_many_loans"
+    FINES_OVER_LIMIT = "fines_over_limit"
+    PIN_REQUIRED = "pin_required"
+    PIN_WRONG = "pin_wrong"
+    UNKNOWN_ITEM = "unknown_item"
+    ITEM_ON_LOAN_TO_OTHER = "item_on_loan_to_other"
+    ITEM_ALREADY_ON_LOAN_TO_PATRON = "item_already_on_loan_to_patron"
+    ITEM_ON_HOLD_FOR_OTHER = "item_on_hold_for_other"
+    ITEM_NOT_FOR_LOAN = "item_not_for_loan"
+    ITEM_LOST = "item_lost"
+    ITEM_IN_TRANSIT = "item_in_transit"
+    NOT_ON_LOAN = "not_on_loan"
+    RENEWAL_LIMIT = "renewal_limit"
+    RENEWAL_ON_HOLD = "renewal_on_hold"
+    OVERDUE_ITEMS = "overdue_items"
+    UNKNOWN_EVENT = "unknown_event"
+    EVENT_FULL = "event_full"
+    EVENT_OVER = "event_over"
+    REGISTRATION_CLOSED = "registration_closed"
+    ALREADY_REGISTERED = "already_registered"
+    NOT_REGISTERED = "not_registered"
+    UNKNOWN_TICKET = "unknown_ticket"
+    ALREADY_SIGNED_IN = "already_signed_in"
+    INVALID = "invalid"
+    OFFLINE_NOT_ALLOWED = "offline_not_allowed"
+    OFFLINE_SESSION_LIMIT = "offline_session_limit"
+    NOT_IN_SNAPSHOT = "not_in_snapshot"
+
+
+class Guest(BaseModel):
+    """A visitor without a library card (event sign-up or walk-in at the door)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=200)
+    institution: str | None = Field(default=None, max_length=200)
+
+
+class TransactionIn(BaseModel):
+    """One action made at a kiosk, as sent to the server.
+
+    ``id`` is made by the kiosk (UUIDv7, time-ordered) and is the idempotency
+    key: the server returns the first result for an id it has already seen.
+    ``at`` is the event time (timezone-aware); late arrivals are merged in
+    event-time order. ``offline`` says the kiosk decided without the server.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=64)
+    kiosk: str = Field(min_length=1, max_length=100)
+    seq: int = Field(ge=0)
+    kind: Kind
+    at: datetime
+    offline: bool = False
+    card: str | None = Field(default=None, max_length=64)
+    item: str | None = Field(default=None, max_length=64)
+    event_id: int | None = None
+    ticket: str | None = Field(default=None, max_length=512)
+    guest: Guest | None = None
+    due_at: datetime | None = None  # an offline checkout's due date as printed on the slip
+
+
+class TransactionResult(BaseModel):
+    """The server's result for one transaction; stored on the kiosk too."""
+
+    id: str
+    status: Status
+    reason: Reason | None = None
+    message: str | None = None  # technical detail for staff and logs, not shown to patrons
+    duplicate: bool = False  # true when this id had been applied before
+    title: str | None = None
+    due_at: datetime | None = None
+    renewals: int | None = None
+    hold_for_other: bool = False  # checkin: item is on hold for someone; hand to staff
+    event_id: int | None = None
+    ticket: str | None = None  # signed ticket payload for a registration (QR content)
+    waitlisted: bool = False
+    signed_in_at: datetime | None = None  # door: when this person first signed in
+    attendance_count: int | None = None
+
+
+class TransactionBatch(BaseModel):
+    """A batch posted to ``POST /api/v1/transactions`` with the kiosk's health."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    transactions: list[TransactionIn] = Field(max_length=5000)
+    queue_depth: int | None = Field(default=None, ge=0)
+    snapshot_age_s: float | None = Field(default=None, ge=0)
+    version: str | None = Field(default=None, max_length=64)
+
+
+class BatchResult(BaseModel):
+    """Results in the same order as the batch's transactions."""
+
+    results: list[TransactionResult]
+
+
+class PatronStatus(StrEnum):
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+    EXPIRED = "expired"
+
+
+class PatronInfo(BaseModel):
+    """What a kiosk may know about a patron at the start of a session."""
+
+    card: str
+    first_name: str
+    status: PatronStatus
+    expires_on: date | None = None
+    loan_count: int = 0
+    loan_limit: int = 0
+    pin_required: bool = False
+    can_borrow: bool = True
+    reason: Reason | None = None  # why not, when can_borrow is false
+
+
+class PinCheck(BaseModel):
+    """Body of ``POST /api/v1/patrons/{card}/verify-pin``."""
+
+    pin: str = Field(min_length=1, max_length=32)
+
+
+class PinResult(BaseModel):
+    ok: bool
+    patron: PatronInfo | None = None
+
+
+class LoanView(BaseModel):
+    item: str
+    title: str
+    issued_at: datetime
+    due_at: datetime
+    renewals: int = 0
+    overdue: bool = False
+
+
+class HoldView(BaseModel):
+    item: str
+    title: str
+    ready: bool = True
+
+
+class AccountView(BaseModel):
+    """``GET /api/v1/patrons/{card}/account``: what a patron sees under My account."""
+
+    patron: PatronInfo
+    loans: list[LoanView]
+    holds: list[HoldView] = []
+    fines_idr: int = 0
+
+
+class EventView(BaseModel):
+    id: int
+    title: str
+    description: str = ""
+    starts_at: datetime
+    ends_at: datetime
+    place: str = ""
+    capacity: int
+    registered: int = 0
+    seats_left: int = 0
+    waitlist: bool = False
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
+    attended: int = 0
+
+
+class SnapshotPatron(BaseModel):
+    card: str
+    first_name: str
+    status: PatronStatus
+    expires_on: date | None = None
+    loan_count: int = 0
+    loan_limit: int = 0
+    pin_hash: str | None = None  # only when the server is configured to allow offline PIN checks
+    deleted: bool = False
+
+
+class SnapshotItem(BaseModel):
+    barcode: str
+    title: str
+    status: Literal["available", "on_loan", "lost", "not_for_loan", "in_transit"]
+    on_loan_to: str | None = None  # card number, for offline returns and renewals
+    due_at: datetime | None = None
+    hold_for: str | None = None  # card number the hold is for, if any
+    loan_days: int | None = None  # loan period for this item type (offline due dates)
+    deleted: bool = False
+
+
+class SnapshotRegistration(BaseModel):
+    event_id: int
+    ticket: str  # the ticket code (the signed QR payload carries it)
+    card: str | None = None
+    guest_name: str | None = None
+    signed_in_at: datetime | None = None
+    deleted: bool = False
+
+
+class Snapshot(BaseModel):
+    """``GET /api/v1/snapshot?since=CURSOR``: full copy or changes since ``since``."""
+
+    cursor: str
+    full: bool
+    generated_at: datetime
+    patrons: list[SnapshotPatron] = []
+    items: list[SnapshotItem] = []
+    events: list[EventView] = []
+    registrations: list[SnapshotRegistration] = []
+    ticket_public_key: str | None = None  # for verifying signed tickets offline
+
+
+class Health(BaseModel):
+    """``GET /api/v1/health`` (no auth)."""
+
+    ok: bool = True
+    version: str
+    time: datetime
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx body: a clear message and a stable code."""
+
+    detail: str
+    code: str
