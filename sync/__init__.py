@@ -1,1 +1,1 @@
-"""Kiosk-side sync: local store (outbox + snapshot), sync worker, and the wire schema shared with the server."""
+"""Kiosk-side sync: local store, outbox, sync worker, and the wire schema shared with the server."""

@@ -1,0 +1,140 @@
+"""Typed kiosk settings, loaded and validated once at start-up from TOML.
+
+A wrong key or value stops start-up with a ``ConfigError`` that names the file
+and the key (``kiosk.toml: [offline] max_items: Input should be a valid
+integer``). Settings are then passed in to whatever needs them; no module
+reads a global settings object.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from kiosk.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KioskSection(_Section):
+    """Who this kiosk is and where it keeps its files."""
+
+    name: str = Field("kiosk-1", min_length=1, description="Kiosk name registered on the server")
+    library_name: str = Field(
+        "Perpustakaan Kota Probolinggo", description="Shown on screen and slips"
+    )
+    language: Literal["id", "en"] = Field("id", description="Default screen language")
+    data_dir: Path = Field(Path("data/kiosk"), description="Local store, slips, logs")
+    demo: bool = Field(False, description="Show printed slips on screen (demo mode)")
+    logo: Path | None = Field(None, description="Logo image shown on Home")
+
+
+class ServerSection(_Section):
+    """How the kiosk reaches the central server."""
+
+    url: str = Field("http://127.0.0.1:8080", pattern=r"^https?://", description="Base URL")
+    token: str = Field("", description="Kiosk bearer token (kiosk-server add-kiosk NAME)")
+    decision_timeout_s: float = Field(1.5, gt=0, le=30, description="Deadline for online decisions")
+    sync_interval_s: float = Field(2.0, gt=0, le=3600, description="Pause between outbox drains")
+    batch_size: int = Field(200, ge=1, le=5000, description="Transactions per sync request")
+    snapshot_interval_s: float = Field(300.0, gt=0, description="Pause between snapshot refreshes")
+
+
+class DevicesSection(_Section):
+    """Hardware, chosen by URL (see devices/)."""
+
+    scanners: list[str] = Field(default_factory=lambda: ["wedge:"], min_length=1)
+    printer: str = Field(
+        "preview:", min_length=1, description="Printer URL; 'none:' for no printer"
+    )
+    paper_mm: Literal[58, 80] = 58
+
+
+class OfflinePolicy(_Section):
+    """What the kiosk may decide on its own when the server cannot be reached."""
+
+    allow_checkout: bool = True
+    max_items_per_session: int = Field(3, ge=0, le=50)
+    loan_days: int = Field(7, ge=1, le=120)
+    check_pin: bool = Field(True, description="Check PINs offline against the snapshot hash")
+    allow_returns: bool = True
+    allow_door_signin: bool = True
+    allow_event_register: bool = True
+
+
+class WedgeSection(_Section):
+    """Keyboard-wedge scanner timing: a scanner types far faster than a person."""
+
+    max_gap_ms: float = Field(50.0, gt=0, le=1000)
+    min_length: int = Field(3, ge=1, le=64)
+    prefix: str = ""
+    suffix: str = Field("\r", description="What the scanner sends after a code (Enter)")
+
+
+class UiSection(_Section):
+    """Session rules and sound."""
+
+    idle_timeout_s: int = Field(60, ge=5, le=3600)
+    countdown_s: int = Field(15, ge=0, le=120)
+    sound: bool = True
+    volume: float = Field(0.6, ge=0, le=1)
+    fullscreen: bool = False
+    width: int = Field(1280, ge=320)
+    height: int = Field(800, ge=240)
+
+
+class KioskSettings(_Section):
+    """Everything in kiosk.toml."""
+
+    kiosk: KioskSection = KioskSection()
+    server: ServerSection = ServerSection()
+    devices: DevicesSection = DevicesSection()
+    offline: OfflinePolicy = OfflinePolicy()
+    wedge: WedgeSection = WedgeSection()
+    ui: UiSection = UiSection()
+    source: Path | None = Field(None, exclude=True)
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if not parts:
+        return "(top level)"
+    if len(parts) == 1:
+        return parts[0]
+    return f"[{parts[0]}] " + ".".join(parts[1:])
+
+
+def parse_settings(data: dict, source: str = "kiosk.toml") -> KioskSettings:
+    """Validate a parsed TOML mapping; errors name the file and the key."""
+    try:
+        settings = KioskSettings.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(f"{source}: {_key_path(err['loc'])}: {msg}")
+        raise ConfigError("; ".join(problems)) from None
+    return settings
+
+
+def load_settings(path: Path | str) -> KioskSettings:
+    """Read and validate a kiosk TOML file. Relative data_dir is taken from the file's folder."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    settings = parse_settings(data, str(path))
+    kiosk = settings.kiosk
+    if not kiosk.data_dir.is_absolute():
+        kiosk = kiosk.model_copy(update={"data_dir": (path.parent / kiosk.data_dir).resolve()})
+    return settings.model_copy(update={"kiosk": kiosk, "source": path})

@@ -1,0 +1,141 @@
+"""HTTP client for the central server: one ``requests.Session``, short deadlines.
+
+Network trouble (refused, reset, timeout, 5xx) becomes ``SyncError`` (retry
+later); requests the server will never accept (401, 403, 404, 422) become
+``SyncRejected`` with the server's own message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from kiosk.errors import SyncError, SyncRejected
+from sync.wire import (
+    API_PREFIX,
+    AccountView,
+    BatchResult,
+    EventView,
+    Health,
+    PatronInfo,
+    PinCheck,
+    PinResult,
+    Snapshot,
+    TransactionBatch,
+    TransactionIn,
+    TransactionResult,
+)
+
+
+class ServerClient:
+    """Talks to ``/api/v1`` with the kiosk's bearer token."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 1.5,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base = base_url.rstrip("/") + API_PREFIX
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+        self.session.headers["User-Agent"] = "pustaka-kiosk"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _request(
+        self, method: str, path: str, *, timeout: float | None = None, **kw: Any
+    ) -> requests.Response:
+        try:
+            resp = self.session.request(
+                method, self.base + path, timeout=timeout or self.timeout, **kw
+            )
+        except requests.RequestException as exc:
+            raise SyncError(f"{method} {path}: {type(exc).__name__}: {exc}") from None
+        if resp.status_code >= 500 or resp.status_code == 429:
+            raise SyncError(
+                f"{method} {path}: server answered {resp.status_code}: {resp.text[:200]}"
+            )
+        if resp.status_code >= 400:
+            try:
+                detail = resp.json().get("detail", resp.text)
+            except ValueError:
+                detail = resp.text
+            raise SyncRejected(f"{method} {path}: {resp.status_code}: {str(detail)[:300]}")
+        return resp
+
+    def _json(self, resp: requests.Response) -> Any:
+        try:
+            return resp.json()
+        except ValueError:
+            # A proxy or a half-delivered body: treat as a network fault, retry later.
+            raise SyncError(f"{resp.request.method} {resp.url}: answer is not JSON") from None
+
+    def health(self, timeout: float | None = None) -> Health:
+        return Health.model_validate(self._json(self._request("GET", "/health", timeout=timeout)))
+
+    def post_transactions(
+        self,
+        txs: list[TransactionIn],
+        *,
+        timeout: float | None = None,
+        queue_depth: int | None = None,
+        snapshot_age_s: float | None = None,
+        version: str | None = None,
+    ) -> list[TransactionResult]:
+        batch = TransactionBatch(
+            transactions=txs,
+            queue_depth=queue_depth,
+            snapshot_age_s=snapshot_age_s,
+            version=version,
+        )
+        resp = self._request(
+            "POST",
+            "/transactions",
+            timeout=timeout,
+            data=batch.model_dump_json(exclude_none=True),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            results = BatchResult.model_validate(self._json(resp)).results
+        except ValueError as exc:
+            raise SyncError(f"POST /transactions: malformed answer: {exc}") from None
+        if [r.id for r in results] != [t.id for t in txs]:
+            raise SyncError("POST /transactions: answer does not match the batch")
+        return results
+
+    def patron(self, card: str, timeout: float | None = None) -> PatronInfo:
+        resp = self._request(
+            "GET", f"/patrons/{requests.utils.quote(card, safe='')}", timeout=timeout
+        )
+        return PatronInfo.model_validate(self._json(resp))
+
+    def verify_pin(self, card: str, pin: str, timeout: float | None = None) -> PinResult:
+        resp = self._request(
+            "POST",
+            f"/patrons/{requests.utils.quote(card, safe='')}/verify-pin",
+            timeout=timeout,
+            data=PinCheck(pin=pin).model_dump_json(),
+            headers={"Content-Type": "application/json"},
+        )
+        return PinResult.model_validate(self._json(resp))
+
+    def account(self, card: str, timeout: float | None = None) -> AccountView:
+        resp = self._request(
+            "GET", f"/patrons/{requests.utils.quote(card, safe='')}/account", timeout=timeout
+        )
+        return AccountView.model_validate(self._json(resp))
+
+    def events(self, timeout: float | None = None) -> list[EventView]:
+        data = self._json(self._request("GET", "/events", timeout=timeout))
+        return [EventView.model_validate(e) for e in data]
+
+    def snapshot(self, since: str | None = None, timeout: float | None = None) -> Snapshot:
+        params = {"since": since} if since else {}
+        resp = self._request("GET", "/snapshot", params=params, timeout=timeout)
+        return Snapshot.model_validate_json(resp.content)

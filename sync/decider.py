@@ -1,0 +1,144 @@
+"""One path, online or offline: decide a transaction, commit it locally, report.
+
+Online, the server decides (and applies) the transaction within a short
+deadline and the row is stored as already sent. When no answer comes in time
+the offline policy decides from the snapshot and the row waits in the outbox.
+Either way the patron is told only after ``LocalStore.commit`` returned.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from kiosk.errors import SyncError, SyncRejected
+from sync.client import ServerClient
+from sync.connectivity import Connectivity
+from sync.policy import WIB, PolicySettings, decide_offline, patron_info_from_snapshot
+from sync.store import LocalStore
+from sync.wire import Kind, PatronInfo, Reason, TransactionIn, TransactionResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A committed transaction and its result, as the flows show it."""
+
+    tx: TransactionIn
+    result: TransactionResult
+
+    @property
+    def offline(self) -> bool:
+        return self.tx.offline
+
+
+@dataclass(frozen=True, slots=True)
+class PatronLookup:
+    """A card's patron, or why there is none; ``offline`` when it came from the snapshot."""
+
+    patron: PatronInfo | None
+    offline: bool
+    reason: Reason | None = None
+
+
+class Decider:
+    """Decides and commits transactions, online first, offline by policy."""
+
+    def __init__(
+        self,
+        store: LocalStore,
+        client: ServerClient | None,
+        link: Connectivity | None,
+        policy: PolicySettings,
+        *,
+        deadline_s: float = 1.5,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.link = link
+        self.policy = policy
+        self.deadline_s = deadline_s
+        self._hasher = PasswordHasher()
+
+    @property
+    def online(self) -> bool:
+        return self.client is not None and (self.link is None or self.link.online)
+
+    def _failed(self, exc: Exception) -> None:
+        log.warning("server unreachable, deciding offline: %s", exc)
+        if self.link is not None:
+            self.link.report_failure(str(exc))
+
+    def _ok(self) -> None:
+        if self.link is not None:
+            self.link.report_ok()
+
+    def submit(self, kind: Kind, *, session_items: int = 0, **fields: object) -> Decision:
+        """Make, decide and durably commit one transaction."""
+        tx = self.store.new_transaction(kind, **fields)
+        if self.online and self.client is not None:
+            try:
+                result = self.client.post_transactions([tx], timeout=self.deadline_s)[0]
+            except SyncRejected as exc:
+                # Misconfiguration (bad token, kiosk unknown): keep serving offline, staff see why.
+                self._failed(exc)
+            except SyncError as exc:
+                self._failed(exc)
+            else:
+                self._ok()
+                self.store.commit(tx, result, applied_on_server=True)
+                return Decision(tx, result)
+        # Same id as the online attempt: if the server did apply it before the
+        # answer was lost, the later sync gets that first result back, never a second loan.
+        tx = tx.model_copy(update={"offline": True})
+        result = decide_offline(tx, self.store, self.policy, session_items=session_items)
+        self.store.commit(tx, result, applied_on_server=False)
+        return Decision(tx, result)
+
+    def lookup_patron(self, card: str) -> PatronLookup:
+        """Who holds this card: the server's answer, or the snapshot's when offline."""
+        if self.online and self.client is not None:
+            try:
+                info = self.client.patron(card, timeout=self.deadline_s)
+            except SyncRejected as exc:
+                if "404" in str(exc):
+                    self._ok()
+                    return PatronLookup(None, offline=False, reason=Reason.UNKNOWN_CARD)
+                self._failed(exc)
+            except SyncError as exc:
+                self._failed(exc)
+            else:
+                self._ok()
+                return PatronLookup(info, offline=False, reason=info.reason)
+        snap = self.store.patron(card)
+        if snap is None:
+            return PatronLookup(None, offline=True, reason=Reason.NOT_IN_SNAPSHOT)
+        info = patron_info_from_snapshot(snap, datetime.now(UTC).astimezone(WIB).date())
+        return PatronLookup(info, offline=True, reason=info.reason)
+
+    def check_pin(self, card: str, pin: str) -> bool | None:
+        """True/False when the PIN could be checked; None when it cannot be checked now."""
+        if self.online and self.client is not None:
+            try:
+                res = self.client.verify_pin(card, pin, timeout=self.deadline_s)
+            except SyncRejected:
+                return False
+            except SyncError as exc:
+                self._failed(exc)
+            else:
+                self._ok()
+                return res.ok
+        if not self.policy.check_pin:
+            return True  # policy: PINs are not checked offline
+        snap = self.store.patron(card)
+        if snap is None or not snap.pin_hash:
+            return None
+        try:
+            return self._hasher.verify(snap.pin_hash, pin)
+        except (VerificationError, InvalidHashError):
+            return False
