@@ -8,6 +8,7 @@ later); requests the server will never accept (401, 403, 404, 422) become
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -110,15 +111,13 @@ class ServerClient:
         return results
 
     def patron(self, card: str, timeout: float | None = None) -> PatronInfo:
-        resp = self._request(
-            "GET", f"/patrons/{requests.utils.quote(card, safe='')}", timeout=timeout
-        )
+        resp = self._request("GET", f"/patrons/{quote(card, safe='')}", timeout=timeout)
         return PatronInfo.model_validate(self._json(resp))
 
     def verify_pin(self, card: str, pin: str, timeout: float | None = None) -> PinResult:
         resp = self._request(
             "POST",
-            f"/patrons/{requests.utils.quote(card, safe='')}/verify-pin",
+            f"/patrons/{quote(card, safe='')}/verify-pin",
             timeout=timeout,
             data=PinCheck(pin=pin).model_dump_json(),
             headers={"Content-Type": "application/json"},
@@ -126,9 +125,7 @@ class ServerClient:
         return PinResult.model_validate(self._json(resp))
 
     def account(self, card: str, timeout: float | None = None) -> AccountView:
-        resp = self._request(
-            "GET", f"/patrons/{requests.utils.quote(card, safe='')}/account", timeout=timeout
-        )
+        resp = self._request("GET", f"/patrons/{quote(card, safe='')}/account", timeout=timeout)
         return AccountView.model_validate(self._json(resp))
 
     def events(self, timeout: float | None = None) -> list[EventView]:

@@ -80,7 +80,7 @@ class Decider:
 
     def submit(self, kind: Kind, *, session_items: int = 0, **fields: object) -> Decision:
         """Make, decide and durably commit one transaction."""
-        tx = self.store.new_transaction(kind, **fields)
+        tx = self.store.new_transaction(kind, **fields)  # type: ignore[arg-type]
         if self.online and self.client is not None:
             try:
                 result = self.client.post_transactions([tx], timeout=self.deadline_s)[0]

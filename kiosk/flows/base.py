@@ -1,0 +1,143 @@
+"""Shared pieces of the flows: messages, services, code classification."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sync.decider import Decider
+from sync.store import LocalStore
+from sync.wire import PatronInfo, Reason
+
+
+class Severity(StrEnum):
+    """How a message is shown: never by colour alone, each has its own icon and word."""
+
+    INFO = "info"
+    SUCCESS = "success"
+    WARNING = "warning"  # done, but look (e.g. hand this item to staff)
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A msgid (Bahasa Indonesia) with parameters; the UI translates and formats it."""
+
+    msgid: str
+    severity: Severity = Severity.INFO
+    params: dict[str, Any] = field(default_factory=dict)
+    ask_staff: bool = False
+
+    def render(self, gettext: Callable[[str], str] = lambda s: s) -> str:
+        text = gettext(self.msgid).format(**self.params)
+        if self.ask_staff:
+            text += " " + gettext("Silakan hubungi petugas.")
+        return text
+
+
+# Plain words for every reason, in the library's own terms (see indonesian-terms.md).
+# ask_staff is set where only a person at the desk can help.
+REASON_MESSAGES: dict[Reason, tuple[str, bool]] = {
+    Reason.UNKNOWN_CARD: ("Kartu anggota tidak dikenal.", True),
+    Reason.CARD_EXPIRED: ("Masa keanggotaan sudah habis.", True),
+    Reason.PATRON_BLOCKED: ("Keanggotaan Anda sedang diblokir.", True),
+    Reason.TOO_MANY_LOANS: ("Batas pinjaman tercapai.", False),
+    Reason.FINES_OVER_LIMIT: ("Denda Anda melebihi batas.", True),
+    Reason.PIN_REQUIRED: ("PIN diperlukan.", False),
+    Reason.PIN_WRONG: ("PIN salah.", False),
+    Reason.UNKNOWN_ITEM: ("Kode eksemplar tidak dikenal.", True),
+    Reason.ITEM_ON_LOAN_TO_OTHER: ("Buku ini tercatat masih dipinjam anggota lain.", True),
+    Reason.ITEM_ALREADY_ON_LOAN_TO_PATRON: ("Buku ini sudah Anda pinjam.", False),
+    Reason.ITEM_ON_HOLD_FOR_OTHER: ("Buku ini sudah dipesan anggota lain.", True),
+    Reason.ITEM_NOT_FOR_LOAN: ("Buku ini tidak untuk dipinjam (koleksi rujukan).", False),
+    Reason.ITEM_LOST: ("Buku ini tercatat hilang.", True),
+    Reason.ITEM_IN_TRANSIT: ("Buku ini sedang dalam pengiriman antarcabang.", True),
+    Reason.NOT_ON_LOAN: ("Buku ini tidak tercatat sedang dipinjam.", True),
+    Reason.RENEWAL_LIMIT: ("Batas perpanjangan tercapai.", False),
+    Reason.RENEWAL_ON_HOLD: ("Tidak dapat diperpanjang: buku ini dipesan anggota lain.", False),
+    Reason.OVERDUE_ITEMS: ("Ada pinjaman yang terlambat dikembalikan.", True),
+    Reason.UNKNOWN_EVENT: ("Acara tidak ditemukan.", True),
+    Reason.EVENT_FULL: ("Maaf, kuota acara sudah penuh.", False),
+    Reason.EVENT_OVER: ("Acara sudah selesai.", False),
+    Reason.REGISTRATION_CLOSED: ("Pendaftaran acara sudah ditutup.", False),
+    Reason.ALREADY_REGISTERED: ("Anda sudah terdaftar di acara ini.", False),
+    Reason.NOT_REGISTERED: ("Anda belum terdaftar di acara ini.", True),
+    Reason.UNKNOWN_TICKET: ("Tiket tidak sah untuk acara ini.", True),
+    Reason.ALREADY_SIGNED_IN: ("Sudah hadir pukul {time}.", False),
+    Reason.INVALID: ("Permintaan tidak dapat diproses.", True),
+    Reason.OFFLINE_NOT_ALLOWED: ("Layanan ini tidak tersedia saat luring (offline).", True),
+    Reason.OFFLINE_SESSION_LIMIT: ("Batas pinjaman saat luring (offline) tercapai.", False),
+    Reason.NOT_IN_SNAPSHOT: ("Data Anda belum tersedia saat luring (offline).", True),
+}
+
+
+def reason_message(reason: Reason | None, **params: Any) -> Message:
+    """The patron-facing message for a refusal reason."""
+    msgid, ask = REASON_MESSAGES.get(reason or Reason.INVALID, REASON_MESSAGES[Reason.INVALID])
+    return Message(msgid, Severity.ERROR, params, ask_staff=ask)
+
+
+class CodeKind(StrEnum):
+    PATRON = "patron"
+    ITEM = "item"
+    TICKET = "ticket"
+    STAFF = "staff"
+    UNKNOWN = "unknown"
+
+
+class Classifier(Protocol):
+    """Tells what a scanned code is (``devices.classify`` implements it)."""
+
+    def kind_of(self, text: str) -> CodeKind: ...
+
+
+@dataclass(frozen=True)
+class PatternClassifier:
+    """Classification by regular expressions; the default matches the demo data."""
+
+    patron: str = r"^AGT\d{4,10}$"
+    staff: str = r"^STF\d{4}$"
+    item: str = r"^(B\d{6}|97[89]\d{10})$"
+    ticket: str = r"^PK1\."
+
+    def kind_of(self, text: str) -> CodeKind:
+        for kind, pattern in (
+            (CodeKind.TICKET, self.ticket),
+            (CodeKind.STAFF, self.staff),
+            (CodeKind.PATRON, self.patron),
+            (CodeKind.ITEM, self.item),
+        ):
+            if re.search(pattern, text):
+                return kind
+        return CodeKind.UNKNOWN
+
+
+def mask_card(card: str) -> str:
+    """AGT0001 -> AGT**01: enough for the patron to recognise, not to copy."""
+    if len(card) <= 4:
+        return "*" * len(card)
+    keep = 3 if len(card) > 6 else 1
+    return card[:keep] + "*" * (len(card) - keep - 2) + card[-2:]
+
+
+class SlipService(Protocol):
+    """Prints slips for the flows; raises ``PrinterError`` when it cannot."""
+
+    def print_checkout(self, patron: PatronInfo, lines: list[Any], offline: bool) -> None: ...
+
+    def print_return(self, lines: list[Any], offline: bool) -> None: ...
+
+
+@dataclass
+class Services:
+    """What every flow needs, injected (no flow reads a global)."""
+
+    decider: Decider
+    store: LocalStore
+    slips: SlipService | None = None
+    classifier: Classifier = field(default_factory=PatternClassifier)
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
