@@ -1,0 +1,90 @@
+"""The ``kiosk`` command: the touchscreen app, the screenless station, staff tools."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from kiosk.config import KioskSettings, load_settings
+from kiosk.errors import ConfigError
+
+DEFAULT_CONFIG = "kiosk.toml"
+
+
+def _config_path(arg: str | None) -> Path:
+    return Path(arg or os.environ.get("KIOSK_CONFIG") or DEFAULT_CONFIG)
+
+
+def _display_problem() -> str | None:
+    """Why no window can open here, or None. Checked before Kivy is imported."""
+    if sys.platform.startswith("linux"):
+        if os.environ.get("SDL_VIDEODRIVER") or os.environ.get("DISPLAY"):
+            return None
+        if os.environ.get("WAYLAND_DISPLAY"):
+            return None
+        return (
+            "kiosk: no display found (DISPLAY is not set). Run it on the kiosk's desktop, "
+            "or without a screen: xvfb-run -a make run"
+        )
+    return None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kiosk", description="Pustaka Kiosk self-service station")
+    p.add_argument("--config", help=f"kiosk TOML file (default $KIOSK_CONFIG or {DEFAULT_CONFIG})")
+    p.add_argument("--headless", action="store_true", help="screenless station (no window)")
+    p.add_argument("--mode", choices=["checkout", "return", "door"], default="checkout")
+    p.add_argument("--event", type=int, help="event id for --mode door")
+    p.add_argument("--log-level", default=os.environ.get("KIOSK_LOG_LEVEL", "INFO"))
+    sub = p.add_subparsers(dest="command")
+    sub.add_parser("status", help="queue depth, last sync, snapshot age, link")
+    sub.add_parser("sync", help="send the queue and refresh the snapshot now")
+    ex = sub.add_parser("export-queue", help="write unsent transactions to FILE (JSONL)")
+    ex.add_argument("file")
+    dec = sub.add_parser("decode", help="read codes in still images with the camera pipeline")
+    dec.add_argument("files", nargs="+")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.command == "decode":
+        from devices.camera.cli import main as decode_main
+
+        return decode_main(args.files)
+    try:
+        settings = load_settings(_config_path(args.config))
+    except ConfigError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+    if args.command in ("status", "sync", "export-queue"):
+        from kiosk import admin
+
+        return admin.run(args.command, settings, args)
+    if args.headless:
+        from kiosk.headless import run_station
+
+        return run_station(settings, mode=args.mode, event_id=args.event)
+    return run_ui(settings)
+
+
+def run_ui(settings: KioskSettings) -> int:
+    problem = _display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    from kiosk.ui.app import run_app
+
+    return run_app(settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,87 @@
+"""Builds the kiosk's parts from its settings, and starts and stops them.
+
+This is the one place that turns config into objects (store, server client,
+connectivity probe, decider, sync worker, devices); everything below it gets
+its dependencies through constructors.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kiosk import __version__
+from kiosk.config import KioskSettings
+from kiosk.flows.base import Services
+from sync.client import ServerClient
+from sync.connectivity import Connectivity
+from sync.decider import Decider
+from sync.store import LocalStore
+from sync.worker import SyncWorker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class KioskRuntime:
+    """Everything a running kiosk holds (UI or screenless station)."""
+
+    settings: KioskSettings
+    store: LocalStore
+    client: ServerClient | None
+    link: Connectivity | None
+    decider: Decider
+    worker: SyncWorker | None
+    services: Services
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.kiosk.data_dir
+
+    def start(self) -> None:
+        if self.link is not None:
+            self.link.start()
+        if self.worker is not None:
+            self.worker.start()
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+        if self.link is not None:
+            self.link.stop()
+        if self.client is not None:
+            self.client.close()
+        self.store.close()
+
+
+def build_runtime(settings: KioskSettings, *, sync: bool = True) -> KioskRuntime:
+    """Open the local store and wire the parts; nothing is started yet."""
+    data = settings.kiosk.data_dir
+    data.mkdir(parents=True, exist_ok=True)
+    store = LocalStore(data / "kiosk.sqlite3", kiosk=settings.kiosk.name)
+    client: ServerClient | None = None
+    link: Connectivity | None = None
+    worker: SyncWorker | None = None
+    srv = settings.server
+    if sync and srv.token:
+        client = ServerClient(srv.url, srv.token, timeout=srv.decision_timeout_s)
+        probe_client = ServerClient(srv.url, srv.token, timeout=srv.decision_timeout_s)
+        link = Connectivity(lambda: probe_client.health(timeout=srv.decision_timeout_s))
+        # The worker gets its own session: requests.Session is not meant to be
+        # shared between the UI's decisions and a background drain.
+        worker = SyncWorker(
+            store,
+            ServerClient(srv.url, srv.token),
+            link=link,
+            batch_size=srv.batch_size,
+            interval_s=srv.sync_interval_s,
+            snapshot_interval_s=srv.snapshot_interval_s,
+            version=__version__,
+        )
+    elif sync:
+        log.warning("no server token configured: the kiosk runs offline only")
+    decider = Decider(store, client, link, settings.offline, deadline_s=srv.decision_timeout_s)
+    services = Services(decider=decider, store=store)
+    return KioskRuntime(settings, store, client, link, decider, worker, services)
