@@ -1,0 +1,125 @@
+"""``make run``: the central server on an embedded SQLite file with demo data,
+a registered kiosk, and the kiosk window connected to it.
+
+Everything lives under ``data/demo/`` (ignored by git). The kiosk's token is
+made fresh on every start (``kiosk-server add-kiosk`` rotates it) and written
+only to the generated ``data/demo/kiosk.toml``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from kiosk.cli import _display_problem
+from kiosk.cli import main as kiosk_main
+
+ROOT = Path.cwd()
+DATA = ROOT / "data" / "demo"
+KIOSK_NAME = "demo-kiosk"
+
+
+def _server_cmd() -> list[str]:
+    exe = Path(sys.executable).with_name("kiosk-server")
+    if exe.exists():
+        return [str(exe)]
+    return [sys.executable, "-m", "server.cli"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _run(args: list[str], env: dict[str, str]) -> str:
+    proc = subprocess.run(_server_cmd() + args, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise SystemExit(f"make run: kiosk-server {args[0]} failed (exit {proc.returncode})")
+    return proc.stdout
+
+
+def write_kiosk_config(path: Path, *, url: str, token: str, data_dir: Path) -> None:
+    """The demo kiosk's config: keyboard as scanner, on-screen slip preview as printer."""
+    path.write_text(
+        f"""# Made by `make run` on every start; edit config/kiosk.example.toml for real kiosks.
+[kiosk]
+name = "{KIOSK_NAME}"
+library_name = "Perpustakaan Kota Probolinggo"
+language = "id"
+data_dir = "{data_dir.as_posix()}"
+demo = true
+
+[server]
+url = "{url}"
+token = "{token}"
+
+[devices]
+scanners = ["wedge:"]
+printer = "preview:"
+""",
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+
+
+def main() -> int:
+    problem = _display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    DATA.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env["KIOSK_SERVER_DB"] = f"sqlite:///{(DATA / 'server.sqlite3').as_posix()}"
+    env["KIOSK_SERVER_DATA"] = str(DATA / "server")
+    _run(["migrate"], env)
+    _run(["seed-demo"], env)
+    token = _run(["add-kiosk", KIOSK_NAME], env).strip().splitlines()[-1].strip()
+    port = int(os.environ.get("KIOSK_DEMO_PORT") or _free_port())
+    url = f"http://127.0.0.1:{port}"
+    log = (DATA / "server.log").open("ab")
+    server = subprocess.Popen(
+        _server_cmd() + ["serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"{url}/api/v1/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                print(
+                    f"make run: the server did not start; see {DATA / 'server.log'}",
+                    file=sys.stderr,
+                )
+                return 1
+            time.sleep(0.2)
+        config = DATA / "kiosk.toml"
+        write_kiosk_config(config, url=url, token=token, data_dir=DATA / "kiosk")
+        print(f"central server: {url}  (log: {DATA / 'server.log'})")
+        print("demo cards: AGT0001 (Siti), AGT0002 (Budi, PIN 1234); items B000101…B000110")
+        print("type a code and Enter anywhere in the window: the keyboard is the scanner")
+        return kiosk_main(["--config", str(config)])
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""Checkout and return driven through kiosk/flows with no Kivy and no server.
+
+The kiosk is offline (no client), so every decision comes from the offline
+policy on a real SQLite store, and every outcome must be in the outbox before
+the flow reports it.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+
+import pytest
+
+from kiosk.config import OfflinePolicy
+from kiosk.flows.base import Services, Severity, mask_card
+from kiosk.flows.checkin import ReturnFlow
+from kiosk.flows.checkout import CheckoutFlow, CheckoutStep
+from sync.decider import Decider
+from sync.store import LocalStore, OutboxState
+from sync.wire import Kind, Reason, Status
+from tests.helpers import demo_snapshot
+
+
+@pytest.fixture
+def services(tmp_path):
+    store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
+    store.apply_snapshot(demo_snapshot())
+    decider = Decider(store, None, None, OfflinePolicy(max_items_per_session=2))
+    yield Services(decider=decider, store=store)
+    store.close()
+
+
+def test_flows_do_not_import_kivy():
+    assert not any(m == "kivy" or m.startswith("kivy.") for m in sys.modules)
+
+
+def test_checkout_then_return(services):
+    flow = CheckoutFlow(services)
+    assert flow.step == CheckoutStep.CARD
+    flow.scan("AGT0001")
+    assert flow.step == CheckoutStep.ITEMS
+    assert flow.message.params["name"] == "Siti"
+
+    msg = flow.scan("B000101")
+    assert msg.severity == Severity.SUCCESS
+    line = flow.lines[-1]
+    assert line.ok and line.title == "Laskar Pelangi" and line.offline
+    assert line.due_at is not None and line.due_at > datetime.now(UTC)
+
+    row = services.store.row(line.tx_id)
+    assert row is not None and row.state == OutboxState.PENDING
+    assert row.tx.kind == Kind.CHECKOUT and row.tx.card == "AGT0001" and row.tx.offline
+    assert services.store.item("B000101").on_loan_to == "AGT0001"
+    assert services.store.patron("AGT0001").loan_count == 1
+
+    flow.finish()
+    assert flow.step == CheckoutStep.SLIP
+    flow.choose_slip(False)
+    assert not flow.active
+
+    ret = ReturnFlow(services)
+    msg = ret.scan("B000101")
+    assert msg.severity == Severity.SUCCESS
+    assert ret.lines[-1].title == "Laskar Pelangi"
+    assert services.store.item("B000101").status == "available"
+    assert services.store.patron("AGT0001").loan_count == 0
+    assert [r.tx.kind for r in services.store.rows()] == [Kind.CHECKOUT, Kind.CHECKIN]
+    seqs = [r.tx.seq for r in services.store.rows()]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 2
+
+
+def test_refusals_have_reasons(services):
+    flow = CheckoutFlow(services)
+    assert flow.scan("B000101").severity == Severity.ERROR  # an item where a card belongs
+    assert flow.step == CheckoutStep.CARD
+    flow.scan("AGT0003")
+    assert flow.step == CheckoutStep.CARD and flow.message.ask_staff  # blocked
+    flow.scan("AGT0004")
+    assert "habis" in flow.message.msgid  # expired
+    flow.scan("AGT0001")
+    flow.scan("B000109")
+    assert not flow.lines[-1].ok
+    assert "rujukan" in flow.lines[-1].message.msgid
+    flow.scan("B000108")  # on hold for AGT0002
+    assert flow.lines[-1].message.ask_staff
+    flow.scan("ZZZ")
+    assert flow.message.severity == Severity.ERROR
+    refused = [r for r in services.store.rows() if r.local_result.status == Status.REFUSED]
+    assert len(refused) == 2 and all(r.state == OutboxState.SENT for r in refused)
+
+
+def test_offline_session_limit(services):
+    flow = CheckoutFlow(services)
+    flow.scan("AGT0001")
+    for code in ("B000101", "B000102", "B000103"):
+        flow.scan(code)
+    assert [line.ok for line in flow.lines] == [True, True, False]
+    row = services.store.row(flow.lines[-1].tx_id)
+    assert row.local_result.reason == Reason.OFFLINE_SESSION_LIMIT
+
+
+def test_rescan_offers_renewal_and_return_flags_hold(services):
+    flow = CheckoutFlow(services)
+    flow.scan("AGT0001")
+    flow.scan("B000102")
+    other = CheckoutFlow(services)
+    other.scan("AGT0001")
+    other.scan("B000102")
+    assert other.offer_renewal == "B000102"
+    other.renew()
+    assert not other.lines[-1].ok  # renewals need the server
+    ret = ReturnFlow(services)
+    ret.scan("B000108")  # not on loan: refused with a reason, nothing changes
+    assert not ret.lines[-1].ok
+
+
+def test_mask_card():
+    assert mask_card("AGT0001") == "AGT**01"
+    assert "0001" not in mask_card("AGT0001")
