@@ -29,6 +29,19 @@ from sync.wire import (
 )
 
 
+class RequestRejected(SyncRejected):
+    """A 4xx answer; ``status_code`` tells a bad token (401/403) from a bad request (422)."""
+
+    def __init__(self, detail: str, *, status_code: int) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+
+    @property
+    def auth(self) -> bool:
+        """True when the kiosk itself is not allowed in: no transaction is to blame."""
+        return self.status_code in (401, 403)
+
+
 class ServerClient:
     """Talks to ``/api/v1`` with the kiosk's bearer token."""
 
@@ -67,7 +80,10 @@ class ServerClient:
                 detail = resp.json().get("detail", resp.text)
             except ValueError:
                 detail = resp.text
-            raise SyncRejected(f"{method} {path}: {resp.status_code}: {str(detail)[:300]}")
+            raise RequestRejected(
+                f"{method} {path}: {resp.status_code}: {str(detail)[:300]}",
+                status_code=resp.status_code,
+            )
         return resp
 
     def _json(self, resp: requests.Response) -> Any:

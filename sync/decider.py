@@ -9,6 +9,7 @@ Either way the patron is told only after ``LocalStore.commit`` returned.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,11 +17,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from kiosk.errors import SyncError, SyncRejected
-from sync.client import ServerClient
+from sync.client import RequestRejected, ServerClient
 from sync.connectivity import Connectivity
 from sync.policy import WIB, PolicySettings, decide_offline, patron_info_from_snapshot
 from sync.store import LocalStore
-from sync.wire import Kind, PatronInfo, Reason, TransactionIn, TransactionResult
+from sync.wire import Kind, PatronInfo, Reason, Status, TransactionIn, TransactionResult
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ class Decider:
         self.link = link
         self.policy = policy
         self.deadline_s = deadline_s
+        #: Called after an offline transaction was queued (the sync worker's ``nudge``).
+        self.on_queued: Callable[[], None] | None = None
         self._hasher = PasswordHasher()
 
     @property
@@ -97,7 +100,12 @@ class Decider:
         # answer was lost, the later sync gets that first result back, never a second loan.
         tx = tx.model_copy(update={"offline": True})
         result = decide_offline(tx, self.store, self.policy, session_items=session_items)
+        if tx.kind == Kind.CHECKOUT and result.due_at is not None and tx.due_at is None:
+            # Carry the due date printed on the slip, so the server can honour it.
+            tx = tx.model_copy(update={"due_at": result.due_at})
         self.store.commit(tx, result, applied_on_server=False)
+        if self.on_queued is not None and result.status != Status.REFUSED:
+            self.on_queued()
         return Decision(tx, result)
 
     def lookup_patron(self, card: str) -> PatronLookup:
@@ -106,7 +114,7 @@ class Decider:
             try:
                 info = self.client.patron(card, timeout=self.deadline_s)
             except SyncRejected as exc:
-                if "404" in str(exc):
+                if isinstance(exc, RequestRejected) and exc.status_code == 404:
                     self._ok()
                     return PatronLookup(None, offline=False, reason=Reason.UNKNOWN_CARD)
                 self._failed(exc)

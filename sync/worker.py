@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 
 from kiosk.errors import SyncError, SyncRejected
-from sync.client import ServerClient
+from sync.client import RequestRejected, ServerClient
 from sync.connectivity import Connectivity
 from sync.store import LocalStore
 from sync.wire import TransactionIn
@@ -50,6 +51,7 @@ class SyncWorker:
         self.version = version
         self.on_change = on_change
         self.last_error: str | None = None
+        self.sent_total = 0
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -73,6 +75,11 @@ class SyncWorker:
         """Sync now (staff "sync now", or a new row was committed)."""
         self._backoff = 0.0
         self._wake.set()
+
+    def nudge(self) -> None:
+        """A new row is waiting: send soon, but keep any error backoff in force."""
+        if self._backoff == 0.0:
+            self._wake.set()
 
     def _forced_offline(self) -> bool:
         return self.link is not None and self.link.state == "forced_offline"
@@ -101,6 +108,10 @@ class SyncWorker:
         self._backoff = min(max(self._backoff * 2, 1.0), 60.0)
         if self.link is not None and not isinstance(exc, SyncRejected):
             self.link.report_failure(str(exc))
+        try:
+            self.store.note_sync_error(str(exc))
+        except sqlite3.Error:  # the note is for staff; never let it stop the retry loop
+            log.exception("cannot record the sync error")
         self._changed()
 
     def _changed(self) -> None:
@@ -128,8 +139,12 @@ class SyncWorker:
                 snapshot_age_s=self.store.snapshot_age_s(),
                 version=self.version,
             )
-        except SyncRejected as exc:
+        except RequestRejected as exc:
             self.store.mark_retry(ids, str(exc))
+            if exc.auth:
+                # The kiosk's token is wrong or revoked: no transaction is to blame,
+                # keep them all and back off until staff fix the configuration.
+                raise
             if len(batch) == 1:
                 self.store.mark_failed(batch[0].id, str(exc))
                 log.error("transaction %s rejected by the server: %s", batch[0].id, exc)
@@ -141,7 +156,10 @@ class SyncWorker:
         except SyncError as exc:
             self.store.mark_retry(ids, str(exc))
             raise
-        self.store.mark_sent(results)
+        flagged = self.store.mark_sent(results)
+        for tx_id in flagged:
+            log.warning("transaction %s: the server's result differs from the kiosk's", tx_id)
+        self.sent_total += len(results)
         if self.link is not None:
             self.link.report_ok()
         self.last_error = None
@@ -155,12 +173,14 @@ class SyncWorker:
         self._last_snapshot = time.monotonic()
         self._changed()
 
-    def drain_all(self, max_batches: int = 10_000) -> int:
-        """Send everything pending now (CLI ``kiosk sync``); returns how many were sent."""
-        sent = 0
+    def drain_all(self, max_batches: int = 100_000) -> int:
+        """Send everything pending now (CLI ``kiosk sync``); returns how many were sent.
+
+        Raises ``SyncError`` when the server cannot be reached; what was sent
+        before stays sent.
+        """
+        before = self.sent_total
         for _ in range(max_batches):
-            n = len(self.store.pending(self.batch_size))
             if not self.drain_once():
                 break
-            sent += n
-        return sent
+        return self.sent_total - before
