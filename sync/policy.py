@@ -28,13 +28,21 @@ WIB = ZoneInfo("Asia/Jakarta")
 class PolicySettings(Protocol):
     """The offline knobs (``[offline]`` in kiosk.toml, ``kiosk.config.OfflinePolicy``)."""
 
-    allow_checkout: bool
-    max_items_per_session: int
-    loan_days: int
-    check_pin: bool
-    allow_returns: bool
-    allow_door_signin: bool
-    allow_event_register: bool
+    # Read-only properties, so frozen settings models satisfy the protocol.
+    @property
+    def allow_checkout(self) -> bool: ...
+    @property
+    def max_items_per_session(self) -> int: ...
+    @property
+    def loan_days(self) -> int: ...
+    @property
+    def check_pin(self) -> bool: ...
+    @property
+    def allow_returns(self) -> bool: ...
+    @property
+    def allow_door_signin(self) -> bool: ...
+    @property
+    def allow_event_register(self) -> bool: ...
 
 
 def offline_due_at(now: datetime, days: int) -> datetime:

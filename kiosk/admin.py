@@ -1,0 +1,124 @@
+"""Staff commands on the kiosk's own machine: ``kiosk status|sync|export-queue FILE``.
+
+They open the same local store as the running kiosk (SQLite allows that), so
+staff can look at the queue or copy it to a USB stick while the kiosk runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import UTC, datetime
+from typing import TextIO
+
+from kiosk.config import KioskSettings
+from kiosk.errors import SyncError
+from kiosk.runtime import build_runtime
+from sync.store import LocalStore
+
+
+def _ago(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    if seconds < 120:
+        return f"{seconds:.0f} s ago"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min ago"
+    return f"{seconds / 3600:.1f} h ago"
+
+
+def _store(settings: KioskSettings) -> LocalStore:
+    data = settings.kiosk.data_dir
+    data.mkdir(parents=True, exist_ok=True)
+    return LocalStore(data / "kiosk.sqlite3", kiosk=settings.kiosk.name)
+
+
+def status(settings: KioskSettings, out: TextIO = sys.stdout) -> int:
+    """Queue depth, last sync, conflicts, mismatches and snapshot age, one per line."""
+    store = _store(settings)
+    try:
+        st = store.stats()
+        last = None if st.last_sent_at is None else time.time() - st.last_sent_at
+        oldest = st.oldest_pending_at
+        counts = store.snapshot_counts()
+        lines = [
+            f"kiosk: {settings.kiosk.name}",
+            f"server: {settings.server.url}" + ("" if settings.server.token else " (no token)"),
+            f"queue depth: {st.pending + st.in_flight}",
+            f"pending: {st.pending}",
+            f"in flight: {st.in_flight}",
+            f"failed: {st.failed}",
+            f"sent: {st.sent}",
+            f"conflicts: {st.conflicts}",
+            f"mismatches: {st.mismatches}",
+            f"last sync: {_ago(last)}",
+            "oldest pending: "
+            + ("none" if oldest is None else _ago((datetime.now(UTC) - oldest).total_seconds())),
+            f"last sync error: {st.last_error or 'none'}",
+            f"snapshot age: {_ago(store.snapshot_age_s())}",
+            f"snapshot cursor: {store.snapshot_cursor() or 'none'}",
+            f"snapshot rows: {counts['patrons']} patrons, {counts['items']} items,"
+            f" {counts['events']} events, {counts['registrations']} registrations",
+        ]
+        for row in store.mismatches()[:20]:
+            t = row.tx
+            lines.append(
+                f"mismatch: {t.id} {t.kind.value} card={t.card or '-'} item={t.item or '-'}"
+                f" at {t.at.isoformat()}: {row.mismatch}"
+            )
+        out.write("\n".join(lines) + "\n")
+    finally:
+        store.close()
+    return 0
+
+
+def sync_now(settings: KioskSettings, out: TextIO = sys.stdout) -> int:
+    """Refresh the snapshot and send the whole queue now; 1 when the server cannot be reached."""
+    if not settings.server.token:
+        print("kiosk sync: no server token in the config ([server] token)", file=sys.stderr)
+        return 2
+    rt = build_runtime(settings)
+    try:
+        assert rt.worker is not None
+        try:
+            sent = rt.worker.drain_all()
+            rt.worker.refresh_snapshot()
+        except SyncError as exc:
+            print(f"kiosk sync: {exc}", file=sys.stderr)
+            out.write(f"sent: {rt.worker.sent_total}\nqueue depth: {rt.store.queue_depth()}\n")
+            return 1
+        st = rt.store.stats()
+        out.write(
+            f"sent: {sent}\nqueue depth: {st.pending + st.in_flight}\n"
+            f"conflicts: {st.conflicts}\nmismatches: {st.mismatches}\n"
+        )
+    finally:
+        rt.stop()
+    return 0
+
+
+def export_queue(settings: KioskSettings, path: str, out: TextIO = sys.stdout) -> int:
+    """Write the unsent queue as JSONL for ``kiosk-server import-queue FILE``."""
+    store = _store(settings)
+    try:
+        n = store.export_queue(path)
+    except OSError as exc:
+        print(f"kiosk export-queue: cannot write {path}: {exc.strerror}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    out.write(f"exported {n} transactions to {path}\n")
+    return 0
+
+
+def run(command: str, settings: KioskSettings, args: argparse.Namespace) -> int:
+    """Dispatch from ``kiosk.cli``."""
+    if command == "status":
+        return status(settings)
+    if command == "sync":
+        return sync_now(settings)
+    if command == "export-queue":
+        return export_queue(settings, args.file)
+    print(f"kiosk: unknown staff command {command!r}", file=sys.stderr)
+    return 2
