@@ -1,0 +1,156 @@
+"""Routes a kiosk uses: health, transactions, snapshot, patrons and events."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+
+from server import __version__
+from server.api.deps import AUTH_RESPONSES, Caller, any_caller, get_server, kiosk_caller
+from server.api.errors import ApiError
+from server.auth import verify_secret
+from server.models import Event
+from server.queries import account_view, event_views, find_patron, patron_info, upcoming_events
+from server.service import Server
+from server.snapshot import stream_snapshot
+from server.timeutil import utcnow
+from sync.wire import (
+    AccountView,
+    BatchResult,
+    ErrorBody,
+    EventView,
+    Health,
+    PatronInfo,
+    PinCheck,
+    PinResult,
+    Snapshot,
+    TransactionBatch,
+)
+
+router = APIRouter()
+ERRORS: dict[int | str, dict] = {
+    code: {"model": ErrorBody, **spec} for code, spec in AUTH_RESPONSES.items()
+}
+NOT_FOUND: dict[int | str, dict] = {**ERRORS, 404: {"model": ErrorBody}}
+
+
+def _card(card: str) -> str:
+    card = card.strip()
+    if not card or len(card) > 64 or "\x00" in card:
+        raise ApiError(422, "invalid_card", "a card number is 1-64 printable characters")
+    return card
+
+
+@router.get("/health", response_model=Health)
+def health() -> Health:
+    """Liveness probe; no token needed."""
+    return Health(ok=True, version=__version__, time=utcnow())
+
+
+@router.post(
+    "/transactions",
+    response_model=BatchResult,
+    responses=ERRORS,
+    response_model_exclude_defaults=False,
+)
+def post_transactions(
+    batch: TransactionBatch,
+    caller: Caller = Depends(kiosk_caller),
+    server: Server = Depends(get_server),
+) -> BatchResult:
+    """Apply a batch; one result per transaction in the same order (idempotent by id)."""
+    for txn in batch.transactions:
+        if txn.kiosk != caller.name:
+            raise ApiError(
+                403,
+                "wrong_kiosk",
+                f"transaction {txn.id} claims kiosk {txn.kiosk!r} but this token "
+                f"belongs to {caller.name!r}",
+            )
+    return BatchResult(results=server.apply_batch(caller.name, batch))
+
+
+@router.get(
+    "/snapshot",
+    response_model=Snapshot,
+    responses={**ERRORS, 200: {"model": Snapshot}},
+)
+def get_snapshot(
+    since: str | None = Query(default=None, max_length=20, description="cursor from last time"),
+    _caller: Caller = Depends(any_caller),
+    server: Server = Depends(get_server),
+) -> StreamingResponse:
+    """A full copy (no ``since``) or the changes since ``since`` for offline use."""
+    cursor: int | None = None
+    if since is not None and since != "":
+        if not since.isdigit():
+            raise ApiError(422, "invalid_cursor", "since must be a cursor from an earlier snapshot")
+        cursor = int(since)
+    chunks = stream_snapshot(
+        server.db, cursor, server.public_key, server.settings.offline_pin_hashes
+    )
+    return StreamingResponse(chunks, media_type="application/json")
+
+
+@router.get("/patrons/{card}", response_model=PatronInfo, responses=NOT_FOUND)
+def get_patron(
+    card: str, _caller: Caller = Depends(any_caller), server: Server = Depends(get_server)
+) -> PatronInfo:
+    """What the kiosk may know about a patron, and whether they can borrow now."""
+    with server.db.read() as s:
+        patron = find_patron(s, _card(card))
+        if patron is None:
+            raise ApiError(404, "unknown_card", "no patron with that card number")
+        return patron_info(s, patron)
+
+
+@router.post("/patrons/{card}/verify-pin", response_model=PinResult, responses=NOT_FOUND)
+def verify_pin(
+    card: str,
+    body: PinCheck,
+    _caller: Caller = Depends(any_caller),
+    server: Server = Depends(get_server),
+) -> PinResult:
+    """Check a patron's PIN; a patron without a PIN passes with any PIN."""
+    with server.db.read() as s:
+        patron = find_patron(s, _card(card))
+        if patron is None:
+            raise ApiError(404, "unknown_card", "no patron with that card number")
+        ok = patron.pin_hash is None or verify_secret(patron.pin_hash, body.pin)
+        return PinResult(ok=ok, patron=patron_info(s, patron) if ok else None)
+
+
+@router.get("/patrons/{card}/account", response_model=AccountView, responses=NOT_FOUND)
+def get_account(
+    card: str, _caller: Caller = Depends(any_caller), server: Server = Depends(get_server)
+) -> AccountView:
+    """Loans with due dates, holds and fines: the patron's "My account" screen."""
+    with server.db.read() as s:
+        patron = find_patron(s, _card(card))
+        if patron is None:
+            raise ApiError(404, "unknown_card", "no patron with that card number")
+        return account_view(s, patron)
+
+
+@router.get("/events", response_model=list[EventView], responses=ERRORS)
+def list_events(
+    _caller: Caller = Depends(any_caller), server: Server = Depends(get_server)
+) -> list[EventView]:
+    """Upcoming and running events with seats left and attendance."""
+    with server.db.read() as s:
+        return upcoming_events(s)
+
+
+@router.get("/events/{event_id}", response_model=EventView, responses=NOT_FOUND)
+def get_event(
+    event_id: int, _caller: Caller = Depends(any_caller), server: Server = Depends(get_server)
+) -> EventView:
+    """One event, past or upcoming."""
+    with server.db.read() as s:
+        event = None
+        if 0 < event_id <= 2**31 - 1:
+            event = s.execute(select(Event).where(Event.id == event_id)).scalar()
+        if event is None:
+            raise ApiError(404, "unknown_event", f"no event with id {event_id}")
+        return event_views(s, [event])[0]

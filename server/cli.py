@@ -1,0 +1,213 @@
+"""``kiosk-server``: run, migrate and administer the central server."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import getpass
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from server.admin import add_kiosk, add_staff
+from server.db import Database
+from server.importers import RowError, import_items, import_patrons
+from server.models import Transaction
+from server.settings import Settings, SettingsError
+from server.staffdata import open_loans
+from sync.wire import TransactionIn, TransactionResult
+
+IMPORT_CHUNK = 2000
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kiosk-server", description=__doc__)
+    p.add_argument("--db", help="SQLAlchemy URL (default: $KIOSK_SERVER_DB or SQLite in data dir)")
+    p.add_argument("--data-dir", help="data folder (default: $KIOSK_SERVER_DATA or ./data/server)")
+    p.add_argument("--config", help="TOML settings file (see config/server.example.toml)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = sub.add_parser("serve", help="run the HTTP API with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--log-level", default="info")
+    sub.add_parser("migrate", help="create or upgrade the database schema (alembic upgrade head)")
+    sub.add_parser("seed-demo", help="load the demo library (idempotent)")
+    kiosk = sub.add_parser("add-kiosk", help="register a kiosk and print its token")
+    kiosk.add_argument("name")
+    staff = sub.add_parser("add-staff", help="create a staff user or change a password")
+    staff.add_argument("name")
+    staff.add_argument("--password", help="default: $KIOSK_STAFF_PASSWORD, else asked")
+    for name, what in (("import-patrons", "patrons"), ("import-items", "items")):
+        imp = sub.add_parser(name, help=f"import {what} from a CSV export")
+        imp.add_argument("csv", type=Path)
+    queue = sub.add_parser("import-queue", help="apply a kiosk's exported queue (JSONL)")
+    queue.add_argument("file", type=Path)
+    export = sub.add_parser("export-transactions", help="write received transactions to stdout")
+    export.add_argument("--kiosk")
+    export.add_argument("--since", type=date.fromisoformat, help="YYYY-MM-DD (event time, UTC)")
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    loans = sub.add_parser("loans", help="list open loans")
+    loans.add_argument("--card")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.resolve(args.db, args.data_dir, args.config)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    db = Database(settings.db_url)
+    try:
+        db.migrate()
+        return _run(args, settings, db)
+    except (ValueError, RowError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+
+
+def _run(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    cmd = args.command
+    if cmd == "migrate":
+        print(f"schema is up to date ({_safe_url(settings.db_url)})")
+    elif cmd == "serve":
+        import uvicorn
+
+        from server.app import create_app
+        from server.service import Server
+
+        print(f"database: {_safe_url(settings.db_url)}", flush=True)
+        uvicorn.run(
+            create_app(Server(settings, db)),
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+        )
+    elif cmd == "seed-demo":
+        from server.demo import seed_demo
+
+        seed_demo(db)
+        print("demo data loaded: patrons AGT0001-AGT0004, STF0001; items B000101-B000110;")
+        print("workshop 'Lokakarya Menulis Cerpen'; staff user 'petugas' (demo password)")
+    elif cmd == "add-kiosk":
+        token = add_kiosk(db, args.name)
+        print(f"kiosk {args.name.strip()!r} registered; its token (shown once):")
+        print(token)
+    elif cmd == "add-staff":
+        password = args.password or os.environ.get("KIOSK_STAFF_PASSWORD")
+        if not password:
+            password = getpass.getpass(f"password for {args.name}: ")
+        created = add_staff(db, args.name, password)
+        print(f"staff user {args.name!r} {'created' if created else 'password changed'}")
+    elif cmd in ("import-patrons", "import-items"):
+        report = (import_patrons if cmd == "import-patrons" else import_items)(db, args.csv)
+        for line, msg in report.errors:
+            print(f"{args.csv}:{line}: {msg}", file=sys.stderr)
+        print(report.summary())
+        return 0 if not report.errors else 3
+    elif cmd == "import-queue":
+        return _import_queue(settings, db, args.file)
+    elif cmd == "export-transactions":
+        _export(db, args.kiosk, args.since, args.format)
+    elif cmd == "loans":
+        with db.read() as s:
+            rows = open_loans(s, args.card)
+        for r in rows:
+            flag = "  OVERDUE" if r.overdue else ""
+            print(f"{r.card}\t{r.name}\t{r.item}\t{r.title}\tdue {r.due_at:%Y-%m-%d}{flag}")
+        print(f"{len(rows)} open loan(s)")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _import_queue(settings: Settings, db: Database, path: Path) -> int:
+    from server.service import Server
+
+    server = Server(settings, db)
+    counts: Counter[str] = Counter()
+    bad = 0
+    batch: list[TransactionIn] = []
+
+    def flush() -> None:
+        for result in server.apply(batch):
+            counts["duplicate" if result.duplicate else result.status.value] += 1
+        batch.clear()
+
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                batch.append(TransactionIn.model_validate_json(line))
+            except ValidationError as exc:
+                bad += 1
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                print(f"{path}:{n}: not a transaction: {where}: {first['msg']}", file=sys.stderr)
+                continue
+            if len(batch) >= IMPORT_CHUNK:
+                flush()
+    if batch:
+        flush()
+    parts = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing"
+    print(f"applied: {parts}; unreadable lines: {bad}")
+    return 0 if bad == 0 else 3
+
+
+EXPORT_FIELDS = ["id", "kiosk", "seq", "kind", "at", "offline", "status", "reason", "received_at"]
+
+
+def _export_rows(db: Database, kiosk: str | None, since: date | None) -> Iterator[dict]:
+    with db.read() as s:
+        q = select(Transaction)
+        if kiosk:
+            q = q.where(Transaction.kiosk == kiosk)
+        if since:
+            q = q.where(Transaction.at >= datetime.combine(since, time(0), tzinfo=UTC))
+        q = q.order_by(Transaction.at, Transaction.kiosk, Transaction.seq)
+        for t in s.scalars(q.execution_options(yield_per=2000)):
+            result = TransactionResult.model_validate_json(t.result)
+            yield {
+                "id": t.id,
+                "kiosk": t.kiosk,
+                "seq": t.seq,
+                "kind": t.kind,
+                "at": t.at.isoformat(),
+                "offline": t.offline,
+                "status": result.status.value,
+                "reason": result.reason.value if result.reason else "",
+                "received_at": t.received_at.isoformat(),
+                "result": result,
+            }
+
+
+def _export(db: Database, kiosk: str | None, since: date | None, fmt: str) -> None:
+    out = sys.stdout
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        for row in _export_rows(db, kiosk, since):
+            writer.writerow({**row, "offline": "1" if row["offline"] else "0"})
+    else:
+        for row in _export_rows(db, kiosk, since):
+            row["result"] = row["result"].model_dump(mode="json", exclude_defaults=True)
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,159 @@
+"""Per-batch working context shared by the circulation and event ledgers."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.calendar import LibraryCalendar, Policies
+from server.models import Conflict, Loan, Patron, Transaction
+from server.timeutil import local_date, utcnow
+from sync.tickets import sign_ticket
+from sync.wire import Reason, Status
+
+
+@dataclass
+class Outcome:
+    """What applying one transaction did (becomes a TransactionResult)."""
+
+    status: Status = Status.ACCEPTED
+    reason: Reason | None = None
+    message: str | None = None
+    title: str | None = None
+    due_at: datetime | None = None
+    renewals: int | None = None
+    hold_for_other: bool = False
+    event_id: int | None = None
+    ticket: str | None = None
+    waitlisted: bool = False
+    signed_in_at: datetime | None = None
+    attendance_count: int | None = None
+    effective: bool = True  # whether it changed (or may change on replay) state
+
+    @classmethod
+    def refused(cls, reason: Reason, message: str) -> Outcome:
+        return cls(Status.REFUSED, reason, message, effective=False)
+
+
+def ticket_code_for(txn_id: str) -> str:
+    """The registration code a transaction creates; stable, so replays keep it."""
+    digest = hashlib.sha256(b"ticket:" + txn_id.encode("utf-8")).digest()
+    return base64.b32encode(digest).decode("ascii")[:10]
+
+
+@dataclass
+class BatchContext:
+    """Caches and helpers for one write transaction (one batch)."""
+
+    session: Session
+    version: int
+    policies: Policies
+    calendar: LibraryCalendar
+    ticket_key: Ed25519PrivateKey
+    patrons: dict[str, Patron | None] = field(default_factory=dict)
+    patrons_by_id: dict[int, Patron] = field(default_factory=dict)
+    loan_counts: dict[int, int] = field(default_factory=dict)
+
+    def load_patrons(self, cards: Iterable[str]) -> None:
+        wanted = {c for c in cards if c and c not in self.patrons}
+        for chunk in _chunks(sorted(wanted), 500):
+            for p in self.session.scalars(select(Patron).where(Patron.card.in_(chunk))):
+                self.patrons[p.card] = p
+                self.patrons_by_id[p.id] = p
+        for card in wanted:
+            self.patrons.setdefault(card, None)
+
+    def patron(self, card: str | None) -> Patron | None:
+        if not card:
+            return None
+        if card not in self.patrons:
+            self.load_patrons([card])
+        return self.patrons[card]
+
+    def patron_by_id(self, patron_id: int) -> Patron:
+        if patron_id not in self.patrons_by_id:
+            p = self.session.get(Patron, patron_id)
+            assert p is not None  # foreign keys guarantee it
+            self.patrons_by_id[p.id] = p
+            self.patrons[p.card] = p
+        return self.patrons_by_id[patron_id]
+
+    def load_loan_counts(self, patron_ids: Iterable[int]) -> None:
+        """Open-loan counts, read once per patron before this batch changes them."""
+        wanted = sorted({i for i in patron_ids if i not in self.loan_counts})
+        for chunk in _chunks(wanted, 500):
+            rows = self.session.execute(
+                select(Loan.patron_id, func.count())
+                .where(Loan.patron_id.in_(chunk), Loan.returned_at.is_(None))
+                .group_by(Loan.patron_id)
+            )
+            for pid, n in rows:
+                self.loan_counts[pid] = int(n)
+            for pid in chunk:
+                self.loan_counts.setdefault(pid, 0)
+
+    def loan_count(self, patron: Patron) -> int:
+        self.load_loan_counts([patron.id])
+        return self.loan_counts[patron.id]
+
+    def adjust_loans(self, patron_id: int, delta: int) -> None:
+        self.load_loan_counts([patron_id])
+        self.loan_counts[patron_id] += delta
+        self.patron_by_id(patron_id).version = self.version
+
+    def patron_problem(self, patron: Patron, at: datetime) -> Reason | None:
+        """Why this patron may not borrow at ``at`` (ignoring loan count), if any."""
+        if patron.status == "blocked":
+            return Reason.PATRON_BLOCKED
+        if patron.status == "expired" or (
+            patron.expires_on is not None and patron.expires_on < local_date(at)
+        ):
+            return Reason.CARD_EXPIRED
+        return None
+
+    def sign(self, event_id: int, code: str) -> str:
+        return sign_ticket(self.ticket_key, event_id, code)
+
+
+def sync_conflicts(
+    session: Session, outcomes: list[tuple[Transaction, Outcome]], *, replay: bool
+) -> None:
+    """Create conflict rows for CONFLICT outcomes; on replay, settle ones that went away."""
+    if not outcomes:
+        return
+    ids = [row.id for row, _ in outcomes]
+    existing: dict[str, Conflict] = {}
+    for chunk in _chunks(ids, 500):
+        for c in session.scalars(select(Conflict).where(Conflict.transaction_id.in_(chunk))):
+            existing[c.transaction_id] = c
+    for row, outcome in outcomes:
+        conflict = existing.get(row.id)
+        if outcome.status == Status.CONFLICT and outcome.reason is not None:
+            if conflict is None:
+                session.add(
+                    Conflict(
+                        transaction_id=row.id,
+                        kind=row.kind,
+                        reason=outcome.reason.value,
+                        message=outcome.message or "",
+                    )
+                )
+            elif conflict.resolved_at is None:
+                conflict.reason = outcome.reason.value
+                conflict.message = outcome.message or ""
+        elif replay and conflict is not None and conflict.resolved_at is None:
+            conflict.resolved_at = utcnow()
+            conflict.resolved_by = "server"
+            conflict.note = "no longer a conflict once late transactions were merged in time order"
+
+
+def _chunks(values: list, size: int) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

@@ -1,0 +1,114 @@
+"""Engines, sessions and schema migration (always through Alembic)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.models import ChangeCounter
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def default_db_url(data_dir: Path) -> str:
+    return f"sqlite:///{(data_dir / 'server.db').resolve()}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with the settings this server relies on for each backend."""
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        if parsed.database:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_engine(url, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            # WAL lets snapshot readers run beside the writer; NORMAL is durable in WAL
+            # except for the last commits on power loss, which kiosks re-send anyway.
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+    return engine
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (``alembic upgrade head``)."""
+    command.upgrade(alembic_config(engine), "head")
+
+
+class Database:
+    """An engine plus a session factory; one per server process."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def migrate(self) -> None:
+        migrate(self.engine)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self.sessions() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[tuple[Session, int]]:
+        """A write transaction and its change number.
+
+        The counter bump is the first statement, so on PostgreSQL its row lock and on
+        SQLite the database write lock are held from the start until commit: writers
+        are serialised and change numbers appear in commit order, which the snapshot
+        cursor depends on.
+        """
+        with self.sessions() as session, session.begin():
+            version = bump_counter(session)
+            yield session, version
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def bump_counter(session: Session) -> int:
+    row = session.execute(
+        update(ChangeCounter)
+        .where(ChangeCounter.id == 1)
+        .values(value=ChangeCounter.value + 1)
+        .returning(ChangeCounter.value)
+    ).scalar_one()
+    return int(row)
+
+
+def current_counter(session: Session) -> int:
+    return int(
+        session.execute(select(ChangeCounter.value).where(ChangeCounter.id == 1)).scalar_one()
+    )

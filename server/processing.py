@@ -1,0 +1,354 @@
+"""Apply a batch of kiosk transactions: idempotent, merged in event-time order.
+
+How late arrivals are merged: every item and event remembers the order key
+(event time, kiosk, seq) of the last transaction applied to it. A transaction
+at or after that key is applied directly. An offline one before it marks the
+entity dirty; at the end of the batch (or before an online request needs the
+entity) the entity's state is rebuilt by replaying all its effective
+transactions in key order. New transactions in a batch are processed in key
+order too, so a batch never replays because of its own ordering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.calendar import SUNDAY, LibraryCalendar, Policies
+from server.circulation import ItemState, apply_item, load_item_states, reset_item
+from server.context import BatchContext, Outcome, sync_conflicts, ticket_code_for
+from server.events import EventState, apply_event, load_event_states, person_key, reset_event
+from server.events import write_back as write_back_event
+from server.models import Registration, Transaction
+from server.timeutil import as_utc, order_key, utcnow
+from sync.tickets import TicketError, verify_ticket
+from sync.wire import Kind, Reason, Status, TransactionIn, TransactionResult
+
+ITEM_KINDS = {Kind.CHECKOUT, Kind.CHECKIN, Kind.RENEW}
+_MAX_BIGINT = 2**63 - 1
+_MAX_INT = 2**31 - 1
+
+
+@dataclass
+class Work:
+    """One new transaction on its way through the batch."""
+
+    index: int
+    txn: TransactionIn
+    key: str
+    row: Transaction | None = None
+    outcome: Outcome | None = None
+    event_id: int | None = None
+    person: str | None = None
+    early: Outcome | None = None  # decided before reaching the ledger (unknown ticket, ...)
+
+
+def _has_nul(*values: str | None) -> bool:
+    return any(v is not None and "\x00" in v for v in values)
+
+
+def validate(txn: TransactionIn) -> str | None:
+    """A reason this transaction cannot be stored at all, or None."""
+    g = txn.guest
+    if _has_nul(txn.id, txn.kiosk, txn.card, txn.item, txn.ticket) or (
+        g is not None and _has_nul(g.name, g.phone, g.email, g.institution)
+    ):
+        return "text fields must not contain NUL characters"
+    if txn.seq > _MAX_BIGINT:
+        return "seq is too large"
+    if txn.event_id is not None and not 0 <= txn.event_id <= _MAX_INT:
+        return "event_id is out of range"
+    for label, value in (("at", txn.at), ("due_at", txn.due_at)):
+        if value is not None and not 2000 <= value.year <= 2100:
+            return f"{label} must be between the years 2000 and 2100"
+    if txn.kind in ITEM_KINDS and not (txn.item and txn.item.strip()):
+        return f"{txn.kind.value} needs an item barcode"
+    if txn.kind == Kind.CHECKOUT and not (txn.card and txn.card.strip()):
+        return "checkout needs a card"
+    if txn.kind == Kind.EVENT_REGISTER and (txn.event_id is None or not (txn.card or txn.guest)):
+        return "event_register needs event_id and a card or a guest"
+    if txn.kind == Kind.DOOR_SIGNIN and not txn.ticket:
+        if txn.event_id is None or not (txn.card or txn.guest):
+            return "door_signin needs a ticket, or event_id with a card or a guest"
+    return None
+
+
+def normalise(txn: TransactionIn) -> TransactionIn:
+    return txn.model_copy(
+        update={
+            "at": as_utc(txn.at),
+            "due_at": as_utc(txn.due_at) if txn.due_at else None,
+            "card": txn.card.strip() if txn.card and txn.card.strip() else None,
+            "item": txn.item.strip() if txn.item else None,
+        }
+    )
+
+
+def to_result(txn_id: str, out: Outcome) -> TransactionResult:
+    return TransactionResult(
+        id=txn_id,
+        status=out.status,
+        reason=out.reason,
+        message=out.message,
+        title=out.title,
+        due_at=out.due_at,
+        renewals=out.renewals,
+        hold_for_other=out.hold_for_other,
+        event_id=out.event_id,
+        ticket=out.ticket,
+        waitlisted=out.waitlisted,
+        signed_in_at=out.signed_in_at,
+        attendance_count=out.attendance_count,
+    )
+
+
+class BatchProcessor:
+    """Applies one batch inside the caller's write transaction."""
+
+    def __init__(
+        self,
+        session: Session,
+        version: int,
+        ticket_key: Ed25519PrivateKey,
+        public_key: str,
+        closed_weekdays: frozenset[int] = frozenset({SUNDAY}),
+        now: datetime | None = None,
+    ) -> None:
+        self.session = session
+        self.public_key = public_key
+        self.now = now or utcnow()
+        self.ctx = BatchContext(
+            session=session,
+            version=version,
+            policies=Policies(session),
+            calendar=LibraryCalendar.load(session, closed_weekdays),
+            ticket_key=ticket_key,
+        )
+        self.items: dict[str, ItemState] = {}
+        self.events: dict[int, EventState] = {}
+        self.pending: dict[str, Work] = {}
+
+    def apply(self, txns: list[TransactionIn]) -> list[TransactionResult]:
+        results: list[TransactionResult | None] = [None] * len(txns)
+        first: dict[str, int] = {}
+        work: list[Work] = []
+        for i, txn in enumerate(txns):
+            if txn.id in first:
+                continue
+            first[txn.id] = i
+            problem = validate(txn)
+            if problem:
+                results[i] = TransactionResult(
+                    id=txn.id, status=Status.REFUSED, reason=Reason.INVALID, message=problem
+                )
+                continue
+            t = normalise(txn)
+            work.append(Work(i, t, order_key(t.at, t.kiosk, t.seq)))
+        stored = self._stored([w.txn.id for w in work])
+        new: list[Work] = []
+        for w in work:
+            if w.txn.id in stored:
+                old = TransactionResult.model_validate_json(stored[w.txn.id])
+                results[w.index] = old.model_copy(update={"duplicate": True})
+            else:
+                new.append(w)
+        new.sort(key=lambda w: w.key)
+        self._preload(new)
+        with self.session.no_autoflush:
+            for w in new:
+                self._process(w)
+        for barcode in [b for b, s in self.items.items() if s.dirty]:
+            self._replay_item(self.items[barcode])
+        for eid in [e for e, s in self.events.items() if s.dirty]:
+            self._replay_event(self.events[eid])
+        for state in self.events.values():
+            write_back_event(self.ctx, state)
+        decided = [(w.row, w.outcome) for w in new if w.row is not None and w.outcome]
+        sync_conflicts(self.session, decided, replay=False)
+        for w in new:
+            assert w.outcome is not None and w.row is not None
+            result = to_result(w.txn.id, w.outcome)
+            w.row.status = result.status.value
+            w.row.result = result.model_dump_json(exclude_defaults=True)
+            results[w.index] = result
+        self.session.flush()
+        for i, txn in enumerate(txns):
+            if results[i] is None:
+                base = results[first[txn.id]]
+                assert base is not None
+                results[i] = base.model_copy(update={"duplicate": True})
+        return [r for r in results if r is not None]
+
+    def _stored(self, ids: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for tid, result in self.session.execute(
+                select(Transaction.id, Transaction.result).where(Transaction.id.in_(chunk))
+            ):
+                found[tid] = result
+        return found
+
+    def _preload(self, new: list[Work]) -> None:
+        self.ctx.load_patrons(w.txn.card for w in new if w.txn.card)
+        barcodes = {w.txn.item for w in new if w.txn.kind in ITEM_KINDS and w.txn.item}
+        self.items = load_item_states(self.ctx, barcodes)
+        self.ctx.load_loan_counts(
+            s.open_loan.patron_id for s in self.items.values() if s.open_loan is not None
+        )
+        self.ctx.load_loan_counts(p.id for p in self.ctx.patrons.values() if p is not None)
+        codes: dict[str, str | None] = {}
+        for w in new:
+            if w.txn.kind in ITEM_KINDS:
+                continue
+            w.event_id, w.person = w.txn.event_id, person_key(w.txn.card, w.txn.guest)
+            if w.txn.kind == Kind.DOOR_SIGNIN and w.txn.ticket:
+                self._resolve_ticket(w, codes)
+        self.events = load_event_states(self.ctx, {w.event_id for w in new if w.event_id})
+
+    def _resolve_ticket(self, w: Work, codes: dict[str, str | None]) -> None:
+        assert w.txn.ticket is not None
+        decide = not w.txn.offline
+        try:
+            ticket = verify_ticket(self.public_key, w.txn.ticket)
+        except TicketError as exc:
+            w.early = _refuse_or_conflict(decide, Reason.UNKNOWN_TICKET, str(exc))
+            return
+        if w.txn.event_id is not None and w.txn.event_id != ticket.event_id:
+            w.early = _refuse_or_conflict(
+                decide, Reason.UNKNOWN_TICKET, "ticket is for another event"
+            )
+            return
+        if ticket.code not in codes:
+            codes[ticket.code] = (
+                self.session.execute(
+                    select(Registration.person_key).where(Registration.ticket_code == ticket.code)
+                ).scalar()
+                or self.session.execute(
+                    select(Transaction.person_key).where(Transaction.ticket_code == ticket.code)
+                ).scalar()
+            )
+        w.event_id, w.person = ticket.event_id, codes[ticket.code]
+        if w.person is None:
+            w.early = _refuse_or_conflict(decide, Reason.UNKNOWN_TICKET, "no such registration")
+
+    def _process(self, w: Work) -> None:
+        txn = w.txn
+        decide = not txn.offline
+        w.row = Transaction(
+            id=txn.id,
+            kiosk=txn.kiosk,
+            seq=txn.seq,
+            kind=txn.kind.value,
+            at=txn.at,
+            offline=txn.offline,
+            card=txn.card,
+            item=txn.item if txn.kind in ITEM_KINDS else None,
+            order_key=w.key,
+            payload=txn.model_dump_json(exclude_none=True),
+            result="{}",
+            status="",
+            received_at=self.now,
+        )
+        self.session.add(w.row)
+        if txn.kind in ITEM_KINDS:
+            assert txn.item is not None
+            item_state = self.items.get(txn.item)
+            if item_state is None:
+                w.outcome = _refuse_or_conflict(
+                    decide, Reason.UNKNOWN_ITEM, f"no item with barcode {txn.item!r}"
+                )
+            else:
+                self._through_ledger(w, item_state, decide)
+            return
+        w.row.event_id, w.row.person_key = w.event_id, w.person
+        w.row.ticket_code = ticket_code_for(txn.id)
+        if w.early is not None:
+            w.outcome = w.early
+            return
+        event_state = self.events.get(w.event_id) if w.event_id is not None else None
+        if event_state is None:
+            w.outcome = _refuse_or_conflict(decide, Reason.UNKNOWN_EVENT, "no such event")
+            return
+        self._through_ledger(w, event_state, decide)
+
+    def _through_ledger(self, w: Work, state: ItemState | EventState, decide: bool) -> None:
+        assert w.row is not None
+        holder = state.item if isinstance(state, ItemState) else state.event
+        late = holder.last_key is not None and w.key < holder.last_key
+        if not decide and (late or state.dirty):
+            state.dirty = True
+            w.row.effective = True
+            self.pending[w.txn.id] = w  # the replay decides its result
+            return
+        if state.dirty:
+            self._replay(state)
+        w.outcome = self._apply(state, w.txn, w.person, decide)
+        w.row.effective = w.outcome.effective
+        if w.outcome.effective:
+            if late:
+                state.dirty = True  # online but stamped before history: re-merge at the end
+            else:
+                holder.last_key = w.key
+
+    def _apply(
+        self, state: ItemState | EventState, txn: TransactionIn, person: str | None, decide: bool
+    ) -> Outcome:
+        if isinstance(state, ItemState):
+            return apply_item(self.ctx, state, txn, decide)
+        assert person is not None
+        return apply_event(self.ctx, state, txn, person, decide)
+
+    def _replay(self, state: ItemState | EventState) -> None:
+        if isinstance(state, ItemState):
+            self._replay_item(state)
+        else:
+            self._replay_event(state)
+
+    def _replay_item(self, state: ItemState) -> None:
+        reset_item(self.ctx, state)
+        rows = self.session.scalars(
+            select(Transaction).where(
+                Transaction.item == state.item.barcode, Transaction.effective.is_(True)
+            )
+        ).all()
+        self._replay_rows(state, list(rows))
+
+    def _replay_event(self, state: EventState) -> None:
+        self.session.flush()
+        reset_event(state)
+        rows = self.session.scalars(
+            select(Transaction).where(
+                Transaction.event_id == state.event.id, Transaction.effective.is_(True)
+            )
+        ).all()
+        self._replay_rows(state, list(rows))
+
+    def _replay_rows(self, state: ItemState | EventState, rows: list[Transaction]) -> None:
+        rows.sort(key=lambda r: r.order_key)
+        txns = [TransactionIn.model_validate_json(r.payload) for r in rows]
+        self.ctx.load_patrons(t.card for t in txns if t.card)
+        outcomes: list[tuple[Transaction, Outcome]] = []
+        with self.session.no_autoflush:
+            for row, txn in zip(rows, txns, strict=True):
+                out = self._apply(state, normalise(txn), row.person_key, False)
+                pending = self.pending.pop(row.id, None)
+                if pending is not None:
+                    pending.outcome = out
+                else:
+                    outcomes.append((row, out))
+        sync_conflicts(self.session, outcomes, replay=True)
+        holder = state.item if isinstance(state, ItemState) else state.event
+        if rows:
+            holder.last_key = rows[-1].order_key
+        state.dirty = False
+
+
+def _refuse_or_conflict(decide: bool, reason: Reason, message: str) -> Outcome:
+    if decide:
+        return Outcome.refused(reason, message)
+    return Outcome(Status.CONFLICT, reason, message, effective=False)

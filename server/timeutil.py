@@ -1,0 +1,35 @@
+"""Time helpers: the library works in WIB (Asia/Jakarta); the database stores UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Aware UTC; a naive time from a kiosk is taken as UTC (kiosks are told to send offsets)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def local_date(value: datetime) -> date:
+    """The calendar day in Probolinggo (WIB) at instant ``value``."""
+    return as_utc(value).astimezone(WIB).date()
+
+
+def order_key(at: datetime, kiosk: str, seq: int) -> str:
+    """A string whose Python ordering equals ordering by (event time, kiosk, seq).
+
+    The kiosk name is hex-encoded and followed by '!', which sorts before every hex
+    digit, so a shorter name that is a prefix of a longer one still sorts first.
+    Compared only in Python (database collations would reorder punctuation).
+    """
+    stamp = as_utc(at).strftime("%Y%m%d%H%M%S%f").rjust(20, "0")
+    return f"{stamp}!{kiosk.encode('utf-8').hex()}!{seq:020d}"
