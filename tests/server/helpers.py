@@ -1,0 +1,43 @@
+"""Small builders for transactions in server tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from itertools import count
+from typing import Any
+
+from server.timeutil import WIB
+from sync.ids import uuid7
+from sync.wire import TransactionIn
+
+_seq = count(1)
+
+
+def wib(day: int, hour: int, minute: int = 0, month: int = 11, year: int = 2026) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=WIB)
+
+
+def soon(hours: float = 0) -> datetime:
+    """A time shortly after now (online transactions inside the event's window)."""
+    return datetime.now(WIB) + timedelta(hours=hours)
+
+
+def tx(kind: str, kiosk: str = "kiosk-a", at: datetime | None = None, **fields: Any) -> dict:
+    """A TransactionIn as JSON-ready dict."""
+    model = TransactionIn(
+        id=fields.pop("id", None) or uuid7(),
+        kiosk=kiosk,
+        seq=fields.pop("seq", None) or next(_seq),
+        kind=kind,
+        at=at or soon(),
+        **fields,
+    )
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+def post(client: Any, headers: dict, *txns: dict, **extra: Any) -> list[dict]:
+    r = client.post(
+        "/api/v1/transactions", json={"transactions": list(txns), **extra}, headers=headers
+    )
+    assert r.status_code == 200, r.text
+    return r.json()["results"]
