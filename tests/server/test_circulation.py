@@ -1,0 +1,244 @@
+"""Checkout, checkin and renew: online refusals, offline conflicts, idempotency, merges."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from server.models import Loan, Transaction
+from server.service import Server
+from tests.server.helpers import post, tx, wib
+
+API = "/api/v1"
+
+
+def _loans(server: Server, barcode: str | None = None) -> list[tuple]:
+    """(item, card, issued_at, due_at, returned_at, renewals) for every loan."""
+    from server.models import Item, Patron
+
+    with server.db.read() as s:
+        q = (
+            select(Item.barcode, Patron.card, Loan.issued_at, Loan.returned_at, Loan.renewals)
+            .join(Item, Item.id == Loan.item_id)
+            .join(Patron, Patron.id == Loan.patron_id)
+        )
+        if barcode:
+            q = q.where(Item.barcode == barcode)
+        return sorted(tuple(r) for r in s.execute(q))
+
+
+def test_checkout_checkin_renew_online(client: TestClient, kiosk_a: dict) -> None:
+    [out] = post(client, kiosk_a, tx("checkout", card="AGT0001", item="B000101"))
+    assert out["status"] == "accepted" and out["title"] == "Laskar Pelangi"
+    assert out["renewals"] == 0 and out["due_at"]
+    [renew] = post(client, kiosk_a, tx("renew", card="AGT0001", item="B000101"))
+    assert renew["status"] == "accepted" and renew["renewals"] == 1
+    assert renew["due_at"] >= out["due_at"]
+    [back] = post(client, kiosk_a, tx("checkin", item="B000101"))
+    assert back["status"] == "accepted" and back["hold_for_other"] is False
+    info = client.get(f"{API}/patrons/AGT0001", headers=kiosk_a).json()
+    assert info["loan_count"] == 0
+
+
+def test_online_refusals_have_reasons(client: TestClient, kiosk_a: dict) -> None:
+    post(client, kiosk_a, tx("checkout", card="AGT0001", item="B000101"))
+    cases = [
+        (tx("checkout", card="NOPE", item="B000102"), "unknown_card"),
+        (tx("checkout", card="AGT0001", item="X999"), "unknown_item"),
+        (tx("checkout", card="AGT0003", item="B000102"), "patron_blocked"),
+        (tx("checkout", card="AGT0004", item="B000102"), "card_expired"),
+        (tx("checkout", card="AGT0002", item="B000101"), "item_on_loan_to_other"),
+        (tx("checkout", card="AGT0001", item="B000101"), "item_already_on_loan_to_patron"),
+        (tx("checkout", card="AGT0001", item="B000108"), "item_on_hold_for_other"),
+        (tx("checkout", card="AGT0001", item="B000109"), "item_not_for_loan"),
+        (tx("checkin", item="B000102"), "not_on_loan"),
+        (tx("renew", card="AGT0002", item="B000101"), "not_on_loan"),
+    ]
+    results = post(client, kiosk_a, *[c for c, _ in cases])
+    assert [(r["status"], r["reason"]) for r in results] == [("refused", w) for _, w in cases]
+
+
+def test_loan_limit_and_renewal_limit(client: TestClient, kiosk_a: dict) -> None:
+    items = ["B000101", "B000102", "B000103", "B000104", "B000105", "B000106"]
+    results = post(client, kiosk_a, *[tx("checkout", card="AGT0001", item=i) for i in items])
+    assert [r["status"] for r in results] == ["accepted"] * 5 + ["refused"]
+    assert results[-1]["reason"] == "too_many_loans"
+    renewals = post(client, kiosk_a, *[tx("renew", card="AGT0001", item="B000101")] * 1)
+    renewals += post(client, kiosk_a, tx("renew", card="AGT0001", item="B000101"))
+    renewals += post(client, kiosk_a, tx("renew", card="AGT0001", item="B000101"))
+    assert [r["status"] for r in renewals] == ["accepted", "accepted", "refused"]
+    assert renewals[-1]["reason"] == "renewal_limit"
+
+
+def test_hold_for_patron_and_checkin_flag(client: TestClient, kiosk_a: dict) -> None:
+    [out] = post(client, kiosk_a, tx("checkout", card="AGT0002", item="B000108"))
+    assert out["status"] == "accepted"  # the hold was for AGT0002: fulfilled
+    [back] = post(client, kiosk_a, tx("checkin", item="B000108"))
+    assert back["hold_for_other"] is False
+    # offline checkout of a held item to someone else is honoured but flagged
+    post(client, kiosk_a, tx("checkout", card="AGT0001", item="B000102"))
+    [back] = post(client, kiosk_a, tx("checkin", item="B000102"))
+    assert back["hold_for_other"] is False
+
+
+def test_checkin_of_item_on_hold_for_someone(client: TestClient, kiosk_a: dict) -> None:
+    [out] = post(client, kiosk_a, tx("checkout", card="AGT0001", item="B000108", offline=True))
+    assert out["status"] == "conflict" and out["reason"] == "item_on_hold_for_other"
+    [back] = post(client, kiosk_a, tx("checkin", item="B000108"))
+    assert back["status"] == "accepted" and back["hold_for_other"] is True
+
+
+def test_resending_returns_first_result_and_changes_nothing(
+    client: TestClient, kiosk_a: dict, demo: Server
+) -> None:
+    batch = [
+        tx("checkout", card="AGT0001", item="B000101"),
+        tx("checkout", card="AGT0003", item="B000102"),
+        tx("checkin", item="B000101", offline=True),
+    ]
+    first = post(client, kiosk_a, *batch)
+    again = post(client, kiosk_a, *batch, batch[0])
+    assert [r["duplicate"] for r in first] == [False] * 3
+    assert [r["duplicate"] for r in again] == [True] * 4
+    strip = [{k: v for k, v in r.items() if k != "duplicate"} for r in first]
+    assert [{k: v for k, v in r.items() if k != "duplicate"} for r in again[:3]] == strip
+    with demo.db.read() as s:
+        assert s.execute(select(func.count()).select_from(Transaction)).scalar() == 3
+    assert len(_loans(demo)) == 1
+
+
+def test_same_id_twice_in_one_batch(client: TestClient, kiosk_a: dict, demo: Server) -> None:
+    t = tx("checkout", card="AGT0001", item="B000101")
+    first, second = post(client, kiosk_a, t, t)
+    assert first["duplicate"] is False and second["duplicate"] is True
+    assert second["status"] == first["status"] == "accepted"
+    assert len(_loans(demo)) == 1
+
+
+def test_offline_transactions_are_applied_with_conflicts(
+    client: TestClient, kiosk_a: dict, staff: dict, demo: Server
+) -> None:
+    results = post(
+        client,
+        kiosk_a,
+        tx("checkout", card="AGT0003", item="B000103", offline=True, at=wib(20, 10)),
+        tx("checkout", card="UNKNOWN9", item="B000104", offline=True, at=wib(20, 10, 5)),
+        tx("checkin", item="B000105", offline=True, at=wib(20, 10, 6)),
+    )
+    assert [(r["status"], r["reason"]) for r in results] == [
+        ("conflict", "patron_blocked"),
+        ("conflict", "unknown_card"),
+        ("accepted", None),
+    ]
+    # the blocked patron still has the book: the loan exists
+    assert [(i, c) for i, c, *_ in _loans(demo)] == [("B000103", "AGT0003")]
+    conflicts = client.get(f"{API}/staff/conflicts", headers=staff).json()
+    assert sorted(c["reason"] for c in conflicts) == ["patron_blocked", "unknown_card"]
+    first = conflicts[0]
+    r = client.post(
+        f"{API}/staff/conflicts/{first['id']}/resolve",
+        json={"note": "patron paid the fine at the desk"},
+        headers=staff,
+    )
+    assert r.status_code == 200 and r.json()["resolved_by"] == "petugas"
+    again = client.post(
+        f"{API}/staff/conflicts/{first['id']}/resolve", json={"note": "x"}, headers=staff
+    )
+    assert again.status_code == 409 and again.json()["code"] == "already_resolved"
+    assert len(client.get(f"{API}/staff/conflicts", headers=staff).json()) == 1
+    all_ = client.get(f"{API}/staff/conflicts?include_resolved=true", headers=staff).json()
+    assert len(all_) == 2
+    missing = client.post(
+        f"{API}/staff/conflicts/424242/resolve", json={"note": "x"}, headers=staff
+    )
+    assert missing.status_code == 404
+
+
+def test_return_arriving_before_the_checkout_it_ends(
+    client: TestClient, kiosk_a: dict, kiosk_b: dict, demo: Server
+) -> None:
+    """Kiosk B's 10:30 return arrives before kiosk A's 10:00 checkout."""
+    checkout = tx("checkout", "kiosk-a", wib(27, 10), card="AGT0001", item="B000101", offline=True)
+    checkin = tx("checkin", "kiosk-b", wib(27, 10, 30), item="B000101", offline=True)
+    [r_in] = post(client, kiosk_b, checkin)
+    assert r_in["status"] == "accepted"
+    [r_out] = post(client, kiosk_a, checkout)
+    assert r_out["status"] == "accepted" and r_out["title"] == "Laskar Pelangi"
+    loans = _loans(demo, "B000101")
+    assert loans == [
+        ("B000101", "AGT0001", wib(27, 10), wib(27, 10, 30), 0),
+    ]
+    info = client.get(f"{API}/patrons/AGT0001", headers=kiosk_a).json()
+    assert info["loan_count"] == 0
+    snap = client.get(f"{API}/snapshot", headers=kiosk_a).json()
+    item = next(i for i in snap["items"] if i["barcode"] == "B000101")
+    assert item["status"] == "available" and item["on_loan_to"] is None
+
+
+def test_late_checkout_by_other_patron_is_merged_and_flagged(
+    client: TestClient, kiosk_a: dict, kiosk_b: dict, staff: dict, demo: Server
+) -> None:
+    post(client, kiosk_a, tx("checkout", "kiosk-a", wib(27, 10), card="AGT0001", item="B000102",
+                             offline=True))  # fmt: skip
+    # an earlier offline checkout to someone else arrives later
+    [late] = post(client, kiosk_b, tx("checkout", "kiosk-b", wib(27, 9), card="AGT0002",
+                                      item="B000102", offline=True))  # fmt: skip
+    assert late["status"] == "accepted"
+    loans = _loans(demo, "B000102")
+    assert loans == [
+        ("B000102", "AGT0001", wib(27, 10), None, 0),
+        ("B000102", "AGT0002", wib(27, 9), wib(27, 10), 0),
+    ]
+    conflicts = client.get(f"{API}/staff/conflicts", headers=staff).json()
+    assert [(c["kiosk"], c["reason"]) for c in conflicts] == [("kiosk-a", "item_on_loan_to_other")]
+
+
+def test_due_dates_skip_sundays_holidays_and_staff_closed_days(
+    client: TestClient, kiosk_a: dict, staff: dict
+) -> None:
+    def due(at: datetime) -> str:
+        [r] = post(client, kiosk_a, tx("checkout", card="STF0001", item="B000110", offline=True,
+                                       at=at))  # fmt: skip
+        post(client, kiosk_a, tx("checkin", item="B000110", offline=True, at=at))
+        return r["due_at"]
+
+    # staff category: 30 days. 2026-10-30 + 30 = 2026-11-29, a Sunday -> Monday 30 Nov
+    assert due(wib(30, 10, month=10)).startswith("2026-11-30T16:59:59")
+    # 2026-11-25 + 30 = 2026-12-25 (Natal, Friday) -> Saturday 26 Dec
+    assert due(wib(25, 10)).startswith("2026-12-26T16:59:59")
+    r = client.post(
+        f"{API}/staff/closed-days", json={"day": "2026-12-26", "reason": "stock take"},
+        headers=staff,
+    )  # fmt: skip
+    assert r.status_code == 200
+    days = client.get(f"{API}/staff/closed-days?year=2026", headers=staff).json()
+    assert {"day": "2026-12-26", "reason": "stock take"} in days
+    assert {"day": "2026-08-17", "reason": "Hari Kemerdekaan Republik Indonesia"} in days
+    assert due(wib(25, 11)).startswith("2026-12-28T16:59:59")  # 27 Dec is a Sunday
+    assert client.delete(f"{API}/staff/closed-days/2026-12-26", headers=staff).status_code == 200
+    assert client.delete(f"{API}/staff/closed-days/2026-12-26", headers=staff).status_code == 404
+
+
+def test_offline_due_date_from_slip_is_kept(client: TestClient, kiosk_a: dict) -> None:
+    slip_due = wib(4, 23, 59, month=12)
+    [r] = post(client, kiosk_a, tx("checkout", card="AGT0001", item="B000106", offline=True,
+                                   at=wib(27, 9), due_at=slip_due))  # fmt: skip
+    assert datetime.fromisoformat(r["due_at"]) == slip_due
+
+
+def test_invalid_transactions_are_refused_not_stored(
+    client: TestClient, kiosk_a: dict, demo: Server
+) -> None:
+    results = post(
+        client,
+        kiosk_a,
+        tx("checkout", item="B000101", offline=True),
+        tx("checkin", item="B000101", at=wib(1, 10, year=1999)),
+        tx("event_register", event_id=1),
+    )
+    assert [(r["status"], r["reason"]) for r in results] == [("refused", "invalid")] * 3
+    assert "card" in results[0]["message"]
+    with demo.db.read() as s:
+        assert s.execute(select(func.count()).select_from(Transaction)).scalar() == 0
