@@ -1,0 +1,146 @@
+"""Event registration, signed tickets and door sign-in."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from server.models import Event
+from server.service import Server
+from sync.tickets import verify_ticket
+from tests.server.helpers import post, tx
+
+API = "/api/v1"
+GUEST = {"name": "Rina Wulandari", "phone": "0812-3456-7890", "institution": "SMAN 1 Probolinggo"}
+
+
+def _event_id(client: TestClient, headers: dict) -> int:
+    return client.get(f"{API}/events", headers=headers).json()[0]["id"]
+
+
+def _capacity(server: Server, capacity: int, waitlist: bool) -> None:
+    with server.db.write() as (s, v):
+        s.execute(update(Event).values(capacity=capacity, waitlist=waitlist, version=v))
+
+
+def test_register_returns_a_ticket_the_door_can_verify_offline(
+    client: TestClient, kiosk_a: dict, demo: Server
+) -> None:
+    eid = _event_id(client, kiosk_a)
+    [r] = post(client, kiosk_a, tx("event_register", card="AGT0001", event_id=eid))
+    assert r["status"] == "accepted" and r["waitlisted"] is False
+    public = client.get(f"{API}/snapshot", headers=kiosk_a).json()["ticket_public_key"]
+    ticket = verify_ticket(public, r["ticket"])
+    assert ticket.event_id == eid and r["ticket"].startswith(f"PK1.{eid}.{ticket.code}.")
+    [again] = post(client, kiosk_a, tx("event_register", card="AGT0001", event_id=eid))
+    assert again["status"] == "refused" and again["reason"] == "already_registered"
+    assert again["ticket"] == r["ticket"]  # the same ticket, to print again
+    ev = client.get(f"{API}/events/{eid}", headers=kiosk_a).json()
+    assert ev["registered"] == 1 and ev["seats_left"] == 19
+
+
+def test_guest_registration_and_full_event_waitlist(
+    client: TestClient, kiosk_a: dict, demo: Server
+) -> None:
+    eid = _event_id(client, kiosk_a)
+    _capacity(demo, 1, waitlist=True)
+    first, second = post(
+        client,
+        kiosk_a,
+        tx("event_register", guest=GUEST, event_id=eid),
+        tx("event_register", card="AGT0002", event_id=eid),
+    )
+    assert first["status"] == "accepted" and not first["waitlisted"]
+    assert second["status"] == "accepted" and second["waitlisted"] and second["ticket"]
+    _capacity(demo, 1, waitlist=False)
+    [full] = post(client, kiosk_a, tx("event_register", card="AGT0001", event_id=eid))
+    assert full["status"] == "refused" and full["reason"] == "event_full"
+    [unknown] = post(client, kiosk_a, tx("event_register", card="AGT0001", event_id=4242))
+    assert unknown["reason"] == "unknown_event"
+
+
+def test_door_signin_by_ticket_card_and_guest(client: TestClient, kiosk_a: dict) -> None:
+    eid = _event_id(client, kiosk_a)
+    [reg] = post(client, kiosk_a, tx("event_register", card="AGT0001", event_id=eid))
+    [by_ticket] = post(client, kiosk_a, tx("door_signin", ticket=reg["ticket"]))
+    assert by_ticket["status"] == "accepted" and by_ticket["attendance_count"] == 1
+    assert by_ticket["event_id"] == eid
+    first_at = by_ticket["signed_in_at"]
+    # the same person again, now by card: refused online with the first sign-in time
+    [repeat] = post(client, kiosk_a, tx("door_signin", card="AGT0001", event_id=eid))
+    assert repeat["status"] == "refused" and repeat["reason"] == "already_signed_in"
+    assert repeat["signed_in_at"] == first_at and repeat["attendance_count"] == 1
+    # and offline: accepted (the door let them in), nothing changes
+    [offline] = post(client, kiosk_a, tx("door_signin", card="AGT0001", event_id=eid, offline=True))
+    assert offline["status"] == "accepted" and offline["reason"] == "already_signed_in"
+    assert offline["signed_in_at"] == first_at
+    [walk_in] = post(client, kiosk_a, tx("door_signin", card="AGT0002", event_id=eid))
+    assert walk_in["status"] == "accepted" and walk_in["attendance_count"] == 2
+    [guest] = post(client, kiosk_a, tx("door_signin", guest=GUEST, event_id=eid))
+    assert guest["status"] == "accepted" and guest["attendance_count"] == 3
+    ev = client.get(f"{API}/events/{eid}", headers=kiosk_a).json()
+    assert ev["attended"] == 3 and ev["registered"] == 3
+
+
+def test_forged_and_altered_tickets_are_refused(client: TestClient, kiosk_a: dict) -> None:
+    eid = _event_id(client, kiosk_a)
+    [reg] = post(client, kiosk_a, tx("event_register", card="AGT0001", event_id=eid))
+    prefix, ev, code, sig = reg["ticket"].split(".")
+    altered = f"{prefix}.{ev}.{'A' * len(code)}.{sig}"
+    results = post(
+        client,
+        kiosk_a,
+        tx("door_signin", ticket=altered),
+        tx("door_signin", ticket="hello"),
+        tx("door_signin", ticket=reg["ticket"], event_id=eid + 1),
+        tx("door_signin", ticket=altered, offline=True),
+    )
+    assert [(r["status"], r["reason"]) for r in results] == [
+        ("refused", "unknown_ticket"),
+        ("refused", "unknown_ticket"),
+        ("refused", "unknown_ticket"),
+        ("conflict", "unknown_ticket"),
+    ]
+    assert "forged" in results[0]["message"]
+
+
+def test_offline_door_signins_merge_in_event_time(
+    client: TestClient, kiosk_a: dict, kiosk_b: dict, demo: Server
+) -> None:
+    eid = _event_id(client, kiosk_a)
+    ev = client.get(f"{API}/events/{eid}", headers=kiosk_a).json()
+    from datetime import datetime, timedelta
+
+    start = datetime.fromisoformat(ev["starts_at"])
+    late = tx("door_signin", "kiosk-b", start + timedelta(minutes=20), card="AGT0001",
+              event_id=eid, offline=True)  # fmt: skip
+    early = tx("door_signin", "kiosk-a", start + timedelta(minutes=5), card="AGT0001",
+               event_id=eid, offline=True)  # fmt: skip
+    [r_late] = post(client, kiosk_b, late)
+    assert r_late["signed_in_at"] == late["at"].replace("+00:00", "Z")
+    [r_early] = post(client, kiosk_a, early)
+    assert r_early["status"] == "accepted" and r_early["reason"] is None
+    snap = client.get(f"{API}/snapshot", headers=kiosk_a).json()
+    [reg] = [r for r in snap["registrations"] if not r["deleted"]]
+    assert datetime.fromisoformat(reg["signed_in_at"]) == start + timedelta(minutes=5)
+    assert reg["card"] == "AGT0001"
+
+
+def test_over_capacity_offline_signin_is_a_conflict(
+    client: TestClient, kiosk_a: dict, demo: Server, staff: dict
+) -> None:
+    eid = _event_id(client, kiosk_a)
+    _capacity(demo, 1, waitlist=False)
+    results = post(
+        client,
+        kiosk_a,
+        tx("door_signin", card="AGT0001", event_id=eid, offline=True),
+        tx("door_signin", card="AGT0002", event_id=eid, offline=True),
+    )
+    assert [(r["status"], r["reason"]) for r in results] == [
+        ("accepted", None),
+        ("conflict", "event_full"),
+    ]
+    assert results[1]["attendance_count"] == 2  # they were let in: counted
+    conflicts = client.get(f"{API}/staff/conflicts", headers=staff).json()
+    assert [c["reason"] for c in conflicts] == ["event_full"]
