@@ -1,0 +1,76 @@
+"""The one place where work comes back to the Kivy thread.
+
+Flow calls that may wait on the network (a decision can take up to the
+decision deadline) run on a single worker thread, in order, so the screen keeps
+drawing and shows "Memproses…". Their results, and scans from device threads,
+come back through :meth:`UiBridge.post`, which is ``Clock.schedule_once``.
+Nothing else in the UI hops threads, and no worker touches a widget.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from kivy.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+class UiBridge:
+    """Runs flow work off the UI thread and posts results back onto it.
+
+    One worker thread, because flows are not thread-safe and scans must be
+    decided in the order they were made.
+    """
+
+    def __init__(self, on_busy: Callable[[bool], None] | None = None) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-flow")
+        self._pending = 0
+        self._on_busy = on_busy
+
+    @staticmethod
+    def post(fn: Callable[..., Any], *args: Any) -> None:
+        """Call ``fn(*args)`` on the Kivy thread at the next frame (safe from any thread)."""
+        Clock.schedule_once(lambda _dt: fn(*args), 0)
+
+    @property
+    def busy(self) -> bool:
+        return self._pending > 0
+
+    def _set_pending(self, delta: int) -> None:
+        self._pending += delta
+        if self._on_busy is not None:
+            self._on_busy(self._pending > 0)
+
+    def run(
+        self,
+        work: Callable[[], Any],
+        done: Callable[[Any], None] | None = None,
+        failed: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        """Run ``work()`` on the flow thread; call ``done(result)`` on the UI thread."""
+        self._set_pending(+1)
+        future = self._pool.submit(work)
+        future.add_done_callback(lambda f: self.post(self._finish, f, done, failed))
+
+    def _finish(
+        self,
+        future: Future,
+        done: Callable[[Any], None] | None,
+        failed: Callable[[BaseException], None] | None,
+    ) -> None:
+        self._set_pending(-1)
+        exc = future.exception()
+        if exc is not None:
+            log.error("flow call failed", exc_info=exc)
+            if failed is not None:
+                failed(exc)
+            return
+        if done is not None:
+            done(future.result())
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,64 @@
+"""What every kiosk screen shares: the app, scans, reset and re-render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.app import App
+from kivy.uix.screenmanager import Screen
+
+from kiosk.flows.base import Message, Severity
+
+
+class KioskScreen(Screen):
+    """A screen that is also its own presenter: .kv handlers call its methods.
+
+    ``session`` says whether the idle timeout applies while it is shown.
+    ``reset()`` must forget every bit of patron data the screen holds.
+    ``render()`` rebuilds the dynamic text from the flow (also on a language switch).
+    """
+
+    session = True
+
+    @property
+    def kapp(self) -> Any:
+        return App.get_running_app()
+
+    def tr(self, msgid: str) -> str:
+        return self.kapp.translator(msgid)
+
+    def msg(self, message: Message) -> str:
+        return self.kapp.translator.render(message)
+
+    def show(self, bar: Any, message: Message | None) -> None:
+        """Fill a MessageBar from a flow message: icon, word and text."""
+        if message is None:
+            bar.text, bar.word, bar.severity = "", "", "info"
+            return
+        bar.severity = message.severity.value
+        bar.word = self.severity_word(message.severity)
+        bar.text = self.msg(message)
+
+    def severity_word(self, severity: Severity) -> str:
+        words = {
+            Severity.SUCCESS: "Berhasil",
+            Severity.WARNING: "Perhatian",
+            Severity.ERROR: "Gagal",
+            Severity.INFO: "",
+        }
+        word = words.get(severity, "")
+        return self.tr(word) if word else ""
+
+    def feedback(self, message: Message) -> None:
+        """Sound for an outcome: success, warning or error (info is silent)."""
+        if message.severity in (Severity.SUCCESS, Severity.WARNING, Severity.ERROR):
+            self.kapp.sounds.play(message.severity.value)
+
+    def on_scan(self, text: str) -> None:
+        """A code was scanned while this screen is shown."""
+
+    def reset(self) -> None:
+        """Forget the patron: called when the session ends, for any reason."""
+
+    def render(self) -> None:
+        """Re-render dynamic text (after a flow step or a language switch)."""

@@ -1,0 +1,55 @@
+"""Turn flow lines (loans, returns) into what a row shows: icon, word, title, detail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.flows.base import Severity
+from kiosk.i18n import Translator
+
+
+@dataclass(frozen=True, slots=True)
+class RowText:
+    title: str
+    detail: str
+    word: str
+    severity: str
+
+
+def loan_row(line: Any, tr: Translator) -> RowText:
+    """A borrow line: due date when lent, the reason in plain words when refused."""
+    title = line.title or line.item
+    if line.ok:
+        word = tr("Diperpanjang") if line.renewal else tr("Dipinjam")
+        detail = tr("Jatuh tempo {due}").format(due=tr.day(line.due_at)) if line.due_at else ""
+        if line.offline:
+            detail += " · " + tr("Luring (Offline)")
+        return RowText(title, detail, word, Severity.SUCCESS.value)
+    sev = line.message.severity
+    word = tr("Sudah dipinjam") if sev == Severity.INFO else tr("Ditolak")
+    return RowText(title, tr.render(line.message), word, sev.value)
+
+
+def return_row(line: Any, tr: Translator) -> RowText:
+    """A return line: confirmed with its title; an item on hold says to hand it to staff."""
+    title = line.title or line.item
+    if line.ok and line.hold_for_other:
+        return RowText(title, tr.render(line.message), tr("Serahkan"), Severity.WARNING.value)
+    if line.ok:
+        detail = tr("Berhasil dikembalikan.")
+        if line.offline:
+            detail += " · " + tr("Luring (Offline)")
+        return RowText(title, detail, tr("Kembali"), Severity.SUCCESS.value)
+    return RowText(title, tr.render(line.message), tr("Ditolak"), Severity.ERROR.value)
+
+
+def fill_rows(container: Any, rows: list[RowText]) -> None:
+    """Rebuild a list of LineRow widgets, newest first (the patron looks at the top)."""
+    from kiosk.ui.widgets import LineRow
+
+    container.clear_widgets()
+    for r in reversed(rows):
+        container.add_widget(
+            LineRow(title=r.title, detail=r.detail, status_word=r.word, severity=r.severity)
+        )

@@ -1,0 +1,300 @@
+"""Run the real kiosk app through a scripted scenario (UI tests, screenshots, benchmark).
+
+Kivy allows one App and one Window per process, so tests start this module
+in a subprocess::
+
+    python -m kiosk.ui.scripted --config kiosk.toml --script steps.json --out DIR [--seed-demo]
+
+Steps (a JSON list of one-key objects, run in order on the Kivy clock):
+``{"scan": "AGT0001"}`` types the code as window key events (the wedge path),
+``{"scan_direct": ...}`` hands it to the app as a finished scan,
+``{"tap": "tile_borrow"}`` touches the widget with that kv id,
+``{"expect": "Laskar Pelangi"}`` waits (5 s) until a visible label shows it,
+``{"expect_not": ...}``, ``{"expect_screen": "borrow"}``, ``{"shot": "home-id"}``,
+``{"lang": "en"}``, ``{"texts": "key"}`` (visible), ``{"all_texts": "key"}`` (whole tree),
+``{"wait": 0.5}``, ``{"idle": true}`` (no flow call running), ``{"signal": "name"}``
+(writes DIR/name.signal for a test driving xdotool), ``{"expire": true}``,
+``{"call": "borrow.finish", "args": []}``, ``{"pin": "1234"}``, ``{"bench_scans": {...}}``.
+Results go to DIR/result.json; screenshots to DIR/NAME.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import KioskSettings, load_settings
+
+log = logging.getLogger(__name__)
+DEFAULT_TIMEOUT_S = 5.0
+
+
+def widget_texts(widget: Any, *, visible_only: bool) -> list[str]:
+    """Every Label text under ``widget`` (visible ones only: opacity > 0 all the way up)."""
+    from kivy.uix.label import Label
+
+    out: list[str] = []
+
+    def walk(w: Any, shown: bool) -> None:
+        shown = shown and getattr(w, "opacity", 1) > 0
+        if visible_only and not shown:
+            return
+        if isinstance(w, Label) and w.text:
+            out.append(w.text)
+        for child in reversed(w.children):
+            walk(child, shown)
+
+    walk(widget, True)
+    return out
+
+
+def find_by_id(root: Any, wid: str) -> Any:
+    """The first widget whose kv ``ids`` names ``wid``, searching depth-first from ``root``."""
+    stack = [root]
+    while stack:
+        w = stack.pop(0)
+        ids = getattr(w, "ids", None)
+        if ids and wid in ids:
+            return ids[wid]
+        stack.extend(w.children)
+    return None
+
+
+class Driver:
+    """Plays the steps one by one on the Kivy clock; never blocks the frame."""
+
+    def __init__(self, app: Any, steps: list[dict], out: Path) -> None:
+        self.app = app
+        self.steps = steps
+        self.out = out
+        self.i = 0
+        self.errors: list[str] = []
+        self.texts: dict[str, list[str]] = {}
+        self.shots: dict[str, str] = {}
+        self.metrics: dict[str, Any] = {}
+        self._deadline: float | None = None
+
+    # -- helpers -----------------------------------------------------------
+    def visible_texts(self) -> list[str]:
+        root = self.app.root
+        texts = widget_texts(self.app.current, visible_only=True)
+        texts += widget_texts(root.ids.header, visible_only=True)
+        for overlay in ("countdown", "busy", "attract"):
+            if root.ids[overlay].shown:
+                texts += widget_texts(root.ids[overlay], visible_only=True)
+        return texts
+
+    def all_texts(self) -> list[str]:
+        texts = widget_texts(self.app.root, visible_only=False)
+        for scr in self.app.sm.screens:  # screens not shown are not in the window's tree
+            texts += widget_texts(scr, visible_only=False)
+        return texts
+
+    def _find(self, wid: str) -> Any:
+        return find_by_id(self.app.current, wid) or find_by_id(self.app.root, wid)
+
+    def type_keys(self, text: str) -> None:
+        """Key-down events as a wedge scanner makes them, Enter at the end."""
+        from kivy.core.window import Window
+
+        for ch in text:
+            mods = ["shift"] if ch.isalpha() and ch.isupper() else []
+            Window.dispatch("on_key_down", ord(ch.lower()), 0, ch.lower(), mods)
+        Window.dispatch("on_key_down", 13, 40, None, [])
+
+    def tap(self, widget: Any) -> None:
+        from kivy.tests.common import UnitTestTouch
+
+        x, y = widget.to_window(*widget.center)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        touch.touch_up()
+
+    def _timed_out(self, timeout: float) -> bool:
+        now = time.monotonic()
+        if self._deadline is None:
+            self._deadline = now + timeout
+        return now > self._deadline
+
+    # -- the loop ----------------------------------------------------------
+    def start(self) -> None:
+        from kivy.clock import Clock
+
+        Clock.schedule_once(self._next, 0)
+
+    def _next(self, _dt: float) -> None:
+        from kivy.clock import Clock
+
+        while self.i < len(self.steps):
+            step = self.steps[self.i]
+            try:
+                wait = self.run_step(step)
+            except Exception as exc:  # noqa: BLE001 - report any failure, then go on
+                log.exception("step %r failed", step)
+                self.errors.append(f"step {self.i} {step!r}: {exc!r}")
+                wait = None
+            if wait is not None:  # come back later (a wait, or a condition not met yet)
+                Clock.schedule_once(self._next, wait)
+                return
+            self._deadline = None
+            self.i += 1
+        self.finish()
+
+    def run_step(self, step: dict) -> float | None:  # noqa: C901 - a flat dispatch reads best
+        (kind, arg), *_ = step.items()
+        timeout = float(step.get("timeout", DEFAULT_TIMEOUT_S))
+        app = self.app
+        if kind == "wait":
+            if self._deadline is None:
+                self._deadline = time.monotonic() + float(arg)
+            return 0.05 if time.monotonic() < self._deadline else None
+        if kind == "idle":
+            return self._until(lambda: not app.bridge.busy, "idle", timeout)
+        if kind == "scan":
+            self.type_keys(arg)
+            self.steps.insert(self.i + 1, {"idle": True})
+            return None
+        if kind == "scan_direct":
+            app.route_scan(arg)
+            self.steps.insert(self.i + 1, {"idle": True})
+            return None
+        if kind == "tap":
+            w = self._find(arg)
+            if w is None:
+                return self._until(lambda: False, f"widget {arg!r}", timeout)
+            self.tap(w)
+            return None
+        if kind == "pin":
+            pad = self._find("pad")
+            for d in arg:
+                pad.press(d)
+            pad.press("ok")
+            self.steps.insert(self.i + 1, {"idle": True})
+            return None
+        if kind == "expect":
+            return self._until(lambda: any(arg in t for t in self.visible_texts()), arg, timeout)
+        if kind == "expect_not":
+            if any(arg in t for t in self.visible_texts()):
+                self.errors.append(f"step {self.i}: {arg!r} is visible but must not be")
+            return None
+        if kind == "expect_screen":
+            return self._until(lambda: app.sm.current == arg, f"screen {arg}", timeout)
+        if kind == "shot":
+            return self._shot(arg)
+        if kind == "lang":
+            app.set_language(arg)
+            return None
+        if kind == "texts":
+            self.texts[arg] = self.visible_texts()
+            return None
+        if kind == "all_texts":
+            self.texts[arg] = self.all_texts()
+            return None
+        if kind == "signal":
+            (self.out / f"{arg}.signal").write_text("1")
+            return None
+        if kind == "expire":
+            app.session.expire_now()
+            return None
+        if kind == "call":
+            screen_name, method = arg.split(".", 1)
+            target = app if screen_name == "app" else app.screen(screen_name)
+            getattr(target, method)(*step.get("args", []))
+            self.steps.insert(self.i + 1, {"idle": True})
+            return None
+        if kind == "bench_scans":
+            from kiosk.ui.bench_driver import bench_scans
+
+            self.metrics.update(bench_scans(self, arg))
+            return None
+        raise ValueError(f"unknown step {kind!r}")
+
+    def _until(self, cond: Any, what: str, timeout: float) -> float | None:
+        if cond():
+            return None
+        if self._timed_out(timeout):
+            seen = " | ".join(self.visible_texts())[:1500]
+            self.errors.append(f"step {self.i}: timed out waiting for {what}; visible: {seen}")
+            return None
+        return 0.05
+
+    def _shot(self, name: str) -> float | None:
+        from kivy.clock import Clock
+        from kivy.core.window import Window
+
+        # Let one more frame draw after the last change before reading pixels.
+        if self._deadline is None:
+            self._deadline = time.monotonic()
+            return 0.15
+        stem = self.out / name
+        made = Window.screenshot(name=str(stem) + ".png")
+        if made:
+            # Kivy adds a counter to the file name (shot0001.png); give it the asked name.
+            Path(made).replace(str(stem) + ".png")
+            self.shots[name] = str(stem) + ".png"
+        Clock.tick_draw()
+        return None
+
+    def finish(self) -> None:
+        result = {
+            "errors": self.errors,
+            "texts": self.texts,
+            "shots": self.shots,
+            "metrics": self.metrics,
+            "screen": self.app.sm.current,
+        }
+        (self.out / "result.json").write_text(json.dumps(result, indent=1, default=str))
+        self.app.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--config", required=True)
+    p.add_argument("--script", required=True, help="JSON file with the steps")
+    p.add_argument("--out", required=True)
+    p.add_argument("--seed-demo", action="store_true", help="seed the store with demo data")
+    p.add_argument("--max-s", type=float, default=90.0, help="stop the app after this long")
+    args = p.parse_args(argv)
+    if os.environ.get("KIOSK_LOG_LEVEL"):
+        logging.basicConfig(level=os.environ["KIOSK_LOG_LEVEL"], stream=sys.stderr)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    settings: KioskSettings = load_settings(args.config)
+    if args.seed_demo:
+        from kiosk.ui.demo_data import seed_store
+
+        seed_store(settings.kiosk.data_dir, settings.kiosk.name)
+    steps = json.loads(Path(args.script).read_text())
+    from kiosk.runtime import build_runtime
+    from kiosk.ui.app import _configure_kivy, make_app_class
+
+    _configure_kivy(settings)
+    runtime = build_runtime(settings)
+    runtime.start()
+    try:
+        app = make_app_class()(runtime)
+        driver = Driver(app, steps, out)
+        from kivy.clock import Clock
+        from kivy.core.window import Window
+
+        def first_frame(*_: Any) -> None:
+            Window.unbind(on_flip=first_frame)
+            (out / "first_frame").write_text(repr(time.time()))
+            driver.start()
+
+        Window.bind(on_flip=first_frame)
+        Clock.schedule_once(lambda _dt: app.stop(), args.max_s)
+        app.run()
+    finally:
+        runtime.stop()
+    return 0 if (out / "result.json").exists() else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

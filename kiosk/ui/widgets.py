@@ -1,0 +1,122 @@
+"""Widgets every screen uses: tiles, buttons, message bars, item rows, PIN pad.
+
+Their looks live in ``kv/widgets.kv``; here only the behaviour that is not a
+one-liner.
+"""
+
+from __future__ import annotations
+
+from kivy.metrics import dp, mm
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+
+from kiosk.ui import theme
+
+
+def touch_size() -> float:
+    """Smallest side of any touch target: 15 mm, never under 88 dp."""
+    return max(mm(theme.MIN_TOUCH_MM), dp(88))
+
+
+class Tile(ButtonBehavior, BoxLayout):
+    """A large Home tile: icon, title, subtitle (the other language)."""
+
+    icon = StringProperty("")
+    title = StringProperty("")
+    subtitle = StringProperty("")
+    bg = ListProperty(theme.rgba(theme.BORROW))
+
+
+class KButton(ButtonBehavior, BoxLayout):
+    """A touch button at least 15 mm high, text always with a word (not colour alone)."""
+
+    text = StringProperty("")
+    icon = StringProperty("")
+    bg = ListProperty(theme.rgba(theme.NEUTRAL))
+    fg = ListProperty(theme.rgba(theme.WHITE))
+    font_size = NumericProperty(dp(26))
+    selected = BooleanProperty(False)
+
+
+class MessageBar(BoxLayout):
+    """A patron message with an icon and a severity word, never colour alone."""
+
+    text = StringProperty("")
+    severity = StringProperty("info")
+    word = StringProperty("")  # "Berhasil", "Perhatian", "Gagal": said in words too
+    icon = StringProperty("ℹ")
+    ink = ListProperty(theme.rgba(theme.INFO_INK))
+    paper = ListProperty(theme.rgba(theme.INFO_BG))
+
+    def on_severity(self, _inst: object, value: str) -> None:
+        icon, ink, paper = theme.SEVERITY_STYLE.get(value, theme.SEVERITY_STYLE["info"])
+        self.icon, self.ink, self.paper = icon, theme.rgba(ink), theme.rgba(paper)
+
+
+class LineRow(BoxLayout):
+    """One scanned item: status icon and word, title, detail (due date or reason)."""
+
+    title = StringProperty("")
+    detail = StringProperty("")
+    status_word = StringProperty("")
+    severity = StringProperty("success")
+    icon = StringProperty("✔")
+    ink = ListProperty(theme.rgba(theme.SUCCESS_INK))
+    paper = ListProperty(theme.rgba(theme.SUCCESS_BG))
+
+    def on_severity(self, _inst: object, value: str) -> None:
+        icon, ink, paper = theme.SEVERITY_STYLE.get(value, theme.SEVERITY_STYLE["info"])
+        self.icon, self.ink, self.paper = icon, theme.rgba(ink), theme.rgba(paper)
+
+
+class PinPad(GridLayout):
+    """Digits, delete and OK. Shows dots, never the PIN."""
+
+    pin = StringProperty("")
+    max_len = NumericProperty(8)
+    on_submit = ObjectProperty(None, allownone=True)
+
+    def press(self, key: str) -> None:
+        if key == "del":
+            self.pin = self.pin[:-1]
+        elif key == "ok":
+            if self.on_submit is not None and self.pin:
+                pin, self.pin = self.pin, ""
+                self.on_submit(pin)
+        elif len(self.pin) < self.max_len:
+            self.pin += key
+
+
+class Overlay(BoxLayout):
+    """A layer over the screens; when shown it takes every touch (no taps go through)."""
+
+    shown = BooleanProperty(False)
+
+    def on_touch_down(self, touch: object) -> bool:
+        if not self.shown:
+            return False
+        super().on_touch_down(touch)
+        return True
+
+    def on_touch_up(self, touch: object) -> bool:
+        if not self.shown:
+            return False
+        super().on_touch_up(touch)
+        return True
+
+
+class ThanksPanel(BoxLayout):
+    """The closing panel of a session: thanks, a summary, the slip preview in demo mode."""
+
+    title = StringProperty("")
+    text = StringProperty("")
+    preview = StringProperty("")
+    home_text = StringProperty("")
