@@ -16,6 +16,21 @@ log = logging.getLogger(__name__)
 
 # Kivy keycodes for keys a scanner may send that have no codepoint of their own.
 _NAMED = {13: "enter", 271: "enter", 9: "tab", 8: "backspace", 27: "escape"}
+# Kivy's codes for keys above the keypad (importing kivy.core.window for its table
+# would open a window, so the few the wedge must recognise are listed here).
+_HIGH = {
+    301: "capslock",
+    303: "rshift",
+    304: "shift",
+    305: "rctrl",
+    306: "lctrl",
+    307: "alt-gr",
+    308: "alt",
+    273: "up",
+    274: "down",
+    275: "right",
+    276: "left",
+}
 # US layout: what a shifted digit or symbol types (scanners emulate a US keyboard).
 _SHIFTED = dict(zip("1234567890-=[];'\\,./`", '!@#$%^&*()_+{}:"|<>?~', strict=True))
 
@@ -24,6 +39,12 @@ def key_text(key: int, codepoint: str | None, modifiers: list[str]) -> str:
     """The character (or key name) one key-down event stands for."""
     if key in _NAMED:
         return _NAMED[key]
+    if 256 <= key <= 265:  # keypad digits
+        return str(key - 256)
+    if key > 265:
+        # Shift, Ctrl, arrows…: Kivy gives them codes above 265 and SDL2 a bogus
+        # codepoint (chr(304) is "İ"), so use the key's name, which the wedge knows.
+        return _HIGH.get(key, f"key{key}")
     if codepoint and len(codepoint) == 1 and codepoint.isprintable():
         shifted = "shift" in modifiers
         if codepoint.isalpha():
@@ -33,9 +54,7 @@ def key_text(key: int, codepoint: str | None, modifiers: list[str]) -> str:
         if shifted:
             return _SHIFTED.get(codepoint, codepoint)
         return codepoint
-    from kivy.core.window import Keyboard
-
-    return Keyboard.keycode_to_string(None, key) or f"key{key}"  # type: ignore[arg-type]
+    return f"key{key}"
 
 
 class KeyRouter:
@@ -67,6 +86,7 @@ class KeyRouter:
         if self.on_key is not None:
             self.on_key()
         text = key_text(key, codepoint, list(modifiers or []))
+        log.debug("key %s %r %s -> %r", key, codepoint, modifiers, text)
         if self.wedge is None:
             self._take_typed([text])
             return True
