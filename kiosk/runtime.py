@@ -11,9 +11,11 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devices.printer import open_printer
 from kiosk import __version__
 from kiosk.config import KioskSettings
 from kiosk.flows.base import Services
+from kiosk.slip_service import SlipPrinter
 from sync.client import ServerClient
 from sync.connectivity import Connectivity
 from sync.decider import Decider
@@ -47,6 +49,9 @@ class KioskRuntime:
             self.worker.start()
 
     def stop(self) -> None:
+        printer = self.extras.get("printer")
+        if printer is not None and hasattr(printer, "close"):
+            printer.close()
         if self.worker is not None:
             self.worker.stop()
         if self.link is not None:
@@ -83,5 +88,20 @@ def build_runtime(settings: KioskSettings, *, sync: bool = True) -> KioskRuntime
     elif sync:
         log.warning("no server token configured: the kiosk runs offline only")
     decider = Decider(store, client, link, settings.offline, deadline_s=srv.decision_timeout_s)
-    services = Services(decider=decider, store=store)
-    return KioskRuntime(settings, store, client, link, decider, worker, services)
+    printer = open_printer(_printer_url(settings), paper_mm=settings.devices.paper_mm)
+    slip_printer = SlipPrinter(
+        printer, library_name=settings.kiosk.library_name, kiosk_name=settings.kiosk.name
+    )
+    slip_printer.lang = settings.kiosk.language
+    services = Services(decider=decider, store=store, slips=slip_printer)
+    runtime = KioskRuntime(settings, store, client, link, decider, worker, services)
+    runtime.extras["printer"] = printer
+    return runtime
+
+
+def _printer_url(settings: KioskSettings) -> str:
+    """A bare ``preview:`` writes its PNGs into the kiosk's own data folder."""
+    url = settings.devices.printer
+    if url in ("preview:", "preview://"):
+        return f"preview:?dir={(settings.kiosk.data_dir / 'slips').as_posix()}"
+    return url

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from kiosk.slips import mask_card  # noqa: F401  (re-exported for the screens)
 from sync.decider import Decider
 from sync.store import LocalStore
 from sync.wire import PatronInfo, Reason
@@ -114,14 +115,6 @@ class PatternClassifier:
             if re.search(pattern, text):
                 return kind
         return CodeKind.UNKNOWN
-
-
-def mask_card(card: str) -> str:
-    """AGT0001 -> AGT**01: enough for the patron to recognise, not to copy."""
-    if len(card) <= 4:
-        return "*" * len(card)
-    keep = 3 if len(card) > 6 else 1
-    return card[:keep] + "*" * (len(card) - keep - 2) + card[-2:]
 
 
 class SlipService(Protocol):

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from kiosk.config import OfflinePolicy
-from kiosk.flows.base import Services, Severity, mask_card
+from kiosk.flows.base import Services, Severity
 from kiosk.flows.checkin import ReturnFlow
 from kiosk.flows.checkout import CheckoutFlow, CheckoutStep
 from sync.decider import Decider
@@ -113,8 +113,3 @@ def test_rescan_offers_renewal_and_return_flags_hold(services):
     ret = ReturnFlow(services)
     ret.scan("B000108")  # not on loan: refused with a reason, nothing changes
     assert not ret.lines[-1].ok
-
-
-def test_mask_card():
-    assert mask_card("AGT0001") == "AGT**01"
-    assert "0001" not in mask_card("AGT0001")
