@@ -88,6 +88,23 @@ class UiSection(_Section):
     height: int = Field(800, ge=240)
 
 
+class HeadlessSection(_Section):
+    """The screenless station (``kiosk --headless``): scanner, printer and beeper only."""
+
+    scanners: list[str] = Field(
+        default_factory=list,
+        description="Scanner URLs for the station; empty means [devices] scanners",
+    )
+    idle_timeout_s: float = Field(
+        20.0, gt=0, le=3600, description="A checkout session ends after this long without a scan"
+    )
+    end_code: str = Field(
+        "SELESAI", min_length=1, max_length=64, description="Scanning this code ends the session"
+    )
+    print_slips: bool = Field(True, description="Print a slip when a session ends")
+    beep: bool = Field(True, description="Sound the terminal bell on stderr for each outcome")
+
+
 class KioskSettings(_Section):
     """Everything in kiosk.toml."""
 
@@ -97,6 +114,7 @@ class KioskSettings(_Section):
     offline: OfflinePolicy = OfflinePolicy()
     wedge: WedgeSection = WedgeSection()
     ui: UiSection = UiSection()
+    headless: HeadlessSection = HeadlessSection()
     source: Path | None = Field(None, exclude=True)
 
 
