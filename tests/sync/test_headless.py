@@ -1,0 +1,152 @@
+"""The screenless station as a real process: stdin scans in, JSON lines out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sync.store import LocalStore, OutboxState
+from tests.helpers import demo_snapshot
+
+
+def write_config(folder: Path, *, url: str = "http://127.0.0.1:9", token: str = "", **hs) -> Path:
+    """A kiosk.toml for a station reading scans from stdin, with no printer."""
+    extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in hs.items())
+    cfg = folder / "kiosk.toml"
+    cfg.write_text(
+        f"""
+[kiosk]
+name = "k1"
+data_dir = "data"
+
+[server]
+url = "{url}"
+token = "{token}"
+decision_timeout_s = 1.5
+sync_interval_s = 0.2
+snapshot_interval_s = 60
+
+[devices]
+scanners = ["stdin:"]
+printer = "none:"
+
+[headless]
+beep = false
+{extra}"""
+    )
+    return cfg
+
+
+def station_cmd(cfg: Path, *args: str) -> list[str]:
+    exe = Path(sys.executable).with_name("kiosk")
+    base = [str(exe)] if exe.exists() else [sys.executable, "-m", "kiosk"]
+    return base + ["--config", str(cfg), "--log-level", "WARNING", "--headless", *args]
+
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def _lines(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def test_offline_checkout_session_prints_committed_lines(tmp_path):
+    cfg = write_config(tmp_path, idle_timeout_s=30)
+    store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="k1")
+    store.apply_snapshot(demo_snapshot())
+    store.close()
+    scans = "AGT0001\nB000101\nB000109\nB000102\nSELESAI\nB000103\nAGT0003\n"
+    proc = subprocess.run(
+        station_cmd(cfg, "--mode", "checkout"),
+        input=scans,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = _lines(proc.stdout)
+    txs = [o for o in out if o["type"] == "transaction"]
+    assert [(t["item"], t["result"], t["reason"]) for t in txs] == [
+        ("B000101", "accepted", None),
+        ("B000109", "refused", "item_not_for_loan"),
+        ("B000102", "accepted", None),
+    ]
+    assert all(t["offline"] and t["card"] == "AGT0001" and t["kind"] == "checkout" for t in txs)
+    notices = [o for o in out if o["type"] == "notice"]
+    assert any(n.get("event") == "session_end" and n["borrowed"] == 2 for n in notices)
+    # After the end code, an item without a card is refused with a message, no transaction.
+    assert any(n["code"] == "B000103" and n["severity"] == "error" for n in notices)
+    # The blocked card gives a notice that says why.
+    assert any(n["code"] == "AGT0003" and "diblokir" in n["message"] for n in notices)
+    store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="k1")
+    for t in txs:
+        assert store.row(t["id"]) is not None
+    assert [r.tx.id for r in store.rows([OutboxState.PENDING])] == [txs[0]["id"], txs[2]["id"]]
+    store.close()
+
+
+def test_next_card_and_idle_timeout_end_sessions(tmp_path):
+    cfg = write_config(tmp_path, idle_timeout_s=0.3)
+    store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="k1")
+    snap = demo_snapshot()
+    p2 = snap.patrons[0].model_copy(update={"card": "AGT0005", "first_name": "Budi"})
+    store.apply_snapshot(snap.model_copy(update={"patrons": [*snap.patrons, p2]}))
+    store.close()
+    proc = subprocess.Popen(
+        station_cmd(cfg, "--mode", "checkout"),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+
+    def send(line: str) -> None:
+        proc.stdin.write(line + "\n")
+        proc.stdin.flush()
+
+    def read_until(pred) -> dict:
+        while True:
+            obj = json.loads(proc.stdout.readline())
+            if pred(obj):
+                return obj
+
+    send("AGT0001")
+    send("B000101")
+    read_until(lambda o: o.get("item") == "B000101")
+    send("AGT0005")  # the next patron's card ends the first session
+    end = read_until(lambda o: o.get("event") == "session_end")
+    assert end["code"] == "next_card" and end["borrowed"] == 1
+    send("B000102")
+    second = read_until(lambda o: o.get("item") == "B000102")
+    assert second["card"] == "AGT0005" and second["result"] == "accepted"
+    idle = read_until(lambda o: o.get("event") == "session_end")  # nothing scanned for 0.3 s
+    assert idle["code"] == "idle"
+    send("B000103")  # no session: an item alone is refused
+    assert read_until(lambda o: o.get("code") == "B000103")["severity"] == "error"
+    proc.stdin.close()
+    assert proc.wait(30) == 0
+
+
+def test_door_mode_signs_in_once(tmp_path):
+    cfg = write_config(tmp_path)
+    store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="k1")
+    store.apply_snapshot(demo_snapshot())
+    store.close()
+    proc = subprocess.run(
+        station_cmd(cfg, "--mode", "door", "--event", "1"),
+        input="AGT0001\nAGT0001\nPK1.1.ABCD.xxxx\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    txs = [o for o in _lines(proc.stdout) if o["type"] == "transaction"]
+    assert [(t["kind"], t["result"], t["reason"]) for t in txs[:2]] == [
+        ("door_signin", "accepted", None),
+        ("door_signin", "refused", "already_signed_in"),
+    ]
