@@ -1,0 +1,114 @@
+"""Exactly-once through a hostile network: the fault proxy between kiosk and a real server."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from kiosk.errors import SyncError
+from sync.connectivity import LinkState
+from sync.decider import Decider
+from sync.faultproxy import FaultPlan, FaultProxy
+from sync.store import OutboxState
+from sync.wire import Kind, Status
+from tests.sync.parts import loans_per_checkout, make_kiosk, open_loans, server_tx_ids, wait_for
+
+pytestmark = pytest.mark.timeout(120)
+
+ITEMS = ["B000101", "B000102", "B000103", "B000104"]
+
+
+def _proxy(server, plan=None) -> FaultProxy:
+    return FaultProxy(("127.0.0.1", server.port), plan).start()
+
+
+def test_outbox_drains_exactly_once_through_faults(tmp_path, server):
+    proxy = _proxy(server)
+    k = make_kiosk(
+        tmp_path / "k1", "k1", proxy.url, server.tokens["k1"], batch_size=5, request_timeout_s=1.0
+    )
+    k.worker.refresh_snapshot()
+    offline = Decider(k.store, None, None, k.decider.policy)
+    made = []
+    for _ in range(6):
+        for kind in (Kind.CHECKOUT, Kind.CHECKIN):
+            for item in ITEMS:
+                fields = {"card": "AGT0001"} if kind == Kind.CHECKOUT else {}
+                d = offline.submit(kind, item=item, **fields)
+                assert d.result.status == Status.ACCEPTED, d.result
+                made.append(d.tx)
+    proxy.plan = FaultPlan(
+        refuse=0.1,
+        reset_request=0.1,
+        drop_response=0.3,
+        truncate=0.1,
+        delay=0.05,
+        delay_s=2,
+        seed=7,
+    )
+    deadline = time.monotonic() + 90
+    errors = 0
+    while k.store.queue_depth() and time.monotonic() < deadline:
+        try:
+            k.worker.drain_once()
+        except SyncError:
+            errors += 1
+    assert k.store.queue_depth() == 0
+    assert errors > 0 and proxy.counts["drop_response"] > 0 and proxy.counts["truncate"] > 0
+    # Every transaction is on the server once; every checkout made exactly one loan.
+    on_server = server_tx_ids(server)
+    assert sorted(on_server) == sorted(t.id for t in made)
+    checkouts = [t.id for t in made if t.kind == Kind.CHECKOUT]
+    assert loans_per_checkout(server) == {i: 1 for i in checkouts}
+    assert open_loans(server) == {}  # returned last, in event-time order
+    rows = k.store.rows()
+    assert all(r.state == OutboxState.SENT for r in rows)
+    assert all(r.server_result.status == Status.ACCEPTED for r in rows)
+    # Some answers were lost after the server committed: the re-send got the first result.
+    assert any(r.server_result.duplicate for r in rows)
+    assert k.store.stats().mismatches == 0
+    k.close()
+    proxy.stop()
+
+
+def test_lost_answer_to_an_online_decision_never_makes_a_second_loan(tmp_path, server):
+    proxy = _proxy(server)
+    k = make_kiosk(tmp_path / "k1", "k1", proxy.url, server.tokens["k1"])
+    k.worker.refresh_snapshot()
+    proxy.plan = FaultPlan(drop_response=1.0)  # the server commits, the kiosk hears nothing
+    d = k.decider.submit(Kind.CHECKOUT, card="AGT0001", item="B000105")
+    assert d.offline and d.result.status == Status.ACCEPTED  # decided again, offline, same id
+    assert k.link.state == LinkState.OFFLINE
+    assert open_loans(server) == {"B000105": "AGT0001"}  # the server had applied it
+    proxy.plan = FaultPlan()
+    k.worker.drain_all()
+    row = k.store.row(d.tx.id)
+    assert row.state == OutboxState.SENT and row.server_result.duplicate
+    assert loans_per_checkout(server) == {d.tx.id: 1}
+    assert server_tx_ids(server) == [d.tx.id]
+    k.close()
+    proxy.stop()
+
+
+def test_deadline_then_offline_at_once_then_probe_brings_it_back(tmp_path, server):
+    proxy = _proxy(server)
+    k = make_kiosk(tmp_path / "k1", "k1", proxy.url, server.tokens["k1"], deadline_s=0.5)
+    k.worker.refresh_snapshot()
+    k.link.start()
+    proxy.plan = FaultPlan(delay=1.0, delay_s=2.0)
+    started = time.monotonic()
+    first = k.decider.submit(Kind.CHECKOUT, card="AGT0001", item="B000101")
+    took = time.monotonic() - started
+    assert first.offline and took < 1.5  # the deadline (0.5 s), not the network, set the wait
+    started = time.monotonic()
+    second = k.decider.submit(Kind.CHECKOUT, card="AGT0001", item="B000102")
+    assert second.offline and time.monotonic() - started < 0.3  # no second wait: offline at once
+    proxy.plan = FaultPlan()
+    wait_for(lambda: k.link.state == LinkState.ONLINE, 10, "the probe to find the server")
+    third = k.decider.submit(Kind.CHECKOUT, card="AGT0001", item="B000103")
+    assert not third.offline and third.result.status == Status.ACCEPTED
+    k.link.force_offline(True)
+    assert k.decider.submit(Kind.CHECKOUT, card="AGT0001", item="B000104").offline
+    k.close()
+    proxy.stop()

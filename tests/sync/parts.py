@@ -1,0 +1,116 @@
+"""Kiosk-side parts wired to a real server on 127.0.0.1, and a read-only look into its DB."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.config import OfflinePolicy
+from kiosk.flows.base import Services
+from sync.client import ServerClient
+from sync.connectivity import Connectivity
+from sync.decider import Decider
+from sync.store import LocalStore
+from sync.worker import SyncWorker
+from tests.server_process import ServerProcess
+
+
+@dataclass
+class Kiosk:
+    """One kiosk's store, link, decider and (not started) sync worker."""
+
+    store: LocalStore
+    link: Connectivity
+    decider: Decider
+    worker: SyncWorker
+    services: Services
+
+    def close(self) -> None:
+        self.worker.stop()
+        self.link.stop()
+        self.store.close()
+
+
+def make_kiosk(
+    folder: Path,
+    name: str,
+    url: str,
+    token: str,
+    *,
+    policy: OfflinePolicy | None = None,
+    batch_size: int = 50,
+    request_timeout_s: float = 5.0,
+    deadline_s: float = 1.5,
+) -> Kiosk:
+    folder.mkdir(parents=True, exist_ok=True)
+    store = LocalStore(folder / "kiosk.sqlite3", kiosk=name)
+    probe = ServerClient(url, token)
+    link = Connectivity(lambda: probe.health(timeout=1.0), min_backoff_s=0.05, max_backoff_s=0.5)
+    worker = SyncWorker(
+        store,
+        ServerClient(url, token),
+        link=link,
+        batch_size=batch_size,
+        interval_s=0.05,
+        request_timeout_s=request_timeout_s,
+        version="test",
+    )
+    decider = Decider(
+        store,
+        ServerClient(url, token, timeout=deadline_s),
+        link,
+        policy or OfflinePolicy(),
+        deadline_s=deadline_s,
+    )
+    return Kiosk(store, link, decider, worker, Services(decider=decider, store=store))
+
+
+def server_db(srv: ServerProcess) -> sqlite3.Connection:
+    """The server's SQLite file, read-only (the running server keeps writing it)."""
+    path = srv.db_url.removeprefix("sqlite:///")
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+
+
+def server_tx_ids(srv: ServerProcess) -> list[str]:
+    db = server_db(srv)
+    try:
+        return [r[0] for r in db.execute("SELECT id FROM transactions")]
+    finally:
+        db.close()
+
+
+def open_loans(srv: ServerProcess) -> dict[str, str]:
+    """item barcode -> card of every open loan on the server."""
+    db = server_db(srv)
+    try:
+        rows = db.execute(
+            "SELECT i.barcode, p.card FROM loans l JOIN items i ON i.id=l.item_id"
+            " JOIN patrons p ON p.id=l.patron_id WHERE l.returned_at IS NULL"
+        ).fetchall()
+    finally:
+        db.close()
+    return dict(rows)
+
+
+def loans_per_checkout(srv: ServerProcess) -> dict[str, int]:
+    """checkout transaction id -> number of loan rows it made (exactly once means 1)."""
+    db = server_db(srv)
+    try:
+        rows = db.execute(
+            "SELECT checkout_txn_id, COUNT(*) FROM loans WHERE checkout_txn_id IS NOT NULL"
+            " GROUP BY checkout_txn_id"
+        ).fetchall()
+    finally:
+        db.close()
+    return dict(rows)
+
+
+def wait_for(cond: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
