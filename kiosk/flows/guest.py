@@ -1,0 +1,75 @@
+"""The guest form (name, phone or email, institution) typed on the on-screen keyboard.
+
+Pure Python: the key grid on screen calls :meth:`GuestForm.press`; the form
+validates and turns into a ``sync.wire.Guest``. Used by event sign-up and by
+walk-ins at the door.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kiosk.flows.base import Message, Severity
+from sync.wire import Guest
+
+FIELDS = ("name", "contact", "institution")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 -]{6,18}[0-9]$")
+MAX_LEN = {"name": 80, "contact": 60, "institution": 80}
+
+
+@dataclass
+class GuestForm:
+    """Three fields and the one being typed into."""
+
+    values: dict[str, str] = field(default_factory=lambda: dict.fromkeys(FIELDS, ""))
+    active: str = "name"
+
+    def focus(self, name: str) -> None:
+        if name in FIELDS:
+            self.active = name
+
+    def press(self, key: str) -> None:
+        """One on-screen key: a character, ``space``, ``del``, ``next`` or ``clear``."""
+        text = self.values[self.active]
+        if key == "del":
+            text = text[:-1]
+        elif key == "clear":
+            text = ""
+        elif key == "next":
+            self.active = FIELDS[(FIELDS.index(self.active) + 1) % len(FIELDS)]
+            return
+        elif key == "space":
+            text += " " if text and not text.endswith(" ") else ""
+        elif len(key) == 1 and key.isprintable():
+            text += key
+        self.values[self.active] = text[: MAX_LEN[self.active]]
+
+    def validate(self) -> Message | None:
+        """Why the form cannot be sent yet, or None."""
+        name = self.values["name"].strip()
+        contact = self.values["contact"].strip()
+        if len(name) < 2:
+            return Message("Tulis nama Anda.", Severity.ERROR)
+        if not contact:
+            return Message("Tulis nomor telepon atau email Anda.", Severity.ERROR)
+        if "@" in contact:
+            if not _EMAIL.match(contact):
+                return Message("Alamat email belum benar.", Severity.ERROR)
+        elif not _PHONE.match(contact):
+            return Message("Nomor telepon belum benar.", Severity.ERROR)
+        return None
+
+    def guest(self) -> Guest:
+        contact = self.values["contact"].strip()
+        email = contact if "@" in contact else None
+        phone = None if email else contact
+        institution = self.values["institution"].strip() or None
+        return Guest(
+            name=self.values["name"].strip(), phone=phone, email=email, institution=institution
+        )
+
+    def clear(self) -> None:
+        self.values = dict.fromkeys(FIELDS, "")
+        self.active = "name"

@@ -1,0 +1,193 @@
+"""Staff mode: who may enter, and what staff see and do.
+
+Entry: a staff card (STF…) and the staff PIN, or a hidden long press on Home
+and the PIN. The PIN is checked against ``[ui] staff_pin_hash`` (argon2) when
+the config has it; without it, only a demo kiosk accepts the demo PIN 9999.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from kiosk.errors import KioskError, PrinterError
+from kiosk.flows.base import CodeKind, Message, Severity
+
+log = logging.getLogger(__name__)
+
+DEMO_STAFF_PIN = "9999"
+
+
+class StaffStep(StrEnum):
+    LOCKED = "locked"  # waiting for a staff card or the hidden long press
+    PIN = "pin"
+    OPEN = "open"
+
+
+@dataclass(frozen=True)
+class StaffStatus:
+    """The health panel: link, queue, sync, snapshot, devices."""
+
+    link: str  # online / offline / forced_offline / unknown / none
+    queue_depth: int
+    failed: int
+    conflicts: int
+    mismatches: int
+    last_sync_at: datetime | None
+    last_error: str | None
+    snapshot_age_s: float | None
+    devices: dict[str, str] = field(default_factory=dict)
+
+
+def staff_pin_ok(settings: Any, pin: str) -> bool:
+    """Check a staff PIN against the config's hash; the demo PIN only on a demo kiosk."""
+    pin_hash = getattr(settings.ui, "staff_pin_hash", None)
+    if pin_hash:
+        try:
+            return PasswordHasher().verify(pin_hash, pin)
+        except (VerificationError, InvalidHashError):
+            return False
+    return bool(settings.kiosk.demo) and pin == DEMO_STAFF_PIN
+
+
+class StaffFlow:
+    """Authentication and the actions of staff mode. ``runtime`` is a KioskRuntime."""
+
+    MAX_PIN_TRIES = 3
+
+    def __init__(self, runtime: Any) -> None:
+        self.rt = runtime
+        self.step = StaffStep.LOCKED
+        self.card: str | None = None
+        self.message = Message("Pindai kartu petugas.")
+        self._tries = 0
+
+    # -- entry ---------------------------------------------------------------
+    def scan(self, text: str) -> Message:
+        text = text.strip()
+        if self.rt.services.classifier.kind_of(text) != CodeKind.STAFF:
+            self.message = Message("Ini bukan kartu petugas.", Severity.ERROR)
+            return self.message
+        self.card = text
+        self.step = StaffStep.PIN
+        self.message = Message("Masukkan PIN petugas.")
+        return self.message
+
+    def hidden_entry(self) -> None:
+        self.card = None
+        self.step = StaffStep.PIN
+        self.message = Message("Masukkan PIN petugas.")
+
+    def enter_pin(self, pin: str) -> Message:
+        if self.step != StaffStep.PIN:
+            return self.message
+        if staff_pin_ok(self.rt.settings, pin):
+            self.step = StaffStep.OPEN
+            self._tries = 0
+            log.info("staff mode opened (card %s)", self.card or "long press")
+            self.message = Message("Mode petugas.", Severity.SUCCESS)
+            return self.message
+        self._tries += 1
+        log.warning("wrong staff PIN (%d)", self._tries)
+        if self._tries >= self.MAX_PIN_TRIES:
+            self.lock()
+            self.message = Message("PIN salah tiga kali.", Severity.ERROR)
+        else:
+            self.message = Message("PIN salah. Coba lagi.", Severity.ERROR)
+        return self.message
+
+    def lock(self) -> None:
+        self.step = StaffStep.LOCKED
+        self.card = None
+        self._tries = 0
+        self.message = Message("Pindai kartu petugas.")
+
+    @property
+    def open(self) -> bool:
+        return self.step == StaffStep.OPEN
+
+    # -- status --------------------------------------------------------------
+    def status(self, devices: dict[str, str] | None = None) -> StaffStatus:
+        store = self.rt.store
+        stats = store.stats()
+        link = self.rt.link
+        state = "none" if link is None else str(getattr(link.state, "value", link.state))
+        last = datetime.fromtimestamp(stats.last_sent_at, UTC) if stats.last_sent_at else None
+        worker = self.rt.worker
+        error = stats.last_error or (worker.last_error if worker is not None else None)
+        return StaffStatus(
+            link=state,
+            queue_depth=stats.pending + stats.in_flight,
+            failed=stats.failed,
+            conflicts=stats.conflicts,
+            mismatches=stats.mismatches,
+            last_sync_at=last,
+            last_error=error,
+            snapshot_age_s=store.snapshot_age_s(),
+            devices=devices or {},
+        )
+
+    # -- actions (each returns a message for the staff screen) ---------------
+    def _require_open(self) -> Message | None:
+        if not self.open:
+            return Message("Mode petugas terkunci.", Severity.ERROR)
+        return None
+
+    def sync_now(self) -> Message:
+        if (m := self._require_open()) is not None:
+            return m
+        if self.rt.worker is None:
+            return Message("Tidak ada server yang disetel: kios hanya luring.", Severity.WARNING)
+        self.rt.worker.wake()
+        return Message("Sinkronisasi dimulai.", Severity.SUCCESS)
+
+    def force_offline(self, forced: bool) -> Message:
+        if (m := self._require_open()) is not None:
+            return m
+        if self.rt.link is None:
+            return Message("Tidak ada server yang disetel: kios hanya luring.", Severity.WARNING)
+        self.rt.link.force_offline(forced)
+        if forced:
+            return Message("Kios dipaksa luring (offline).", Severity.WARNING)
+        return Message("Kios kembali mencoba daring (online).", Severity.SUCCESS)
+
+    @property
+    def forced_offline(self) -> bool:
+        link = self.rt.link
+        return link is not None and str(getattr(link.state, "value", "")) == "forced_offline"
+
+    def print_test(self) -> Message:
+        if (m := self._require_open()) is not None:
+            return m
+        slips = self.rt.services.slips
+        printer = getattr(slips, "print_test", None)
+        if printer is None:
+            return Message("Tidak ada printer yang disetel.", Severity.WARNING)
+        try:
+            printer()
+        except PrinterError as exc:
+            log.warning("test slip failed: %s", exc)
+            return Message(exc.patron_message, Severity.ERROR)
+        return Message("Struk uji dicetak.", Severity.SUCCESS)
+
+    def export_queue(self, folder: Path) -> Message:
+        """Write unsent transactions as JSONL next to the kiosk's data (for a USB stick)."""
+        if (m := self._require_open()) is not None:
+            return m
+        path = folder / f"queue-{datetime.now(UTC):%Y%m%d-%H%M%S}.jsonl"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            n = self.rt.store.export_queue(path)
+        except (OSError, KioskError) as exc:
+            log.error("queue export to %s failed: %s", path, exc)
+            return Message("Antrean tidak dapat diekspor.", Severity.ERROR)
+        return Message(
+            "{n} transaksi diekspor ke {path}.", Severity.SUCCESS, {"n": n, "path": str(path)}
+        )

@@ -1,0 +1,1 @@
+"""The Kivy touchscreen UI: one presenter + one .kv per screen."""
