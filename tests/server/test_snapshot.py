@@ -1,0 +1,65 @@
+"""GET /snapshot: full copies, deltas by cursor, and no private patron data."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from sync.wire import Snapshot
+from tests.server.helpers import post, tx
+
+API = "/api/v1"
+
+
+def test_full_snapshot_parses_and_holds_only_what_kiosks_need(
+    client: TestClient, kiosk_a: dict
+) -> None:
+    r = client.get(f"{API}/snapshot", headers=kiosk_a)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    snap = Snapshot.model_validate_json(r.content)
+    assert snap.full is True and snap.ticket_public_key
+    assert {p.card for p in snap.patrons} == {"AGT0001", "AGT0002", "AGT0003", "AGT0004", "STF0001"}
+    assert len(snap.items) == 10 and len(snap.events) == 1
+    budi = next(p for p in snap.patrons if p.card == "AGT0002")
+    assert budi.first_name == "Budi" and budi.pin_hash is None and budi.loan_limit == 5
+    assert "Santoso" not in r.text  # first names only
+    held = next(i for i in snap.items if i.barcode == "B000108")
+    assert held.hold_for == "AGT0002" and held.loan_days == 14
+    kbbi = next(i for i in snap.items if i.barcode == "B000109")
+    assert kbbi.status == "not_for_loan"
+
+
+def test_delta_since_cursor(client: TestClient, kiosk_a: dict) -> None:
+    first = Snapshot.model_validate_json(client.get(f"{API}/snapshot", headers=kiosk_a).content)
+    empty = Snapshot.model_validate_json(
+        client.get(f"{API}/snapshot?since={first.cursor}", headers=kiosk_a).content
+    )
+    assert empty.full is False and empty.patrons == [] and empty.items == []
+    eid = first.events[0].id
+    post(
+        client,
+        kiosk_a,
+        tx("checkout", card="AGT0001", item="B000101"),
+        tx("event_register", card="AGT0002", event_id=eid),
+    )
+    delta = Snapshot.model_validate_json(
+        client.get(f"{API}/snapshot?since={first.cursor}", headers=kiosk_a).content
+    )
+    assert int(delta.cursor) > int(first.cursor)
+    assert [i.barcode for i in delta.items] == ["B000101"]
+    assert delta.items[0].status == "on_loan" and delta.items[0].on_loan_to == "AGT0001"
+    assert delta.items[0].due_at is not None
+    assert [p.card for p in delta.patrons] == ["AGT0001"] and delta.patrons[0].loan_count == 1
+    assert [(r.card, r.event_id) for r in delta.registrations] == [("AGT0002", eid)]
+    assert [e.registered for e in delta.events] == [1]
+    # nothing changed since: empty again
+    again = Snapshot.model_validate_json(
+        client.get(f"{API}/snapshot?since={delta.cursor}", headers=kiosk_a).content
+    )
+    assert again.items == [] and again.registrations == []
+
+
+def test_bad_cursor_is_422_and_future_cursor_restarts(client: TestClient, kiosk_a: dict) -> None:
+    r = client.get(f"{API}/snapshot?since=abc", headers=kiosk_a)
+    assert r.status_code == 422 and r.json()["code"] == "invalid_cursor"
+    r = client.get(f"{API}/snapshot?since=99999999", headers=kiosk_a)
+    assert Snapshot.model_validate_json(r.content).full is True
