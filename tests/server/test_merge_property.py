@@ -71,26 +71,28 @@ def _reset(server: Server) -> int:
 
 def _state(server: Server) -> tuple[list, list]:
     with server.db.read() as s:
-        loans = sorted(
-            (barcode, card, loan.issued_at, loan.due_at, loan.returned_at, loan.renewals)
-            for loan, barcode, card in s.execute(
-                select(Loan, Item.barcode, Patron.card)
-                .join(Item, Item.id == Loan.item_id)
-                .join(Patron, Patron.id == Loan.patron_id)
-            )
+        rows = s.execute(
+            select(Loan, Item.barcode, Patron.card)
+            .join(Item, Item.id == Loan.item_id)
+            .join(Patron, Patron.id == Loan.patron_id)
         )
-        regs = sorted(
+        loans = [
+            (barcode, card, loan.issued_at, loan.due_at, loan.returned_at, loan.renewals)
+            for loan, barcode, card in rows
+        ]
+        regs = [
             (r.event_id, r.person_key, r.ticket_code, r.waitlisted, r.signed_in_at)
             for r in s.scalars(select(Registration).where(Registration.deleted.is_(False)))
-        )
-    return loans, regs
+        ]
+    # repr as the sort key: returned_at and signed_in_at may be None
+    return sorted(loans, key=repr), sorted(regs, key=repr)
 
 
 _examples = iter(range(10**9))
 
 
 @settings(
-    max_examples=40,
+    max_examples=80,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
