@@ -105,7 +105,8 @@ def open_printer(url: str, *, paper_mm: int = 58, **kw: Any) -> Printer:
 
         if not Usb.is_usable():
             raise DeviceUnavailable(
-                f"printer URL {url!r} needs pyusb: pip install 'pustaka-kiosk[usb]' (or pyusb)"
+                f"printer URL {url!r} needs pyusb: pip install pyusb (and a udev rule giving the "
+                "kiosk user access to the printer)"
             )
         vid, _, pid = u.netloc.partition(":")
         if not vid or not pid:
