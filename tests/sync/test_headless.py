@@ -41,10 +41,14 @@ beep = false
     return cfg
 
 
-def station_cmd(cfg: Path, *args: str) -> list[str]:
+def kiosk_cmd(cfg: Path, *args: str) -> list[str]:
     exe = Path(sys.executable).with_name("kiosk")
     base = [str(exe)] if exe.exists() else [sys.executable, "-m", "kiosk"]
-    return base + ["--config", str(cfg), "--log-level", "WARNING", "--headless", *args]
+    return base + ["--config", str(cfg), "--log-level", "WARNING", *args]
+
+
+def station_cmd(cfg: Path, *args: str) -> list[str]:
+    return kiosk_cmd(cfg, "--headless", *args)
 
 
 pytestmark = pytest.mark.timeout(90)
