@@ -112,3 +112,19 @@ def test_unknown_scheme_names_the_choices():
         open_scanner("barcode:1")
     with pytest.raises(ConfigError):
         open_scanner("no-scheme")
+
+
+def test_stdin_pipe_with_several_lines_in_one_write():
+    # Several lines arriving at once must all come out now, not at the next write.
+    r, w = os.pipe()
+    stream = os.fdopen(r, "r")
+    got: list[Scan] = []
+    src = StdinScanner(stream=stream)
+    src.start(got.append)
+    os.write(w, b"AGT0000101\nB000123\nB000124\n")
+    assert wait_for(lambda: len(got) == 3)
+    os.write(w, b"tail-without-newline")
+    os.close(w)
+    assert wait_for(lambda: src.state is DeviceState.OFFLINE)
+    assert [s.text for s in got] == ["AGT0000101", "B000123", "B000124", "tail-without-newline"]
+    stream.close()
