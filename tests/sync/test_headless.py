@@ -16,6 +16,7 @@ from tests.helpers import demo_snapshot
 def write_config(folder: Path, *, url: str = "http://127.0.0.1:9", token: str = "", **hs) -> Path:
     """A kiosk.toml for a station reading scans from stdin, with no printer."""
     extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in hs.items())
+    folder.mkdir(parents=True, exist_ok=True)
     cfg = folder / "kiosk.toml"
     cfg.write_text(
         f"""
