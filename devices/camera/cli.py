@@ -34,6 +34,12 @@ def main(argv: list[str]) -> int:
     except DeviceUnavailable as exc:
         print(f"kiosk decode: {exc}", file=sys.stderr)
         return 2
+    except ImportError as exc:  # numpy itself missing
+        print(
+            f"kiosk decode: needs {exc.name!r}: pip install 'pustaka-kiosk[camera]'",
+            file=sys.stderr,
+        )
+        return 2
     status = 0
     for name in args.files:
         gray = cv2.imread(name, cv2.IMREAD_GRAYSCALE)

@@ -21,7 +21,7 @@ from typing import Any
 from devices.base import ScanSource
 from devices.scanners.hub import ScannerHub
 from devices.urls import parse_device_url
-from kiosk.errors import ConfigError
+from kiosk.errors import ConfigError, DeviceUnavailable
 
 __all__ = ["SCANNER_SCHEMES", "ScannerHub", "open_scanner"]
 
@@ -58,6 +58,13 @@ def open_scanner(url: str, **kw: Any) -> ScanSource:
             f"use one of: {', '.join(sorted(SCANNER_SCHEMES))}"
         )
     module_name, func_name = target.split(":")
-    factory = getattr(importlib.import_module(module_name), func_name)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:  # numpy for the camera, for example
+        hint = "pip install 'pustaka-kiosk[camera]' or" if scheme == "camera" else "pip install"
+        raise DeviceUnavailable(
+            f"scanner {url!r} needs the Python package {exc.name!r}: {hint} {exc.name or ''}"
+        ) from exc
+    factory = getattr(module, func_name)
     source: ScanSource = factory(url, **kw)
     return source

@@ -128,3 +128,15 @@ def test_stdin_pipe_with_several_lines_in_one_write():
     assert wait_for(lambda: src.state is DeviceState.OFFLINE)
     assert [s.text for s in got] == ["AGT0000101", "B000123", "B000124", "tail-without-newline"]
     stream.close()
+
+
+def test_scanner_needing_a_missing_package_names_it(monkeypatch):
+    import sys
+
+    from kiosk.errors import DeviceUnavailable
+
+    for mod in [m for m in sys.modules if m.startswith("devices.camera")]:
+        monkeypatch.delitem(sys.modules, mod)
+    monkeypatch.setitem(sys.modules, "numpy", None)
+    with pytest.raises(DeviceUnavailable, match="numpy"):
+        open_scanner("camera:0")
