@@ -1,0 +1,158 @@
+"""Sync against a real server on 127.0.0.1: batches, health, snapshot deltas,
+USB export/import, mismatches and conflicts shown to staff."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from kiosk.config import OfflinePolicy
+from kiosk.errors import SyncError
+from sync.decider import Decider
+from sync.store import OutboxState
+from sync.wire import Kind, Reason, Status
+from tests.sync.parts import loans_per_checkout, make_kiosk, open_loans, server_db, server_tx_ids
+from tests.sync.test_headless import kiosk_cmd, write_config
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _offline_loans(k, pairs):
+    offline = Decider(k.store, None, None, OfflinePolicy(max_items_per_session=50))
+    out = []
+    for kind, item in pairs:
+        fields = {"card": "AGT0001"} if kind == Kind.CHECKOUT else {}
+        d = offline.submit(kind, item=item, **fields)
+        assert d.result.status == Status.ACCEPTED, d.result
+        out.append(d.tx)
+    return out
+
+
+def test_drain_in_batches_in_sequence_order_with_health(tmp_path, server):
+    k = make_kiosk(tmp_path / "k1", "k1", server.url, server.tokens["k1"], batch_size=4)
+    k.worker.refresh_snapshot()
+    items = ["B000101", "B000102", "B000103", "B000104", "B000105"]
+    txs = _offline_loans(
+        k, [(Kind.CHECKOUT, i) for i in items] + [(Kind.CHECKIN, i) for i in items[:3]]
+    )
+    assert k.store.queue_depth() == 8
+    requests = 0
+    while k.worker.drain_once():
+        requests += 1
+    assert requests == 2  # 8 rows in batches of 4
+    db = server_db(server)
+    try:
+        seqs = [r[0] for r in db.execute("SELECT seq FROM transactions ORDER BY received_at, seq")]
+        depth, age, version = db.execute(
+            "SELECT queue_depth, snapshot_age_s, app_version FROM kiosks WHERE name='k1'"
+        ).fetchone()
+    finally:
+        db.close()
+    assert seqs == sorted(t.seq for t in txs)
+    assert depth == 4 and age is not None and age >= 0 and version == "test"
+    assert open_loans(server) == {"B000104": "AGT0001", "B000105": "AGT0001"}
+    assert all(r.state == OutboxState.SENT for r in k.store.rows())
+    k.close()
+
+
+def test_snapshot_full_then_changes_since_cursor(tmp_path, server):
+    k1 = make_kiosk(tmp_path / "k1", "k1", server.url, server.tokens["k1"])
+    k2 = make_kiosk(tmp_path / "k2", "k2", server.url, server.tokens["k2"])
+    assert k1.store.snapshot_age_s() is None
+    k1.worker.refresh_snapshot()
+    first = k1.store.snapshot_cursor()
+    counts = k1.store.snapshot_counts()
+    assert counts["patrons"] >= 4 and counts["items"] >= 10 and counts["events"] >= 1
+    assert k1.store.patron("AGT0003").status == "blocked"
+    assert k1.store.ticket_public_key()
+    assert k1.store.snapshot_age_s() < 5
+    # Another kiosk lends a book online; the first kiosk's next refresh is a delta.
+    d = k2.decider.submit(Kind.CHECKOUT, card="AGT0001", item="B000106")
+    assert not d.offline and d.result.status == Status.ACCEPTED
+    snap = k1.worker.client.snapshot(first)
+    assert not snap.full and [i.barcode for i in snap.items] == ["B000106"]
+    k1.worker.refresh_snapshot()
+    assert k1.store.snapshot_cursor() != first
+    item = k1.store.item("B000106")
+    assert item.status == "on_loan" and item.on_loan_to == "AGT0001"
+    assert k1.store.snapshot_counts() == counts
+    k1.close()
+    k2.close()
+
+
+@pytest.mark.xfail(
+    reason="server 500: conflict row inserted before its transaction row (FOREIGN KEY); "
+    "server engineer's fix pending",
+    strict=False,
+)
+def test_offline_yes_server_no_is_flagged_for_staff(tmp_path, server):
+    k1 = make_kiosk(tmp_path / "k1", "k1", server.url, server.tokens["k1"])
+    k2 = make_kiosk(tmp_path / "k2", "k2", server.url, server.tokens["k2"])
+    k1.worker.refresh_snapshot()
+    # k1 is offline; meanwhile k2 lends the same book online, earlier in event time.
+    online = k2.decider.submit(Kind.CHECKOUT, card="AGT0002", item="B000107")
+    assert online.result.status == Status.ACCEPTED
+    [late] = _offline_loans(k1, [(Kind.CHECKOUT, "B000107")])
+    assert late.at > online.tx.at
+    k1.worker.drain_all()
+    row = k1.store.row(late.id)
+    assert row.server_result.status == Status.CONFLICT
+    assert row.server_result.reason == Reason.ITEM_ON_LOAN_TO_OTHER
+    assert row.mismatch.startswith("kiosk said accepted, server says conflict")
+    stats = k1.store.stats()
+    assert stats.conflicts == 1 and stats.mismatches == 1
+    assert open_loans(server) == {"B000107": "AGT0002"}
+    k1.close()
+    k2.close()
+    # Staff see it in `kiosk status`.
+    cfg = write_config(tmp_path / "k1cfg", url=server.url, token=server.tokens["k1"])
+    cfg.write_text(cfg.read_text().replace('data_dir = "data"', f'data_dir = "{tmp_path / "k1"}"'))
+    out = subprocess.run(kiosk_cmd(cfg, "status"), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "conflicts: 1" in out.stdout and "mismatches: 1" in out.stdout
+    assert f"mismatch: {late.id} checkout" in out.stdout
+
+
+def test_bad_token_keeps_the_queue(tmp_path, server):
+    k = make_kiosk(tmp_path / "k1", "k1", server.url, "wrong-token")
+    [tx] = _offline_loans(k, [(Kind.CHECKIN, "B000101")])
+    with pytest.raises(SyncError):
+        k.worker.drain_all()
+    row = k.store.row(tx.id)
+    assert row.state == OutboxState.PENDING and "401" in (row.last_error or "")
+    assert k.store.stats().last_error
+    k.close()
+
+
+def test_usb_export_import_then_normal_sync_changes_nothing(tmp_path, server):
+    cfg = write_config(tmp_path / "kiosk", url=server.url, token=server.tokens["k1"])
+    data = tmp_path / "kiosk" / "data"
+    k = make_kiosk(data, "k1", server.url, server.tokens["k1"])
+    k.worker.refresh_snapshot()
+    txs = _offline_loans(
+        k,
+        [(Kind.CHECKOUT, "B000101"), (Kind.CHECKOUT, "B000102"), (Kind.CHECKIN, "B000101")],
+    )
+    k.close()
+    usb = tmp_path / "usb" / "queue.jsonl"
+    usb.parent.mkdir()
+    exp = subprocess.run(kiosk_cmd(cfg, "export-queue", str(usb)), capture_output=True, text=True)
+    assert exp.returncode == 0, exp.stderr
+    assert "exported 3 transactions" in exp.stdout
+    imp = server.cli("import-queue", str(usb))
+    assert "accepted 3" in imp.stdout, imp.stdout
+    after_import = (sorted(server_tx_ids(server)), open_loans(server), loans_per_checkout(server))
+    assert after_import[1] == {"B000102": "AGT0001"}
+    again = server.cli("import-queue", str(usb))  # a second import is harmless too
+    assert "duplicate 3" in again.stdout, again.stdout
+    sync = subprocess.run(kiosk_cmd(cfg, "sync"), capture_output=True, text=True, timeout=60)
+    assert sync.returncode == 0, sync.stderr
+    assert "sent: 3" in sync.stdout and "queue depth: 0" in sync.stdout
+    after_sync = (sorted(server_tx_ids(server)), open_loans(server), loans_per_checkout(server))
+    assert after_sync == after_import
+    k = make_kiosk(data, "k1", server.url, server.tokens["k1"])
+    rows = [k.store.row(t.id) for t in txs]
+    assert all(r.state == OutboxState.SENT and r.server_result.duplicate for r in rows)
+    assert k.store.stats().mismatches == 0
+    k.close()
