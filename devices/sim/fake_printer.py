@@ -1,4 +1,4 @@
-"""A fake ESC/POS printer on 127.0.0.1: parses what it gets, answers status queries.
+"""A fake ESC/POS printer on 127.0.0.1 (or a serial pty): parses what it gets, answers status.
 
 Faults are injected by setting attributes (``paper_out``, ``paper_low``,
 ``cover_open``, ``offline``, ``answers_status``) while it runs. Printed slips
@@ -11,7 +11,10 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any
+
+import serial
 
 from devices.printer.decode import DecodedSlip, EscposParser, zxing_image_decoder
 from devices.urls import DeviceURL
@@ -95,32 +98,63 @@ class FakeEscposPrinter:
     def _client(self, conn: socket.socket) -> None:
         conn.settimeout(0.2)
 
+        def recv() -> bytes | None:
+            try:
+                return conn.recv(65536) or None  # b"": the kiosk closed the connection
+            except TimeoutError:
+                return b""
+            except OSError:
+                return None
+
+        with conn:
+            self._handle(recv, conn.sendall)
+
+    def serve_serial(self, port: str | serial.SerialBase) -> FakeEscposPrinter:
+        """Also listen on a serial port (e.g. the device end of a :class:`SocatPair`)."""
+        link = serial.serial_for_url(port, timeout=0.1) if isinstance(port, str) else port
+
+        def recv() -> bytes | None:
+            try:
+                return bytes(link.read(link.in_waiting or 1))
+            except (serial.SerialException, OSError, TypeError):
+                return None
+
+        def run() -> None:
+            try:
+                self._handle(recv, link.write)
+            finally:
+                link.close()
+
+        t = threading.Thread(target=run, name="fake-printer-serial", daemon=True)
+        t.start()
+        self._threads.append(t)
+        return self
+
+    def _handle(self, recv: Callable[[], bytes | None], send: Callable[[bytes], Any]) -> None:
+        """Parse what arrives, answering status queries at once, until the link closes."""
+
         def answer(n: int) -> None:
             self.status_queries.append(n)
             reply = self.status_byte(n)
             if reply is not None:
-                conn.sendall(bytes([reply]))
+                send(bytes([reply]))
 
         parser = EscposParser(on_status=answer, image_decoder=zxing_image_decoder)
-        with conn:
-            while not self._stop.is_set():
-                try:
-                    data = conn.recv(65536)
-                except TimeoutError:
-                    continue
-                except OSError:
-                    break
-                if not data:
-                    break
-                with self._cond:
-                    self.raw.extend(data)
-                    done = len(parser.slips)
-                    parser.feed(data)
-                    if self.paper_out or self.cover_open:
-                        # A stopped printer takes the bytes but prints nothing.
-                        del parser.slips[done:]
-                    self.slips.extend(parser.slips[done:])
-                    self._cond.notify_all()
+        while not self._stop.is_set():
+            data = recv()
+            if data is None:
+                break
+            if not data:
+                continue
+            with self._cond:
+                self.raw.extend(data)
+                done = len(parser.slips)
+                parser.feed(data)
+                if self.paper_out or self.cover_open:
+                    # A stopped printer takes the bytes but prints nothing.
+                    del parser.slips[done:]
+                self.slips.extend(parser.slips[done:])
+                self._cond.notify_all()
 
     def wait_for_slips(self, count: int = 1, timeout: float = 5.0) -> list[DecodedSlip]:
         """Block until ``count`` slips have been cut (or ``timeout``); returns all slips."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from PIL import Image
 
@@ -13,6 +15,7 @@ from devices.printer.escpos_render import receipt_bytes
 from devices.printer.preview import render_png
 from devices.receipt import Align, Barcode, Columns, Feed, QRCode, Receipt, Rule, Text
 from devices.sim.fake_printer import FakeEscposPrinter
+from devices.sim.fake_scanner import SocatPair
 from kiosk.errors import ConfigError, PrinterCoverOpen, PrinterOffline, PrinterOutOfPaper
 
 
@@ -181,3 +184,19 @@ def test_parse_status_bits():
     assert parse_status(b"\x1a", b"\x32", b"\x72") is DeviceState.PAPER_OUT
     assert parse_status(b"\x12", b"\x12", b"\x1e") is DeviceState.PAPER_LOW
     assert parse_status(b"\x1a", b"\x12", b"\x12") is DeviceState.OFFLINE
+
+
+@pytest.mark.skipif(shutil.which("socat") is None, reason="needs socat")
+def test_serial_printer_on_a_pty_with_status(tmp_path):
+    with SocatPair(tmp_path) as pair, FakeEscposPrinter() as fake:
+        fake.serve_serial(pair.device_end)
+        p = open_printer(f"serial://{pair.kiosk_end}?baudrate=115200", paper_mm=58)
+        assert p.status() is DeviceState.READY
+        p.print_receipt(sample())
+        slip = fake.wait_for_slips(1)[0]
+        assert slip.barcodes == [("CODE128", "TX0001")] and slip.qr_codes == ["PK1.eyJ0IjoxfQ.sig"]
+        fake.paper_out = True
+        with pytest.raises(PrinterOutOfPaper):
+            p.print_receipt(sample())
+        pair.unplug()
+        assert p.status() is DeviceState.OFFLINE
