@@ -10,6 +10,7 @@ URL                                     source
 ``rfc2217://…``, ``spy://…``            ``serial.serial_for_url``
 ``camera:0?width=1280&height=720``      camera + barcode decoder (OpenCV)
 ``stdin:``                              one line per scan
+``fake-scanner:?codes=A,B&interval=3``  simulated serial scanner (demos; faults=…)
 ======================================  =========================================
 """
 
@@ -41,6 +42,7 @@ SCANNER_SCHEMES: dict[str, str] = {
     "spy": _SERIAL,
     "hwgrep": _SERIAL,
     "alt": _SERIAL,
+    "fake-scanner": "devices.sim.fake_scanner:open_fake_scanner",
 }
 
 

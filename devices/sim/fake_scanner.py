@@ -11,8 +11,10 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import serial
 
@@ -118,3 +120,62 @@ class SocatPair:
 
     def __exit__(self, *exc: object) -> None:
         self.unplug()
+
+
+def open_fake_scanner(url: str, **kw: Any) -> Any:
+    """``fake-scanner:?codes=AGT0000101,B000123&interval=3&faults=garbage,double,overlong``.
+
+    A serial scanner reading a ``loop://`` port that a :class:`FakeSerialScanner`
+    writes the listed codes into, one every ``interval`` seconds, in a loop,
+    with the listed faults mixed in. For demos on a laptop; used only when configured.
+    """
+    from devices.scanners.framing import LineFramer
+    from devices.scanners.serial_scanner import SerialScanner
+    from devices.urls import parse_device_url
+
+    u = parse_device_url(url)
+    codes = [c for c in u.options.get("codes", "AGT0000101,B000123").split(",") if c]
+    faults = [f for f in u.options.get("faults", "").split(",") if f]
+    unknown = set(faults) - {"garbage", "double", "overlong"}
+    if unknown:
+        from kiosk.errors import ConfigError
+
+        raise ConfigError(f"fake scanner URL {url!r}: unknown faults {sorted(unknown)}")
+    port = serial.serial_for_url("loop://", timeout=0.2)
+    interval = u.float("interval", 3.0)
+
+    class _Source(SerialScanner):
+        def start(self, on_scan: Any) -> None:
+            super().start(on_scan)
+            self._writer = threading.Thread(target=self._write_loop, daemon=True)
+            self._writer.start()
+
+        def _write_loop(self) -> None:
+            fake = FakeSerialScanner(port)
+            steps = list(codes) + [f"!{f}" for f in faults]
+            i = 0
+            while not self._stop.wait(interval):
+                step = steps[i % len(steps)]
+                i += 1
+                if step == "!garbage":
+                    fake.garbage()
+                elif step == "!overlong":
+                    fake.overlong()
+                elif step == "!double":
+                    fake.double_scan(codes[0])
+                else:
+                    fake.scan(step)
+
+        def stop(self, timeout: float = 2.0) -> None:
+            super().stop(timeout)
+            writer = getattr(self, "_writer", None)
+            if writer is not None:
+                writer.join(timeout)
+
+    return _Source(
+        str(kw.get("name") or "fake-scanner"),
+        "loop://",
+        framer=LineFramer(b"\r"),
+        port_factory=lambda: port,
+        on_state=kw.get("on_state"),
+    )

@@ -154,3 +154,16 @@ def test_fuzz_framing_never_raises_and_bounds_output(blob, term):
             assert len(frame.text) <= 64
             if frame.symbology is not Symbology.UNREADABLE:
                 assert frame.text.isprintable()
+
+
+def test_fake_scanner_url_scans_codes_and_faults():
+    got = Collector()
+    src = open_scanner("fake-scanner:?codes=AGT0000101,B000123&interval=0.05&faults=garbage,double")
+    src.start(got.on_scan)
+    assert got.wait(lambda: len(got.scans) >= 5)
+    src.stop()
+    assert got.texts()[:2] == ["AGT0000101", "B000123"]
+    assert got.scans[2].symbology is Symbology.UNREADABLE
+    assert got.texts()[3:5] == ["AGT0000101", "AGT0000101"]
+    with pytest.raises(ConfigError):
+        open_scanner("fake-scanner:?faults=fire")
