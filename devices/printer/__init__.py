@@ -15,7 +15,8 @@ URL                                                printer
 =================================================  ==========================================
 
 Common options: ``qr=native`` (printer's own QR command instead of an image),
-``status=0`` (do not ask the printer for its state), ``name=``.
+``status=0`` (do not ask the printer for its state), ``status_timeout=0.5``
+(seconds to wait for a status reply), ``name=``.
 """
 
 from __future__ import annotations
@@ -63,7 +64,11 @@ def open_printer(url: str, *, paper_mm: int = 58, **kw: Any) -> Printer:
         raise ConfigError(str(exc)) from None
     name = str(kw.get("name") or u.options.get("name") or u.scheme)
     qr_native = u.options.get("qr", "").lower() == "native"
-    common: dict[str, Any] = {"paper_mm": paper_mm, "qr_native": qr_native}
+    common: dict[str, Any] = {
+        "paper_mm": paper_mm,
+        "qr_native": qr_native,
+        "status_timeout": u.float("status_timeout", 0.5),
+    }
     scheme = u.scheme
 
     if scheme in ("serial", "loop", "socket", "rfc2217", "spy"):

@@ -115,11 +115,13 @@ class EscposPrinter(Printer):
         paper_mm: int = 58,
         qr_native: bool = False,
         query_status: bool = True,
+        status_timeout: float = 0.5,
     ) -> None:
         super().__init__(name, url, paper_mm=paper_mm)
         self.connect = connect
         self.qr_native = qr_native
         self.query_status = query_status
+        self.status_timeout = status_timeout
 
     def _open(self) -> Escpos:
         try:
@@ -132,10 +134,15 @@ class EscposPrinter(Printer):
                 f"printer {self.name} ({self.url}) cannot be opened: {exc}"
             ) from exc
 
-    @staticmethod
-    def _ask(conn: Escpos, query: bytes) -> bytes:
+    def _ask(self, conn: Escpos, query: bytes) -> bytes:
         try:
-            dev = conn.device
+            dev: Any = conn.device
+            # A printer that never answers must cost half a second, not the
+            # connection's own (longer) timeout, on every slip.
+            if hasattr(dev, "settimeout"):
+                dev.settimeout(self.status_timeout)
+            elif hasattr(dev, "reset_input_buffer"):
+                dev.timeout = self.status_timeout
             if hasattr(dev, "reset_input_buffer"):
                 dev.reset_input_buffer()  # drop stale replies before asking
             return bytes(conn.query_status(query))[:1]

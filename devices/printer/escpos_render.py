@@ -16,7 +16,7 @@ import threading
 from escpos.escpos import Escpos
 from escpos.printer import Dummy
 
-from devices.printer.layout import code128_fits, fit_columns, paper_for, wrap
+from devices.printer.layout import code128_fits, fit_columns, paper_for, printable, wrap
 from devices.receipt import Barcode, Columns, Feed, QRCode, Receipt, Rule, Text
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,11 @@ def render_escpos(
             elif isinstance(block, Rule):
                 p.set(align="left", bold=False, normal_textsize=True)
                 p.textln((block.char or "-")[0] * width)
+            elif isinstance(block, Barcode) and not _code128_ok(block.data):
+                # Code 128 set B holds printable ASCII only: print the text instead.
+                log.warning("barcode data %r is not printable ASCII; printed as text", block.data)
+                p.set(align="center", bold=False, normal_textsize=True)
+                p.textln(printable(block.data)[:width])
             elif isinstance(block, Barcode):
                 module = 2 if code128_fits(block.data, paper_mm, 2) else 1
                 if module == 1:
@@ -106,6 +111,10 @@ def render_escpos(
         p.set(align="left", bold=False, normal_textsize=True)
         if receipt.cut:
             p.cut()
+
+
+def _code128_ok(data: str) -> bool:
+    return bool(data) and all(32 <= ord(c) < 127 for c in data)
 
 
 def receipt_bytes(receipt: Receipt, *, paper_mm: int = 58, qr_native: bool = False) -> bytes:

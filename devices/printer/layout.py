@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import unicodedata
 from dataclasses import dataclass
 
 from devices.receipt import Columns
@@ -31,6 +32,7 @@ def wrap(text: str, width: int) -> list[str]:
     """Wrap to ``width`` characters; empty text stays one empty line; long words are split."""
     if not text:
         return [""]
+    text = printable(text)
     lines: list[str] = []
     for para in text.splitlines() or [""]:
         lines.extend(textwrap.wrap(para, width, break_long_words=True) or [""])
@@ -43,7 +45,7 @@ def fit_columns(col: Columns, width: int) -> list[str]:
     When the right text does not fit beside the last left line it gets a line
     of its own, so a due date is never cut off.
     """
-    right = col.right[:width]
+    right = printable(col.right)[:width]
     left_lines = wrap(col.left, width)
     last = left_lines[-1]
     if len(last) + 1 + len(right) <= width:
@@ -61,3 +63,35 @@ def code128_modules(data: str) -> int:
 def code128_fits(data: str, paper_mm: int, module_dots: int = 2) -> bool:
     """Whether ``data`` fits the roll as Code 128 with quiet zones at ``module_dots`` per module."""
     return (code128_modules(data) + 20) * module_dots <= paper_for(paper_mm).dots
+
+
+# Typographic characters a thermal printer's code pages lack, and their plain forms.
+_PLAIN = {
+    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
+    "\u2014": "-", "\u2026": "...", "\u00a0": " ", "\u2022": "*", "\u20ac": "EUR",
+}  # fmt: skip
+
+
+def printable(text: str) -> str:
+    """Text a common ESC/POS printer can print: ASCII plus what code page 1252 holds.
+
+    python-escpos would otherwise switch to whatever code page (even a CJK one)
+    holds a character, which cheap printers lack and print as garbage. Accents
+    are kept where cp1252 has them; anything else is reduced to its base
+    letter (NFKD) or ``?``. The PNG preview uses the same text, so it shows
+    what the paper will.
+    """
+    out: list[str] = []
+    for ch in text:
+        if ch in _PLAIN:
+            out.append(_PLAIN[ch])
+        elif ord(ch) < 128:
+            out.append(ch if ch.isprintable() else " ")
+        else:
+            try:
+                ch.encode("cp1252")
+                out.append(ch)
+            except UnicodeEncodeError:
+                base = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+                out.append(base or "?")
+    return "".join(out)

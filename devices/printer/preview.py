@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from devices.printer.layout import fit_columns, paper_for, wrap
+from devices.printer.layout import fit_columns, paper_for, printable, wrap
 from devices.receipt import Align, Barcode, Columns, Feed, QRCode, Receipt, Rule, Text
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,8 @@ def render_png(receipt: Receipt, *, paper_mm: int = 58) -> Image.Image:
                 [(MARGIN_PX, y), (MARGIN_PX + int(char_w * cols), y)], fill=0, width=2
             )
             pieces.append((strip, 0))
+        elif isinstance(block, Barcode) and not all(32 <= ord(c) < 127 for c in block.data or "\0"):
+            text_strip(printable(block.data), bold=False, size=1, align=Align.CENTER)
         elif isinstance(block, Barcode):
             img = code128_image(block.data)
             if img.width > width:

@@ -200,3 +200,23 @@ def test_serial_printer_on_a_pty_with_status(tmp_path):
             p.print_receipt(sample())
         pair.unplug()
         assert p.status() is DeviceState.OFFLINE
+
+
+def test_text_outside_the_code_page_is_made_printable():
+    r = Receipt().add(
+        Text("Café — ‘kutip’ 日本"), Columns("Bumi Manusia – Pramoedya", "5 Des"), Barcode("Tö")
+    )
+    lines = decode_bytes(receipt_bytes(r)).lines
+    assert lines[0] == "Café - 'kutip' ??"
+    assert lines[1].startswith("Bumi Manusia - Pramoedya")
+    assert "Tö" in lines  # not Code 128 material: printed as text, not as a broken barcode
+
+
+def test_silent_printer_costs_only_the_status_timeout():
+    import time
+
+    with FakeEscposPrinter(answers_status=False) as fake:
+        p = open_printer(fake.url + "?status_timeout=0.2")
+        t0 = time.monotonic()
+        assert p.print_receipt(sample()).state is DeviceState.UNKNOWN
+        assert time.monotonic() - t0 < 1.0
