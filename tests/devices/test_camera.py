@@ -104,7 +104,8 @@ def test_camera_source_scans_once_per_presentation_and_keeps_a_preview():
         with lock:
             got.append(scan)
 
-    src = open_scanner("camera:synthetic?codes=AGT0000101,PK1.abc.def&interval=0.6", name="cam")
+    url = "camera:synthetic?codes=AGT0000101,PK1.abc.def&interval=0.6&repeat_ms=5000"
+    src = open_scanner(url, name="cam")
     src.start(on_scan)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and len({s.text for s in got}) < 2:
@@ -116,7 +117,7 @@ def test_camera_source_scans_once_per_presentation_and_keeps_a_preview():
         ("PK1.abc.def", Symbology.QR),
     }
     texts = [s.text for s in got]
-    assert texts.count("AGT0000101") == 1  # ~0.6 s of frames, one scan
+    assert texts.count("AGT0000101") == 1  # ~0.6 s of frames (about 9), one scan
     assert frame is not None and frame.shape == (720, 1280) and seq > 0
     assert src.state is DeviceState.OFFLINE
 
