@@ -77,6 +77,13 @@ class BatchContext:
             self.load_patrons([card])
         return self.patrons[card]
 
+    def load_patrons_by_id(self, ids: Iterable[int]) -> None:
+        wanted = sorted({i for i in ids if i not in self.patrons_by_id})
+        for chunk in _chunks(wanted, 500):
+            for p in self.session.scalars(select(Patron).where(Patron.id.in_(chunk))):
+                self.patrons[p.card] = p
+                self.patrons_by_id[p.id] = p
+
     def patron_by_id(self, patron_id: int) -> Patron:
         if patron_id not in self.patrons_by_id:
             p = self.session.get(Patron, patron_id)
@@ -128,7 +135,10 @@ def sync_conflicts(
     """Create conflict rows for CONFLICT outcomes; on replay, settle ones that went away."""
     if not outcomes:
         return
-    ids = [row.id for row, _ in outcomes]
+    # rows new in this batch cannot have a conflict yet: only replays need to look
+    ids = [row.id for row, _ in outcomes] if replay else []
+    if not replay and any(o.status == Status.CONFLICT for _, o in outcomes):
+        session.flush()  # transactions first: conflicts reference them (no ORM relationship)
     existing: dict[str, Conflict] = {}
     for chunk in _chunks(ids, 500):
         for c in session.scalars(select(Conflict).where(Conflict.transaction_id.in_(chunk))):

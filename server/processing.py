@@ -117,6 +117,7 @@ class BatchProcessor:
         public_key: str,
         closed_weekdays: frozenset[int] = frozenset({SUNDAY}),
         now: datetime | None = None,
+        rules: tuple[Policies, LibraryCalendar] | None = None,
     ) -> None:
         self.session = session
         self.public_key = public_key
@@ -124,8 +125,8 @@ class BatchProcessor:
         self.ctx = BatchContext(
             session=session,
             version=version,
-            policies=Policies(session),
-            calendar=LibraryCalendar.load(session, closed_weekdays),
+            policies=rules[0] if rules else Policies(session),
+            calendar=rules[1] if rules else LibraryCalendar.load(session, closed_weekdays),
             ticket_key=ticket_key,
         )
         self.items: dict[str, ItemState] = {}
@@ -197,9 +198,9 @@ class BatchProcessor:
         self.ctx.load_patrons(w.txn.card for w in new if w.txn.card)
         barcodes = {w.txn.item for w in new if w.txn.kind in ITEM_KINDS and w.txn.item}
         self.items = load_item_states(self.ctx, barcodes)
-        self.ctx.load_loan_counts(
-            s.open_loan.patron_id for s in self.items.values() if s.open_loan is not None
-        )
+        holders = [s.open_loan.patron_id for s in self.items.values() if s.open_loan is not None]
+        self.ctx.load_patrons_by_id(holders)
+        self.ctx.load_loan_counts(holders)
         self.ctx.load_loan_counts(p.id for p in self.ctx.patrons.values() if p is not None)
         codes: dict[str, str | None] = {}
         for w in new:

@@ -204,6 +204,7 @@ def add_closed_day(
             s.add(ClosedDay(day=body.day, reason=body.reason))
         else:
             row.reason = body.reason
+    server.forget_rules()
     return body
 
 
@@ -222,6 +223,7 @@ def delete_closed_day(
             raise ApiError(404, "unknown_day", f"{day} is not a closed day")
         view = ClosedDayView(day=row.day, reason=row.reason)
         s.delete(row)
+    server.forget_rules()
     return view
 
 

@@ -1,0 +1,225 @@
+"""Central server under load: many kiosks posting transactions over real HTTP.
+
+Starts ``kiosk-server serve`` (uvicorn) on 127.0.0.1 against PostgreSQL when
+``KIOSK_BENCH_PG_URL`` or ``KIOSK_TEST_PG_URL`` is set (a throwaway database is
+created and dropped), else against a SQLite file. Figures:
+
+- ``server.tx_per_s``: transactions per second, N kiosks posting batches of 10
+- ``server.checkout_p50_ms`` / ``server.checkout_p99_ms``: one online checkout per
+  request from a probe kiosk while that load runs
+- ``server.batch10k_s``: a 10,000-transaction offline queue (two posts of 5,000,
+  the wire maximum per batch)
+- ``server.batched_vs_single_ratio``: batched throughput over one-per-request
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+from sqlalchemy import insert
+from sqlalchemy.engine import make_url
+
+from server.admin import add_kiosk
+from server.db import Database
+from server.demo import seed_demo
+from server.models import Item, Patron
+
+KIOSKS = int(os.environ.get("KIOSK_BENCH_KIOSKS", "200"))
+BATCH = int(os.environ.get("KIOSK_BENCH_BATCH", "25"))
+PER_KIOSK = BATCH  # items (and patrons) each kiosk circulates; one round is one batch
+PHASE_S = float(os.environ.get("KIOSK_BENCH_PHASE_S", "8"))
+BIG = 10_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pg_url() -> str | None:
+    return os.environ.get("KIOSK_BENCH_PG_URL") or os.environ.get("KIOSK_TEST_PG_URL")
+
+
+def _admin(url: str, sql: str) -> None:
+    import psycopg
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+def _populate(db: Database) -> list[str]:
+    seed_demo(db)
+    n_patrons = KIOSKS * PER_KIOSK + 1000
+    n_items = KIOSKS * PER_KIOSK + 5000 + 100
+    expires = datetime.now(UTC).date() + timedelta(days=700)
+    with db.write() as (s, v):
+        s.execute(
+            insert(Patron),
+            [
+                {"card": f"BP{i:06d}", "name": f"Bench Patron {i}", "category": "umum",
+                 "status": "active", "expires_on": expires, "fines_idr": 0, "version": v,
+                 "deleted": False}
+                for i in range(n_patrons)
+            ],
+        )  # fmt: skip
+        s.execute(
+            insert(Item),
+            [
+                {"barcode": f"BI{i:07d}", "title": f"Buku {i}", "item_type": "book",
+                 "status": "available", "version": v, "deleted": False}
+                for i in range(n_items)
+            ],
+        )  # fmt: skip
+    return [add_kiosk(db, f"bench-{k:03d}") for k in range(KIOSKS + 2)]
+
+
+class Kiosk:
+    """A simulated kiosk: its own session, sequence and circulating items."""
+
+    def __init__(self, base: str, index: int, token: str) -> None:
+        self.base, self.name = base, f"bench-{index:03d}"
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {token}"
+        self.seq = 0
+        first = index * PER_KIOSK
+        self.pairs = [(f"BP{first + j:06d}", f"BI{first + j:07d}") for j in range(PER_KIOSK)]
+        self.lent = False
+
+    def tx(self, kind: str, card: str | None, item: str, offline: bool = False) -> dict:
+        self.seq += 1
+        body = {"id": str(uuid.uuid4()), "kiosk": self.name, "seq": self.seq, "kind": kind,
+                "at": datetime.now(UTC).isoformat(), "offline": offline, "item": item}  # fmt: skip
+        if card:
+            body["card"] = card
+        return body
+
+    def next_round(self) -> list[dict]:
+        kind = "checkin" if self.lent else "checkout"
+        self.lent = not self.lent
+        return [self.tx(kind, card if kind == "checkout" else None, item) for card, item in
+                self.pairs]  # fmt: skip
+
+    def post(self, txns: list[dict]) -> list[dict]:
+        r = self.http.post(f"{self.base}/api/v1/transactions", json={"transactions": txns},
+                           timeout=60)  # fmt: skip
+        r.raise_for_status()
+        return r.json()["results"]
+
+
+def _load(kiosks: list[Kiosk], per_request: int, seconds: float) -> tuple[int, float, int]:
+    """Every kiosk posts rounds until time is up: (transactions, elapsed, refused)."""
+    stop = time.monotonic() + seconds
+    done = [0] * len(kiosks)
+    refused = [0] * len(kiosks)
+
+    def worker(i: int, k: Kiosk) -> None:
+        while time.monotonic() < stop:
+            txns = k.next_round()
+            for start in range(0, len(txns), per_request):
+                results = k.post(txns[start : start + per_request])
+                done[i] += len(results)
+                refused[i] += sum(r["status"] != "accepted" for r in results)
+
+    threads = [threading.Thread(target=worker, args=(i, k), daemon=True) for i, k in
+               enumerate(kiosks)]  # fmt: skip
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(done), time.perf_counter() - t0, sum(refused)
+
+
+def _probe(kiosk: Kiosk, stop: threading.Event, latencies: list[float]) -> None:
+    card, item = kiosk.pairs[0]
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        kiosk.post([kiosk.tx("checkout", card, item)])
+        latencies.append((time.perf_counter() - t0) * 1000)
+        kiosk.post([kiosk.tx("checkin", None, item)])
+        time.sleep(0.02)
+
+
+def run(rec) -> None:
+    pg = _pg_url()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-server-"))
+    dbname = f"kiosk_bench_{uuid.uuid4().hex[:8]}"
+    if pg:
+        _admin(pg, f'CREATE DATABASE "{dbname}"')
+        url = make_url(pg).set(database=dbname)
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        db_url = url.render_as_string(hide_password=False)
+        print(f"backend: PostgreSQL ({url.render_as_string(hide_password=True)})")
+    else:
+        db_url = f"sqlite:///{tmp / 'server.db'}"
+        print(f"backend: SQLite ({tmp / 'server.db'})")
+    db = Database(db_url)
+    proc = None
+    try:
+        db.migrate()
+        tokens = _populate(db)
+        port = _free_port()
+        env = dict(os.environ, KIOSK_SERVER_DB=db_url, KIOSK_SERVER_DATA=str(tmp / "data"))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "serve", "--port", str(port),
+             "--log-level", "warning"],
+            env=env,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                if requests.get(f"{base}/api/v1/health", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        kiosks = [Kiosk(base, k, tokens[k]) for k in range(KIOSKS)]
+        probe = Kiosk(base, KIOSKS, tokens[KIOSKS])
+        print(f"{KIOSKS} kiosks, batches of {BATCH}, {PHASE_S:g} s per phase")
+
+        latencies: list[float] = []
+        stop = threading.Event()
+        prober = threading.Thread(target=_probe, args=(probe, stop, latencies), daemon=True)
+        prober.start()
+        n, elapsed, refused = _load(kiosks, BATCH, PHASE_S)
+        stop.set()
+        prober.join()
+        batched = n / elapsed
+        rec.record("server.tx_per_s", batched, "tx/s", ">= 1000")
+        print(f"   ({n} transactions, {refused} not accepted, {len(latencies)} probes)")
+        qs = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else [0.0] * 99
+        rec.record("server.checkout_p50_ms", statistics.median(latencies), "ms")
+        rec.record("server.checkout_p99_ms", qs[98], "ms", "< 100")
+
+        n1, elapsed1, _ = _load(kiosks, 1, PHASE_S)
+        rec.record("server.batched_vs_single_ratio", batched / (n1 / elapsed1), "x")
+
+        big = Kiosk(base, KIOSKS + 1, tokens[KIOSKS + 1])
+        first = KIOSKS * PER_KIOSK
+        out = [big.tx("checkout", f"BP{first + i % 1000:06d}", f"BI{first + i:07d}", True)
+               for i in range(BIG // 2)]  # fmt: skip
+        back = [big.tx("checkin", None, f"BI{first + i:07d}", True) for i in range(BIG // 2)]
+        t0 = time.perf_counter()
+        results = big.post(out) + big.post(back)
+        rec.record("server.batch10k_s", time.perf_counter() - t0, "s", "< 10")
+        assert len(results) == BIG
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=15)
+        db.dispose()
+        if pg:
+            _admin(pg, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
