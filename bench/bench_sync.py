@@ -1,0 +1,253 @@
+"""Sync benchmarks: durable enqueue vs raw SQLite, outbox drain, snapshot, lookups, decisions.
+
+Everything runs against real files in one temporary folder (same disk for the
+SQLite comparison) and a real ``kiosk-server`` subprocess on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from kiosk.config import OfflinePolicy
+from kiosk.flows.base import Services
+from kiosk.flows.checkout import CheckoutFlow
+from sync.client import ServerClient
+from sync.decider import Decider
+from sync.store import LocalStore
+from sync.wire import Kind, Status, TransactionResult
+from sync.worker import SyncWorker
+from tests.server_process import ServerProcess
+
+N_COMMITS = 3000
+N_PATRONS = 100_000
+N_ITEMS = 300_000
+N_DRAIN = 10_000
+N_SINGLE = 1_000
+
+
+def _card(i: int) -> str:
+    return f"AGT{1_000_000 + i}"
+
+
+def _barcode(i: int) -> str:
+    return f"B{100_000 + i}"
+
+
+def _pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+# -- durable enqueue vs raw SQLite ----------------------------------------------
+def bench_enqueue(rec, folder: Path) -> None:
+    """Both on the same disk, interleaved in rounds so the disk's wandering fsync
+    time weighs on both alike."""
+    raw = sqlite3.connect(folder / "raw.sqlite3", isolation_level=None)
+    raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute("PRAGMA synchronous=FULL")
+    raw.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
+    payload = "x" * 400  # about one outbox row
+    store = LocalStore(folder / "enqueue.sqlite3", kiosk="bench")
+    raw_s = ours_s = 0.0
+    rounds, per_round = 15, N_COMMITS // 15
+    for r in range(rounds):
+        started = time.perf_counter()
+        for i in range(r * per_round, (r + 1) * per_round):
+            raw.execute("BEGIN IMMEDIATE")
+            raw.execute("INSERT INTO t(id, payload) VALUES (?, ?)", (i, payload))
+            raw.execute("COMMIT")
+        raw_s += time.perf_counter() - started
+        started = time.perf_counter()
+        for i in range(r * per_round, (r + 1) * per_round):
+            tx = store.new_transaction(Kind.CHECKIN, item=_barcode(i), offline=True)
+            store.commit(
+                tx, TransactionResult(id=tx.id, status=Status.ACCEPTED), applied_on_server=False
+            )
+        ours_s += time.perf_counter() - started
+    raw.close()
+    store.close()
+    n = rounds * per_round
+    rec.record("sync.sqlite_commit_per_s", n / raw_s, "commits/s")
+    rec.record("sync.enqueue_per_s", n / ours_s, "tx/s")
+    rec.record("sync.enqueue_vs_sqlite_ratio", raw_s / ours_s, "", ">= 0.8")
+
+
+# -- server data ----------------------------------------------------------------
+def load_library(srv: ServerProcess) -> None:
+    """100k patrons and 300k items straight into the server DB with its own models."""
+    from sqlalchemy import insert
+
+    from server.db import Database
+    from server.models import Item, Patron
+
+    db = Database(srv.db_url)
+    with db.write() as (s, version):
+        s.execute(
+            insert(Patron),
+            [
+                {
+                    "card": _card(i),
+                    "name": f"Anggota {i}",
+                    "category": "umum",
+                    "status": "active",
+                    "expires_on": date(2099, 12, 31),
+                    "version": version,
+                    "deleted": False,
+                    "fines_idr": 0,
+                }
+                for i in range(N_PATRONS)
+            ],
+        )
+        s.execute(
+            insert(Item),
+            [
+                {
+                    "barcode": _barcode(i),
+                    "title": f"Buku nomor {i}",
+                    "item_type": "book",
+                    "status": "available",
+                    "version": version,
+                    "deleted": False,
+                }
+                for i in range(N_ITEMS)
+            ],
+        )
+    db.dispose()
+
+
+def touch_one_percent(srv: ServerProcess) -> None:
+    from sqlalchemy import update
+
+    from server.db import Database
+    from server.models import Item, Patron
+
+    db = Database(srv.db_url)
+    with db.write() as (s, version):
+        s.execute(
+            update(Patron)
+            .where(Patron.card.in_([_card(i) for i in range(0, N_PATRONS, 100)]))
+            .values(version=version, name="Anggota Baru")
+        )
+        s.execute(
+            update(Item)
+            .where(Item.barcode.in_([_barcode(i) for i in range(0, N_ITEMS, 100)]))
+            .values(version=version, title="Judul baru")
+        )
+    db.dispose()
+
+
+# -- snapshot, lookup ---------------------------------------------------------------
+def bench_snapshot(rec, srv: ServerProcess, folder: Path) -> LocalStore:
+    store = LocalStore(folder / "snap.sqlite3", kiosk="k1")
+    worker = SyncWorker(store, ServerClient(srv.url, srv.tokens["k1"]), request_timeout_s=60)
+    started = time.perf_counter()
+    worker.refresh_snapshot()
+    rec.record("sync.snapshot_full_s", time.perf_counter() - started, "s", "< 15")
+    assert store.snapshot_counts()["items"] >= N_ITEMS
+    touch_one_percent(srv)
+    started = time.perf_counter()
+    worker.refresh_snapshot()
+    rec.record("sync.snapshot_delta_s", time.perf_counter() - started, "s", "< 1")
+    assert store.item(_barcode(0)).title == "Judul baru"
+    worker.client.close()
+    return store
+
+
+def bench_lookup(rec, store: LocalStore) -> None:
+    import random
+
+    rng = random.Random(1)
+    times = []
+    for _ in range(20_000):
+        card = _card(rng.randrange(N_PATRONS))
+        t0 = time.perf_counter()
+        found = store.patron(card)
+        times.append((time.perf_counter() - t0) * 1000)
+        assert found is not None
+    rec.record("sync.lookup_p50_ms", statistics.median(times), "ms")
+    rec.record("sync.lookup_p99_ms", _pct(times, 99), "ms", "< 1")
+
+
+# -- decisions ------------------------------------------------------------------------
+def _decisions(services: Services, first_item: int, n: int, per_session: int) -> list[float]:
+    times = []
+    item = first_item
+    patron = first_item // 5
+    while len(times) < n:
+        flow = CheckoutFlow(services)
+        flow.scan(_card(patron))
+        patron += 1
+        for _ in range(per_session):
+            t0 = time.perf_counter()
+            flow.scan(_barcode(item))
+            times.append((time.perf_counter() - t0) * 1000)
+            assert flow.lines[-1].ok, flow.lines[-1]
+            item += 1
+    return times
+
+
+def bench_decisions(rec, srv: ServerProcess, store: LocalStore) -> None:
+    online = Decider(
+        store, ServerClient(srv.url, srv.tokens["k1"], timeout=1.5), None, OfflinePolicy()
+    )
+    times = _decisions(Services(decider=online, store=store), 200_000, 300, 4)
+    rec.record("sync.decision_online_p50_ms", statistics.median(times), "ms")
+    rec.record("sync.decision_online_p99_ms", _pct(times, 99), "ms", "< 40")
+    offline = Decider(store, None, None, OfflinePolicy())
+    times = _decisions(Services(decider=offline, store=store), 210_000, 300, 3)
+    rec.record("sync.decision_offline_p50_ms", statistics.median(times), "ms")
+    rec.record("sync.decision_offline_p99_ms", _pct(times, 99), "ms", "< 15")
+
+
+# -- drain ------------------------------------------------------------------------------
+def _queue(store: LocalStore, first: int, n: int) -> None:
+    now = datetime.now(UTC)
+    for i in range(first, first + n):
+        tx = store.new_transaction(
+            Kind.CHECKOUT, card=_card(i // 4), item=_barcode(i), offline=True, at=now
+        )
+        store.commit(
+            tx, TransactionResult(id=tx.id, status=Status.ACCEPTED), applied_on_server=False
+        )
+
+
+def bench_drain(rec, srv: ServerProcess, folder: Path) -> None:
+    batched = LocalStore(folder / "drain.sqlite3", kiosk="k1", synchronous="NORMAL")
+    _queue(batched, 0, N_DRAIN)
+    worker = SyncWorker(batched, ServerClient(srv.url, srv.tokens["k1"]), batch_size=200)
+    started = time.perf_counter()
+    sent = worker.drain_all()
+    took = time.perf_counter() - started
+    assert sent == N_DRAIN and batched.queue_depth() == 0
+    rec.record("sync.drain10k_s", took, "s", "< 10")
+    single = LocalStore(folder / "single.sqlite3", kiosk="k2", synchronous="NORMAL")
+    _queue(single, 20_000, N_SINGLE)
+    one = SyncWorker(single, ServerClient(srv.url, srv.tokens["k2"]), batch_size=1)
+    started = time.perf_counter()
+    assert one.drain_all() == N_SINGLE
+    per_tx = (time.perf_counter() - started) / N_SINGLE
+    rec.record("sync.drain_single_per_tx_ms", per_tx * 1000, "ms")
+    rec.record("sync.drain_batched_vs_single_ratio", per_tx * N_DRAIN / took, "x", ">= 20")
+
+
+def run(rec) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-sync-", dir=Path.cwd()) as tmp:
+        folder = Path(tmp)
+        bench_enqueue(rec, folder)
+        srv = ServerProcess(folder / "server")
+        srv.setup_demo("k1", "k2")
+        load_library(srv)
+        srv.start()
+        try:
+            store = bench_snapshot(rec, srv, folder)
+            bench_lookup(rec, store)
+            bench_decisions(rec, srv, store)
+            store.close()
+            bench_drain(rec, srv, folder)
+        finally:
+            srv.stop()
