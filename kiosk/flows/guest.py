@@ -25,13 +25,18 @@ class GuestForm:
 
     values: dict[str, str] = field(default_factory=lambda: dict.fromkeys(FIELDS, ""))
     active: str = "name"
+    shift: bool = False  # the next letter is a capital (⇧ on the key grid)
 
     def focus(self, name: str) -> None:
         if name in FIELDS:
             self.active = name
 
     def press(self, key: str) -> None:
-        """One on-screen key: a character, ``space``, ``del``, ``next`` or ``clear``."""
+        """One on-screen key: a character, ``space``, ``del``, ``next``, ``shift`` or ``clear``.
+
+        Names and institutions get a capital at the start of each word; ``shift``
+        makes the next letter a capital anywhere (SMAN, RSUD).
+        """
         text = self.values[self.active]
         if key == "del":
             text = text[:-1]
@@ -40,9 +45,17 @@ class GuestForm:
         elif key == "next":
             self.active = FIELDS[(FIELDS.index(self.active) + 1) % len(FIELDS)]
             return
+        elif key == "shift":
+            self.shift = not self.shift
+            return
         elif key == "space":
             text += " " if text and not text.endswith(" ") else ""
         elif len(key) == 1 and key.isprintable():
+            # The key grid shows capitals; names get a capital at each word, contacts none.
+            word_start = not text or text.endswith(" ")
+            capital = self.shift or (self.active != "contact" and word_start)
+            key = key.upper() if capital else key.lower()
+            self.shift = False
             text += key
         self.values[self.active] = text[: MAX_LEN[self.active]]
 

@@ -110,6 +110,13 @@ def make_app_class() -> type:
             return root
 
         def on_start(self) -> None:
+            # Sync and link changes arrive from worker threads: post them, then
+            # coalesce into one refresh per frame however many arrive.
+            self._refresh = Clock.create_trigger(self._refresh_status, 0)
+            worker = self.runtime.worker
+            if worker is not None and getattr(worker, "on_change", None) is None:
+                worker.on_change = lambda: self.bridge.post(self._refresh)
+            self._sync_slip_language()
             self._start_scanners()
             Window.bind(on_key_down=self.keys.on_key_down)
             Window.bind(on_touch_down=lambda *_: self._activity())
@@ -182,8 +189,21 @@ def make_app_class() -> type:
             """The msgid in the language not shown: the tiles' second line."""
             return self.tr_in(msgid, "en" if self.lang == "id" else "id")
 
+        def _sync_slip_language(self) -> None:
+            # Slips are printed in the language the patron chose on screen.
+            slips = self.runtime.services.slips
+            if slips is not None and hasattr(slips, "lang"):
+                slips.lang = self.translator.lang
+                slips.tr = self.translator.gettext
+
+        def _refresh_status(self, *_: Any) -> None:
+            self._tick_header()
+            if self.sm.current == "staff":
+                self.current.refresh()
+
         def _language_changed(self, lang: str) -> None:
             self.lang = lang
+            self._sync_slip_language()
             for scr in self.sm.screens:
                 scr.render()
             self._tick(0)
@@ -213,7 +233,7 @@ def make_app_class() -> type:
             else:
                 self.busy = False
 
-        def _tick(self, _dt: float) -> None:
+        def _tick_header(self) -> None:
             now = datetime.now(UTC)
             self.clock_text = format_clock(now) + " WIB"
             self.date_text = format_long_day(now, self.lang)
@@ -224,6 +244,12 @@ def make_app_class() -> type:
             else:
                 self.link_offline = False
                 self.link_text = self.tr("Daring (Online)", self.lang)
+
+        def _tick(self, _dt: float) -> None:
+            self._tick_header()
+            self._ticks = getattr(self, "_ticks", 0) + 1
+            if self.sm.current == "staff" and self._ticks % 4 == 0:
+                self._refresh()
             status = self.session.status()
             if status.state == SessionState.EXPIRED and not self.bridge.busy:
                 log.info("session timed out on %s", self.sm.current)

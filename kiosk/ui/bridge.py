@@ -50,19 +50,27 @@ class UiBridge:
         work: Callable[[], Any],
         done: Callable[[Any], None] | None = None,
         failed: Callable[[BaseException], None] | None = None,
+        *,
+        quiet: bool = False,
     ) -> None:
-        """Run ``work()`` on the flow thread; call ``done(result)`` on the UI thread."""
-        self._set_pending(+1)
+        """Run ``work()`` on the flow thread; call ``done(result)`` on the UI thread.
+
+        ``quiet`` work (status polling) does not show "Memproses…".
+        """
+        if not quiet:
+            self._set_pending(+1)
         future = self._pool.submit(work)
-        future.add_done_callback(lambda f: self.post(self._finish, f, done, failed))
+        future.add_done_callback(lambda f: self.post(self._finish, f, done, failed, quiet))
 
     def _finish(
         self,
         future: Future,
         done: Callable[[Any], None] | None,
         failed: Callable[[BaseException], None] | None,
+        quiet: bool = False,
     ) -> None:
-        self._set_pending(-1)
+        if not quiet:
+            self._set_pending(-1)
         exc = future.exception()
         if exc is not None:
             log.error("flow call failed", exc_info=exc)

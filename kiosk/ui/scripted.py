@@ -168,7 +168,12 @@ class Driver:
             w = self._find(arg)
             if w is None:
                 return self._until(lambda: False, f"widget {arg!r}", timeout)
+            if self._deadline is None:
+                # Let layout settle for a few frames after a screen change before touching.
+                self._deadline = time.monotonic() + timeout
+                return 0.1
             self.tap(w)
+            self.steps.insert(self.i + 1, {"idle": True})
             return None
         if kind == "pin":
             pad = self._find("pad")

@@ -22,8 +22,13 @@ from kiosk.ui import theme
 
 
 def touch_size() -> float:
-    """Smallest side of any touch target: 15 mm, never under 88 dp."""
-    return max(mm(theme.MIN_TOUCH_MM), dp(88))
+    """Smallest side of any touch target: 15 mm, and never under 64 dp."""
+    return max(mm(theme.MIN_TOUCH_MM), dp(64))
+
+
+def big_touch_size() -> float:
+    """The main action of a screen (Selesai, Pinjam…): larger than the minimum."""
+    return max(touch_size(), dp(88))
 
 
 class Tile(ButtonBehavior, BoxLayout):
@@ -96,7 +101,11 @@ class PinPad(GridLayout):
 
 
 class Overlay(BoxLayout):
-    """A layer over the screens; when shown it takes every touch (no taps go through)."""
+    """A layer over the screens; when shown it takes every touch (no taps go through).
+
+    Hidden, it lets every touch pass: a hidden layer is never made ``disabled``,
+    because a disabled Kivy widget swallows the touches that land on it.
+    """
 
     shown = BooleanProperty(False)
 
@@ -120,3 +129,81 @@ class ThanksPanel(BoxLayout):
     text = StringProperty("")
     preview = StringProperty("")
     home_text = StringProperty("")
+
+
+class KeyGrid(BoxLayout):
+    """An on-screen keyboard (touch only; no TextInput, no system keyboard).
+
+    ``on_key`` gets ``"A"``…``"Z"``, digits, symbols, ``"space"``, ``"del"``,
+    ``"shift"`` or ``"next"``; the presenter hands them to a ``GuestForm``.
+    """
+
+    ROWS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL@", "ZXCVBNM.-_")
+    on_key = ObjectProperty(None, allownone=True)
+    shift = BooleanProperty(False)
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(**kw)
+        self.orientation = "vertical"
+        self.spacing = dp(6)
+        for row in self.ROWS:
+            line = BoxLayout(spacing=dp(6))
+            for ch in row:
+                line.add_widget(self._key(ch, ch))
+            self.add_widget(line)
+        bottom = BoxLayout(spacing=dp(6))
+        bottom.add_widget(self._key("⇧", "shift", 1.2))
+        bottom.add_widget(self._key("␣", "space", 4))
+        bottom.add_widget(self._key("⌫", "del", 1.4))
+        bottom.add_widget(self._key("⇥", "next", 1.4))
+        self.add_widget(bottom)
+
+    def _key(self, label: str, key: str, weight: float = 1.0) -> KButton:
+        b = KButton(text=label, size_hint_x=weight, font_size=dp(26))
+        b.bg = theme.rgba(theme.NEUTRAL)
+        b.size_hint_min_x = 0  # the grid's width sets the key width; height stays >= 15 mm
+        b.bind(on_release=lambda *_: self.press(key))
+        return b
+
+    def press(self, key: str) -> None:
+        if key == "shift":
+            self.shift = not self.shift
+        elif key not in ("del", "next"):
+            self.shift = False
+        if self.on_key is not None:
+            self.on_key(key)
+
+
+class EventCard(ButtonBehavior, BoxLayout):
+    """One event in the list: title, when, where, seats (in words, not colour)."""
+
+    event_id = NumericProperty(0)
+    title = StringProperty("")
+    when = StringProperty("")
+    place = StringProperty("")
+    seats = StringProperty("")
+    full = BooleanProperty(False)
+
+
+class FormField(ButtonBehavior, BoxLayout):
+    """A field of the guest form: label and value; touch it to type into it."""
+
+    label = StringProperty("")
+    value = StringProperty("")
+    active = BooleanProperty(False)
+    field = StringProperty("")
+
+
+class Layer(BoxLayout):
+    """One of several stacked panels of a screen; only the shown one is seen and touched."""
+
+    shown = BooleanProperty(False)
+
+    def on_touch_down(self, touch: object) -> bool:
+        return bool(self.shown and super().on_touch_down(touch))
+
+    def on_touch_move(self, touch: object) -> bool:
+        return bool(self.shown and super().on_touch_move(touch))
+
+    def on_touch_up(self, touch: object) -> bool:
+        return bool(self.shown and super().on_touch_up(touch))

@@ -14,7 +14,9 @@ demo_services = ui_fixtures.demo_services  # the fixture, shared with the other 
 
 def _type(form: GuestForm, text: str) -> None:
     for ch in text:
-        form.press("space" if ch == " " else ch)
+        if ch.isupper():
+            form.press("shift")
+        form.press("space" if ch == " " else ch.upper())
 
 
 def test_list_is_upcoming_soonest_first(demo_services) -> None:

@@ -1,12 +1,112 @@
-"""Placeholder, replaced by the full screen."""
+"""My account (Akun Saya): loans with due dates, overdue marked in words, holds, fines."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from kivy.properties import StringProperty
+
+from kiosk.flows.account import AccountFlow, AccountStep
+from kiosk.flows.base import Message
+from kiosk.i18n import format_rupiah
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.screens.lines import RowText, fill_rows
 
 
 class AccountScreen(KioskScreen):
-    """Not built yet."""
+    """Presenter for :class:`AccountFlow`."""
 
-    def start_with_card(self, card: str) -> None:
-        """Not built yet."""
+    step = StringProperty(AccountStep.CARD.value)
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.flow: AccountFlow | None = None
+
+    def _ensure_flow(self) -> AccountFlow:
+        if self.flow is None:
+            self.flow = AccountFlow(self.kapp.runtime.services, self.kapp.runtime.client)
+        return self.flow
+
+    def on_pre_enter(self, *_: Any) -> None:
+        self._ensure_flow()
+        self.ids.pad.on_submit = self.submit_pin
+        self.render()
+
+    def _call(self, work: Any, *, count_scan: bool = False) -> None:
+        flow = self._ensure_flow()
+
+        def done(result: Any) -> None:
+            if flow is not self.flow:
+                return
+            if isinstance(result, Message):
+                self.feedback(result)
+            self.render()
+            if count_scan:
+                self.kapp.scans_handled += 1
+
+        self.kapp.bridge.run(lambda: work(flow), done)
+
+    def on_scan(self, text: str) -> None:
+        self._call(lambda f: f.scan(text), count_scan=True)
+
+    def submit_pin(self, pin: str) -> None:
+        self._call(lambda f: f.enter_pin(pin))
+
+    def renew(self, item: str) -> None:
+        self._call(lambda f: f.renew(item))
+
+    def render(self) -> None:
+        flow = self.flow
+        ids = self.ids
+        tr = self.kapp.translator
+        self.step = flow.step.value if flow else AccountStep.CARD.value
+        self.show(ids.message, flow.message if flow else None)
+        data = flow.data if flow else None
+        if data is None:
+            ids.who.text = ids.summary.text = ids.fines.text = ""
+            ids.loans.clear_widgets()
+            ids.holds.clear_widgets()
+            return
+        ids.who.text = f"{data.name} ({data.card_masked})"
+        ids.summary.text = tr("Pinjaman: {n} · Terlambat: {late}").format(
+            n=len(data.loans), late=len(data.overdue)
+        )
+        if data.fines_idr is None:
+            ids.fines.text = tr("Denda: tidak tersedia saat luring (offline)")
+        else:
+            ids.fines.text = tr("Denda: {amount}").format(amount=format_rupiah(data.fines_idr))
+        rows = []
+        for loan in data.loans:
+            due = tr.day(loan.due_at) if loan.due_at else "—"
+            if loan.overdue:
+                rows.append(
+                    RowText(
+                        loan.title,
+                        tr("TERLAMBAT · jatuh tempo {due}").format(due=due),
+                        tr("Terlambat"),
+                        "error",
+                    )
+                )
+            else:
+                detail = tr("Jatuh tempo {due}").format(due=due)
+                rows.append(RowText(loan.title, detail, tr("Dipinjam"), "info"))
+        # fill_rows puts the newest first; loans are sorted by due date, keep that order.
+        fill_rows(ids.loans, list(reversed(rows)))
+        holds = [
+            RowText(
+                h.title,
+                tr("Siap diambil di meja layanan.") if h.ready else tr("Belum tersedia."),
+                tr("Pesanan"),
+                "success" if h.ready else "info",
+            )
+            for h in data.holds
+        ]
+        fill_rows(ids.holds, list(reversed(holds)))
+        ids.holds_title.opacity = 1 if holds else 0
+
+    def reset(self) -> None:
+        if self.flow is not None:
+            self.flow.reset()
+        self.flow = None
+        self.ids.pad.pin = ""
+        self.render()

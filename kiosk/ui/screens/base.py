@@ -8,6 +8,7 @@ from kivy.app import App
 from kivy.uix.screenmanager import Screen
 
 from kiosk.flows.base import Message, Severity
+from kiosk.i18n import N_
 
 
 class KioskScreen(Screen):
@@ -41,9 +42,9 @@ class KioskScreen(Screen):
 
     def severity_word(self, severity: Severity) -> str:
         words = {
-            Severity.SUCCESS: "Berhasil",
-            Severity.WARNING: "Perhatian",
-            Severity.ERROR: "Gagal",
+            Severity.SUCCESS: N_("Berhasil"),
+            Severity.WARNING: N_("Perhatian"),
+            Severity.ERROR: N_("Gagal"),
             Severity.INFO: "",
         }
         word = words.get(severity, "")

@@ -1,12 +1,127 @@
-"""Placeholder, replaced by the full screen."""
+"""Door sign-in (Presensi) for the event staff chose; stays until staff leave door mode."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, StringProperty
+
+from kiosk.flows.base import CodeKind, Message
+from kiosk.flows.door import DoorFlow
+from kiosk.flows.guest import FIELDS
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.screens.events import FIELD_LABELS, event_when
+
+CLEAR_AFTER_S = 6  # the last visitor's message leaves the screen before the next one
 
 
 class DoorScreen(KioskScreen):
-    """Not built yet."""
+    """Presenter for :class:`DoorFlow`. No idle timeout: the door kiosk waits all day."""
 
-    def start_with_card(self, card: str) -> None:
-        """Not built yet."""
+    session = False
+    walk_in = BooleanProperty(False)
+    count_text = StringProperty("")
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.flow: DoorFlow | None = None
+        self._clear_ev = None
+
+    def open_event(self, event: Any) -> None:
+        self.flow = DoorFlow(self.kapp.runtime.services, event)
+        self.render()
+
+    def on_pre_enter(self, *_: Any) -> None:
+        self.ids.keygrid.on_key = self.key
+        self.render()
+
+    def _call(self, work: Any, *, count_scan: bool = False) -> None:
+        flow = self.flow
+        if flow is None:
+            return
+
+        def done(result: Any) -> None:
+            if flow is not self.flow:
+                return
+            if isinstance(result, Message):
+                self.feedback(result)
+            self.render()
+            self._clear_later()
+            if count_scan:
+                self.kapp.scans_handled += 1
+
+        self.kapp.bridge.run(lambda: work(flow), done)
+
+    def _clear_later(self) -> None:
+        if self._clear_ev is not None:
+            self._clear_ev.cancel()
+        self._clear_ev = Clock.schedule_once(lambda _dt: self._clear(), CLEAR_AFTER_S)
+
+    def _clear(self) -> None:
+        if self.flow is not None and not self.flow.guest_mode:
+            self.flow.reset()
+            self.render()
+
+    def on_scan(self, text: str) -> None:
+        if self.kapp.runtime.services.classifier.kind_of(text) == CodeKind.STAFF:
+            self.kapp.go("staff")
+            self.kapp.screen("staff").start_with_card(text)
+            return
+        self._call(lambda f: f.scan(text), count_scan=True)
+
+    def start_walk_in(self) -> None:
+        if self.flow is not None:
+            self.flow.start_walk_in()
+            self.render()
+
+    def cancel_walk_in(self) -> None:
+        if self.flow is not None:
+            self.flow.cancel_walk_in()
+            self.render()
+
+    def focus(self, field: str) -> None:
+        if self.flow is not None:
+            self.flow.form.focus(field)
+            self.render()
+
+    def key(self, key: str) -> None:
+        if self.flow is not None:
+            self.flow.form.press(key)
+            self.render()
+
+    def submit_walk_in(self) -> None:
+        self._call(lambda f: f.submit_walk_in())
+
+    def render(self) -> None:
+        flow = self.flow
+        ids = self.ids
+        tr = self.kapp.translator
+        if flow is None:
+            self.walk_in = False
+            ids.title.text = tr("Mode presensi belum dipilih. Silakan hubungi petugas.")
+            self.count_text = ""
+            self.show(ids.message, None)
+            return
+        ev = flow.event
+        self.walk_in = flow.guest_mode
+        ids.title.text = ev.title
+        ids.when.text = event_when(tr, ev) + (f" · {ev.place}" if ev.place else "")
+        self.count_text = tr("Hadir: {n} dari {cap}").format(n=flow.count, cap=flow.capacity)
+        self.show(ids.message, flow.message)
+        for name in FIELDS:
+            f = ids[f"f_{name}"]
+            f.label = tr(FIELD_LABELS[name])
+            f.value = flow.form.values[name]
+            f.active = flow.form.active == name
+
+    def reset(self) -> None:
+        # Door mode survives the end of a patron session; only the form is cleared.
+        if self.flow is not None:
+            self.flow.reset()
+        self.render()
+
+    def close(self) -> None:
+        """Staff leave door mode."""
+        self.flow = None
+        self.render()
