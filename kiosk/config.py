@@ -8,12 +8,14 @@ reads a global settings object.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from devices.classify import ClassifierRules
 from kiosk.errors import ConfigError
 
 
@@ -76,6 +78,41 @@ class WedgeSection(_Section):
     suffix: str = Field("\r", description="What the scanner sends after a code (Enter)")
 
 
+class CodesSection(_Section):
+    """Which scanned codes are cards, items and tickets (see devices.classify)."""
+
+    patron_patterns: list[str] = Field(default_factory=lambda: [r"^AGT\d{4,10}$"])
+    staff_patterns: list[str] = Field(default_factory=lambda: [r"^STF\d{4}$"])
+    item_patterns: list[str] = Field(default_factory=lambda: [r"^B\d{6}$"])
+    items_by_ean13: bool = Field(True, description="A valid EAN-13/ISBN-13 is an item")
+    items_by_isbn10: bool = Field(False, description="A valid ISBN-10 is an item")
+    items_by_upca: bool = Field(False, description="A valid UPC-A is an item")
+    patron_luhn: bool = Field(False, description="Card numbers carry a Luhn check digit")
+    ticket_prefixes: list[str] = Field(default_factory=lambda: ["PK1."])
+
+    @field_validator("patron_patterns", "staff_patterns", "item_patterns")
+    @classmethod
+    def _regexes(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression {pattern!r}: {exc}") from None
+        return value
+
+    def rules(self) -> ClassifierRules:
+        return ClassifierRules(
+            patron_patterns=tuple(self.patron_patterns),
+            staff_patterns=tuple(self.staff_patterns),
+            item_patterns=tuple(self.item_patterns),
+            items_by_ean13=self.items_by_ean13,
+            items_by_isbn10=self.items_by_isbn10,
+            items_by_upca=self.items_by_upca,
+            patron_luhn=self.patron_luhn,
+            ticket_prefixes=tuple(self.ticket_prefixes),
+        )
+
+
 class UiSection(_Section):
     """Session rules and sound."""
 
@@ -113,6 +150,7 @@ class KioskSettings(_Section):
     devices: DevicesSection = DevicesSection()
     offline: OfflinePolicy = OfflinePolicy()
     wedge: WedgeSection = WedgeSection()
+    codes: CodesSection = CodesSection()
     ui: UiSection = UiSection()
     headless: HeadlessSection = HeadlessSection()
     source: Path | None = Field(None, exclude=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from devices.printer import open_printer
 from kiosk import __version__
 from kiosk.config import KioskSettings
-from kiosk.flows.base import Services
+from kiosk.flows.base import ScanClassifier, Services
 from kiosk.slip_service import SlipPrinter
 from sync.client import ServerClient
 from sync.connectivity import Connectivity
@@ -93,7 +93,12 @@ def build_runtime(settings: KioskSettings, *, sync: bool = True) -> KioskRuntime
         printer, library_name=settings.kiosk.library_name, kiosk_name=settings.kiosk.name
     )
     slip_printer.lang = settings.kiosk.language
-    services = Services(decider=decider, store=store, slips=slip_printer)
+    services = Services(
+        decider=decider,
+        store=store,
+        slips=slip_printer,
+        classifier=ScanClassifier(settings.codes.rules()),
+    )
     runtime = KioskRuntime(settings, store, client, link, decider, worker, services)
     runtime.extras["printer"] = printer
     return runtime

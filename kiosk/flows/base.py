@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from devices.classify import Classifier as DeviceClassifier
+from devices.classify import ClassifierRules
+from devices.classify import CodeKind as DeviceKind
 from kiosk.slips import mask_card  # noqa: F401  (re-exported for the screens)
 from sync.decider import Decider
 from sync.store import LocalStore
@@ -83,6 +85,8 @@ def reason_message(reason: Reason | None, **params: Any) -> Message:
 
 
 class CodeKind(StrEnum):
+    """What a scanned code is, as the flows care."""
+
     PATRON = "patron"
     ITEM = "item"
     TICKET = "ticket"
@@ -90,31 +94,38 @@ class CodeKind(StrEnum):
     UNKNOWN = "unknown"
 
 
+_FROM_DEVICES = {
+    DeviceKind.PATRON_CARD: CodeKind.PATRON,
+    DeviceKind.STAFF_CARD: CodeKind.STAFF,
+    DeviceKind.ITEM: CodeKind.ITEM,
+    DeviceKind.EVENT_TICKET: CodeKind.TICKET,
+}
+
+
 class Classifier(Protocol):
-    """Tells what a scanned code is (``devices.classify`` implements it)."""
+    """Tells what a scanned code is and its normalised form."""
 
     def kind_of(self, text: str) -> CodeKind: ...
 
+    def code_of(self, text: str) -> tuple[CodeKind, str]: ...
 
-@dataclass(frozen=True)
-class PatternClassifier:
-    """Classification by regular expressions; the default matches the demo data."""
 
-    patron: str = r"^AGT\d{4,10}$"
-    staff: str = r"^STF\d{4}$"
-    item: str = r"^(B\d{6}|97[89]\d{10})$"
-    ticket: str = r"^PK1\."
+@dataclass
+class ScanClassifier:
+    """The flows' view of ``devices.classify``: patterns and check digits from config."""
+
+    rules: ClassifierRules = field(default_factory=ClassifierRules)
+
+    def __post_init__(self) -> None:
+        self._classifier = DeviceClassifier(self.rules)
+
+    def code_of(self, text: str) -> tuple[CodeKind, str]:
+        """The kind and the normalised code (upper-cased; ISBN-10 as ISBN-13)."""
+        c = self._classifier.classify(text)
+        return _FROM_DEVICES.get(c.kind, CodeKind.UNKNOWN), c.code
 
     def kind_of(self, text: str) -> CodeKind:
-        for kind, pattern in (
-            (CodeKind.TICKET, self.ticket),
-            (CodeKind.STAFF, self.staff),
-            (CodeKind.PATRON, self.patron),
-            (CodeKind.ITEM, self.item),
-        ):
-            if re.search(pattern, text):
-                return kind
-        return CodeKind.UNKNOWN
+        return self.code_of(text)[0]
 
 
 class SlipService(Protocol):
@@ -132,5 +143,5 @@ class Services:
     decider: Decider
     store: LocalStore
     slips: SlipService | None = None
-    classifier: Classifier = field(default_factory=PatternClassifier)
+    classifier: Classifier = field(default_factory=ScanClassifier)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)

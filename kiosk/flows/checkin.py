@@ -33,8 +33,7 @@ class ReturnFlow:
         self.slip_message: Message | None = None
 
     def scan(self, text: str) -> Message:
-        text = text.strip()
-        kind = self.s.classifier.kind_of(text)
+        kind, text = self.s.classifier.code_of(text)
         if kind == CodeKind.PATRON:
             self.message = Message(
                 "Pengembalian tidak memerlukan kartu. Pindai kode buku.", Severity.INFO

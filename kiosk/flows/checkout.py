@@ -52,8 +52,7 @@ class CheckoutFlow:
     # -- card and PIN --------------------------------------------------------
     def scan(self, text: str) -> Message:
         """Any scan during the session: a card at the start, items after."""
-        text = text.strip()
-        kind = self.s.classifier.kind_of(text)
+        kind, text = self.s.classifier.code_of(text)
         if self.step == CheckoutStep.CARD:
             if kind == CodeKind.ITEM:
                 self.message = Message(

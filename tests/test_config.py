@@ -1,0 +1,58 @@
+"""Kiosk config: a wrong key or value stops start-up with the file and key named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk.cli import main as kiosk_main
+from kiosk.config import load_settings
+from kiosk.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_example_config_is_valid_and_complete():
+    settings = load_settings(ROOT / "config" / "kiosk.example.toml")
+    assert settings.server.decision_timeout_s == 1.5
+    assert settings.devices.scanners == ["wedge:"]
+    assert settings.offline.max_items_per_session == 3
+    assert settings.codes.rules().patron_patterns == (r"^AGT\d{4,10}$",)
+    # data_dir is taken relative to the config file, not the current folder
+    assert settings.kiosk.data_dir == (ROOT / "config" / "data" / "kiosk").resolve()
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[kiosk]\nnmae = 'x'\n", "[kiosk] nmae: unknown key"),
+        ("[offline]\nmax_items_per_session = 'three'\n", "[offline] max_items_per_session"),
+        ("[devices]\npaper_mm = 57\n", "[devices] paper_mm"),
+        ("[server]\nurl = 'ftp://x'\n", "[server] url"),
+        ("[codes]\nitem_patterns = ['(']\n", "[codes] item_patterns"),
+        ("[wedge\n", "not valid TOML"),
+        ("scanners = ['wedge:']\n", "scanners: unknown key"),
+    ],
+)
+def test_bad_config_names_file_and_key(tmp_path, text, needle):
+    path = tmp_path / "kiosk.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    assert str(path) in str(err.value)
+    assert needle in str(err.value)
+
+
+def test_cli_reports_bad_config_without_traceback(tmp_path, capsys):
+    path = tmp_path / "kiosk.toml"
+    path.write_text("[ui]\nidle_timeout_s = -1\n")
+    assert kiosk_main(["--config", str(path), "status"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kiosk: ") and "[ui] idle_timeout_s" in err
+    assert "Traceback" not in err
+
+
+def test_missing_config_file(tmp_path, capsys):
+    assert kiosk_main(["--config", str(tmp_path / "nope.toml"), "status"]) == 2
+    assert "cannot read config" in capsys.readouterr().err
