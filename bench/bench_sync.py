@@ -217,7 +217,7 @@ def _queue(store: LocalStore, first: int, n: int) -> None:
 
 
 def bench_drain(rec, srv: ServerProcess, folder: Path) -> None:
-    batched = LocalStore(folder / "drain.sqlite3", kiosk="k1", synchronous="NORMAL")
+    batched = LocalStore(folder / "drain.sqlite3", kiosk="k1")
     _queue(batched, 0, N_DRAIN)
     worker = SyncWorker(batched, ServerClient(srv.url, srv.tokens["k1"]), batch_size=200)
     started = time.perf_counter()
@@ -225,7 +225,7 @@ def bench_drain(rec, srv: ServerProcess, folder: Path) -> None:
     took = time.perf_counter() - started
     assert sent == N_DRAIN and batched.queue_depth() == 0
     rec.record("sync.drain10k_s", took, "s", "< 10")
-    single = LocalStore(folder / "single.sqlite3", kiosk="k2", synchronous="NORMAL")
+    single = LocalStore(folder / "single.sqlite3", kiosk="k2")
     _queue(single, 20_000, N_SINGLE)
     one = SyncWorker(single, ServerClient(srv.url, srv.tokens["k2"]), batch_size=1)
     started = time.perf_counter()

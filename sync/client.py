@@ -126,6 +126,40 @@ class ServerClient:
             raise SyncError("POST /transactions: answer does not match the batch")
         return results
 
+    def post_payloads(
+        self,
+        payloads: list[tuple[str, str]],
+        *,
+        timeout: float | None = None,
+        queue_depth: int | None = None,
+        snapshot_age_s: float | None = None,
+        version: str | None = None,
+    ) -> list[TransactionResult]:
+        """``post_transactions`` for ``(id, TransactionIn JSON)`` pairs already serialised
+        (the outbox stores them so); the body is the same ``TransactionBatch``."""
+        health = TransactionBatch(
+            transactions=[],
+            queue_depth=queue_depth,
+            snapshot_age_s=snapshot_age_s,
+            version=version,
+        ).model_dump_json(exclude_none=True, exclude={"transactions"})
+        body = '{"transactions":[' + ",".join(p for _, p in payloads) + "]"
+        body += ("," + health[1:]) if health != "{}" else "}"
+        resp = self._request(
+            "POST",
+            "/transactions",
+            timeout=timeout,
+            data=body.encode("utf-8"),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            results = BatchResult.model_validate_json(resp.content).results
+        except ValueError as exc:
+            raise SyncError(f"POST /transactions: malformed answer: {exc}") from None
+        if [r.id for r in results] != [i for i, _ in payloads]:
+            raise SyncError("POST /transactions: answer does not match the batch")
+        return results
+
     def patron(self, card: str, timeout: float | None = None) -> PatronInfo:
         resp = self._request("GET", f"/patrons/{quote(card, safe='')}", timeout=timeout)
         return PatronInfo.model_validate(self._json(resp))

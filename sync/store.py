@@ -280,6 +280,19 @@ class LocalStore(SnapshotStoreMixin):
             ).fetchall()
         return [TransactionIn.model_validate_json(r[0]) for r in rows]
 
+    def pending_payloads(self, limit: int) -> list[tuple[str, str]]:
+        """Like :meth:`pending`, as stored ``(id, TransactionIn JSON)`` pairs.
+
+        The sync worker sends these strings as they are: parsing and
+        re-serialising thousands of rows per drain would cost more than the
+        SQLite reads.
+        """
+        with self._lock:
+            return self._db.execute(
+                "SELECT id, payload FROM outbox WHERE state='pending' ORDER BY seq LIMIT ?",
+                (limit,),
+            ).fetchall()
+
     def mark_in_flight(self, ids: Iterable[str]) -> None:
         with self._tx() as db:
             db.executemany(

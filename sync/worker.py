@@ -20,7 +20,6 @@ from kiosk.errors import SyncError, SyncRejected
 from sync.client import RequestRejected, ServerClient
 from sync.connectivity import Connectivity
 from sync.store import LocalStore
-from sync.wire import TransactionIn
 
 log = logging.getLogger(__name__)
 
@@ -121,18 +120,18 @@ class SyncWorker:
     # -- work ---------------------------------------------------------------
     def drain_once(self) -> bool:
         """Send one batch. True when a batch went through (there may be more)."""
-        batch = self.store.pending(self.batch_size)
+        batch = self.store.pending_payloads(self.batch_size)
         if not batch:
             return False
         self._send(batch)
         self._changed()
         return True
 
-    def _send(self, batch: list[TransactionIn]) -> None:
-        ids = [t.id for t in batch]
+    def _send(self, batch: list[tuple[str, str]]) -> None:
+        ids = [i for i, _ in batch]
         self.store.mark_in_flight(ids)
         try:
-            results = self.client.post_transactions(
+            results = self.client.post_payloads(
                 batch,
                 timeout=self.request_timeout_s,
                 queue_depth=self.store.queue_depth(),
@@ -146,8 +145,8 @@ class SyncWorker:
                 # keep them all and back off until staff fix the configuration.
                 raise
             if len(batch) == 1:
-                self.store.mark_failed(batch[0].id, str(exc))
-                log.error("transaction %s rejected by the server: %s", batch[0].id, exc)
+                self.store.mark_failed(ids[0], str(exc))
+                log.error("transaction %s rejected by the server: %s", ids[0], exc)
                 return
             half = len(batch) // 2
             self._send(batch[:half])
