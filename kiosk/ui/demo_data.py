@@ -35,7 +35,10 @@ TITLES = {
 
 
 def demo_snapshot(now: datetime | None = None, *, pin_hash: str | None = None) -> Snapshot:
-    """Patrons AGT0001-4, items B000101-110, two events; AGT0001 has two loans (one overdue)."""
+    """Patrons AGT0001-4, items B000101-110, two events; AGT0001 has two loans (one overdue).
+
+    B000108 is on loan to AGT0003 with a hold for AGT0002; B000109 is not for loan.
+    """
     now = now or datetime.now(UTC)
     today = now.date()
     if pin_hash is None:
@@ -56,6 +59,7 @@ def demo_snapshot(now: datetime | None = None, *, pin_hash: str | None = None) -
             first_name="Budi",
             status=PatronStatus.ACTIVE,
             expires_on=today + timedelta(days=200),
+            loan_count=1,
             loan_limit=5,
             pin_hash=pin_hash,
         ),
@@ -80,7 +84,18 @@ def demo_snapshot(now: datetime | None = None, *, pin_hash: str | None = None) -
     items[5] = items[5].model_copy(
         update={"status": "on_loan", "on_loan_to": "AGT0001", "due_at": now + timedelta(days=9)}
     )
-    items[7] = items[7].model_copy(update={"hold_for": "AGT0002"})
+    items[6] = items[6].model_copy(
+        update={"status": "on_loan", "on_loan_to": "AGT0002", "due_at": now + timedelta(days=4)}
+    )
+    # On loan to Dewi and on hold for Budi: returning it says "hand this to staff".
+    items[7] = items[7].model_copy(
+        update={
+            "status": "on_loan",
+            "on_loan_to": "AGT0003",
+            "due_at": now + timedelta(days=2),
+            "hold_for": "AGT0002",
+        }
+    )
     start = (now + timedelta(days=5)).replace(hour=2, minute=0, second=0, microsecond=0)
     events = [
         EventView(

@@ -96,6 +96,25 @@ class Driver:
             texts += widget_texts(scr, visible_only=False)
         return texts
 
+    def min_touch_mm(self) -> float:
+        """The smallest side, in millimetres, of any visible touch target on this screen."""
+        from kivy.metrics import mm
+        from kivy.uix.behaviors import ButtonBehavior
+
+        sizes: list[float] = []
+
+        def walk(w: Any) -> None:
+            if getattr(w, "opacity", 1) <= 0 or getattr(w, "shown", True) is False:
+                return
+            if isinstance(w, ButtonBehavior) and w.width > 1 and w.height > 1:
+                sizes.append(min(w.width, w.height) / mm(1))
+            for child in w.children:
+                walk(child)
+
+        walk(self.app.current)
+        walk(self.app.root.ids.header)
+        return round(min(sizes), 1) if sizes else 0.0
+
     def _find(self, wid: str) -> Any:
         return find_by_id(self.app.current, wid) or find_by_id(self.app.root, wid)
 
@@ -212,6 +231,9 @@ class Driver:
             target = app if screen_name == "app" else app.screen(screen_name)
             getattr(target, method)(*step.get("args", []))
             self.steps.insert(self.i + 1, {"idle": True})
+            return None
+        if kind == "touch_sizes":
+            self.metrics[f"min_touch_mm_{app.sm.current}"] = self.min_touch_mm()
             return None
         if kind == "bench_scans":
             from kiosk.ui.bench_driver import bench_scans

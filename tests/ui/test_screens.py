@@ -1,0 +1,216 @@
+"""Every screen of the real app under Xvfb, driven by touches and wedge scans, in both languages.
+
+Each test starts the app in its own process (Kivy has one window per process),
+seeded with the demo snapshot and no server: every decision is offline.
+Screenshots land in the test's tmp_path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.ui.harness import run_scenario
+
+pytestmark = pytest.mark.xvfb
+
+WORDS = {
+    "id": {
+        "borrow": "Pinjam",
+        "welcome_budi": "Selamat datang, Budi",
+        "due": "Jatuh tempo",
+        "reference": "tidak untuk dipinjam",
+        "renew": "Ingin memperpanjang?",
+        "slip_q": "Cetak struk?",
+        "thanks": "Terima kasih",
+        "hold": "serahkan kepada petugas",
+        "returned": "Berhasil dikembalikan",
+        "overdue": "TERLAMBAT",
+        "offline_note": "mungkin belum lengkap",
+        "seats": "Sisa kursi: 18 dari 30",
+        "guest": "Daftar sebagai tamu",
+        "registered": "Terdaftar di",
+        "again": "Sudah hadir pukul",
+        "count": "Hadir: 1 dari 30",
+        "staff": "Antrean belum terkirim",
+        "enter_pin": "Masukkan PIN Anda.",
+        "blocked": "diblokir",
+        "ask_staff": "Silakan hubungi petugas",
+    },
+    "en": {
+        "borrow": "Borrow",
+        "welcome_budi": "Welcome, Budi",
+        "due": "due date",
+        "reference": "for use in the library only",
+        "renew": "Renew it?",
+        "slip_q": "Print a slip?",
+        "thanks": "Thank you",
+        "hold": "hand it to staff",
+        "returned": "Returned",
+        "overdue": "OVERDUE",
+        "offline_note": "may be incomplete",
+        "seats": "Seats left: 18 of 30",
+        "guest": "Sign up as a guest",
+        "registered": "Registered for",
+        "again": "Already signed in at",
+        "count": "Signed in: 1 of 30",
+        "staff": "Unsent queue",
+        "enter_pin": "Enter your PIN.",
+        "blocked": "blocked",
+        "ask_staff": "Please ask a member of staff",
+    },
+}
+
+
+def _ok(res: dict) -> None:
+    assert res["errors"] == [], "\n".join(res["errors"])
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_borrow_with_pin_refusal_and_renewal_offer(tmp_path: Path, lang: str) -> None:
+    w = WORDS[lang]
+    steps = [
+        {"expect": w["borrow"]},
+        {"touch_sizes": True},
+        {"shot": f"home-{lang}"},
+        {"scan": "AGT0003"},  # blocked: refused in plain words, ask staff
+        {"expect": w["blocked"]},
+        {"expect": w["ask_staff"]},
+        {"shot": f"borrow-refused-{lang}"},
+        {"scan": "AGT0002"},
+        {"expect": w["enter_pin"]},
+        {"touch_sizes": True},
+        {"shot": f"borrow-pin-{lang}"},
+        {"pin": "1234"},
+        {"expect": w["welcome_budi"]},
+        {"scan": "B000101"},
+        {"expect": "Laskar Pelangi"},
+        {"scan": "B000109"},
+        {"expect": w["reference"]},
+        {"scan": "B000107"},  # already on loan to Budi: renewal is offered
+        {"expect": w["renew"]},
+        {"touch_sizes": True},
+        {"shot": f"borrow-{lang}"},
+        {"tap": "done"},
+        {"expect": w["slip_q"]},
+        {"shot": f"borrow-slip-{lang}"},
+        {"tap": "slip_yes"},
+        {"expect": w["thanks"]},
+        {"shot": f"borrow-thanks-{lang}"},
+        {"texts": "thanks"},
+    ]
+    res = run_scenario(tmp_path, steps, lang=lang)
+    _ok(res)
+    for key, mm in res["metrics"].items():
+        assert mm >= 15.0, (key, mm)
+    assert any(w["due"] in t for t in res["texts"]["thanks"])
+    for name in ("home", "borrow-pin", "borrow", "borrow-thanks"):
+        assert Path(res["shots"][f"{name}-{lang}"]).stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_return_flags_item_on_hold(tmp_path: Path, lang: str) -> None:
+    w = WORDS[lang]
+    steps = [
+        {"tap": "tile_return"},
+        {"expect_screen": "return"},
+        {"scan": "B000106"},
+        {"expect": "Perahu Kertas"},
+        {"expect": w["returned"]},
+        {"scan": "B000108"},
+        {"expect": w["hold"]},
+        {"touch_sizes": True},
+        {"shot": f"return-{lang}"},
+        {"tap": "done_slip"},
+        {"expect": w["thanks"]},
+        {"shot": f"return-thanks-{lang}"},
+    ]
+    res = run_scenario(tmp_path, steps, lang=lang)
+    _ok(res)
+    assert min(res["metrics"].values()) >= 15.0
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_account_marks_overdue_in_words(tmp_path: Path, lang: str) -> None:
+    w = WORDS[lang]
+    steps = [
+        {"tap": "tile_account"},
+        {"expect_screen": "account"},
+        {"scan": "AGT0001"},
+        {"expect": "Negeri 5 Menara"},
+        {"expect": w["overdue"]},
+        {"expect": w["offline_note"]},
+        {"shot": f"account-{lang}"},
+    ]
+    _ok(run_scenario(tmp_path, steps, lang=lang))
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_events_card_and_guest_sign_up(tmp_path: Path, lang: str) -> None:
+    w = WORDS[lang]
+    steps = [
+        {"tap": "tile_events"},
+        {"expect": "Lokakarya Menulis Cerpen"},
+        {"expect": w["seats"]},
+        {"shot": f"events-{lang}"},
+        {"call": "events.select", "args": [1]},
+        {"expect": w["guest"]},
+        {"shot": f"events-detail-{lang}"},
+        {"tap": "as_guest"},
+        *[{"call": "events.key", "args": [k]} for k in "RINA"],
+        {"call": "events.key", "args": ["next"]},
+        *[{"call": "events.key", "args": [k]} for k in "081234567890"],
+        {"touch_sizes": True},
+        {"shot": f"events-guest-{lang}"},
+        {"tap": "submit_guest"},
+        {"expect": w["registered"]},
+        {"expect_not": "081234567890"},
+        {"shot": f"events-ticket-{lang}"},
+    ]
+    res = run_scenario(tmp_path, steps, lang=lang)
+    _ok(res)
+    assert min(res["metrics"].values()) >= 15.0
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_staff_mode_and_door_sign_in(tmp_path: Path, lang: str) -> None:
+    w = WORDS[lang]
+    steps = [
+        {"scan": "STF0001"},
+        {"expect_screen": "staff"},
+        {"pin": "9999"},
+        {"expect": w["staff"]},
+        {"touch_sizes": True},
+        {"shot": f"staff-{lang}"},
+        {"tap": "door_mode"},
+        {"expect": "Lokakarya Menulis Cerpen"},
+        {"call": "staff.open_door_index", "args": [0]},
+        {"expect_screen": "door"},
+        {"scan": "AGT0002"},
+        {"expect": w["count"]},
+        {"scan": "AGT0002"},
+        {"expect": w["again"]},
+        {"expect": w["count"]},
+        {"shot": f"door-{lang}"},
+        {"tap": "walk_in"},
+        {"touch_sizes": True},
+        {"shot": f"door-walkin-{lang}"},
+    ]
+    res = run_scenario(tmp_path, steps, lang=lang)
+    _ok(res)
+    assert min(res["metrics"].values()) >= 15.0
+
+
+def test_language_switch_at_run_time(tmp_path: Path) -> None:
+    steps = [
+        {"expect": "Kembalikan"},
+        {"tap": "lang_en"},
+        {"expect": "Return"},
+        {"expect": "Scan your library card to borrow right away"},
+        {"tap": "tile_borrow"},
+        {"expect": "Scan your library card."},
+        {"tap": "lang_id"},
+        {"expect": "Pindai kartu anggota Anda."},
+    ]
+    _ok(run_scenario(tmp_path, steps))
