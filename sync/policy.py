@@ -98,11 +98,11 @@ def decide_offline(
         if not policy.allow_returns:
             return _refuse(tx, Reason.OFFLINE_NOT_ALLOWED)
         item = store.item(tx.item or "")
-        # The book is physically here: take it back. Even when the snapshot says it
-        # is not on loan, another kiosk may have lent it while both were offline;
-        # the server sorts out the record and a wrong guess is flagged for staff.
         if item is None:
+            # The book is physically here: take it back; the server will sort out the record.
             return _accept(tx)
+        if item.status != "on_loan":
+            return _refuse(tx, Reason.NOT_ON_LOAN, title=item.title)
         return _accept(tx, title=item.title, hold_for_other=bool(item.hold_for))
     if tx.kind == Kind.RENEW:
         # Renewals depend on holds placed anywhere in the library: only the server knows.
