@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.calendar import LibraryCalendar, Policies
-from server.models import Conflict, Loan, Patron, Transaction
+from server.models import Conflict, Loan, Patron
 from server.timeutil import local_date, utcnow
 from sync.tickets import sign_ticket
 from sync.wire import Reason, Status
@@ -129,8 +130,18 @@ class BatchContext:
         return sign_ticket(self.ticket_key, event_id, code)
 
 
+class LoggedTxn(Protocol):
+    """What a conflict needs from a transaction row."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+
 def sync_conflicts(
-    session: Session, outcomes: list[tuple[Transaction, Outcome]], *, replay: bool
+    session: Session, outcomes: Sequence[tuple[LoggedTxn, Outcome]], *, replay: bool
 ) -> None:
     """Create conflict rows for CONFLICT outcomes; on replay, settle ones that went away."""
     if not outcomes:

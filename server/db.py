@@ -62,6 +62,42 @@ def migrate(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "head")
 
 
+class WriteGate:
+    """Lets one writer of this process in at a time; urgent writers go first.
+
+    Writes are serialised by the database anyway (see :meth:`Database.write`).
+    Queueing them here instead keeps SQLite out of its busy handler (which
+    sleeps in growing steps) and lets a patron's online checkout overtake the
+    background queue uploads of other kiosks.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._busy = False
+        self._urgent_waiting = 0
+
+    @contextmanager
+    def hold(self, urgent: bool = False) -> Iterator[None]:
+        with self._cond:
+            if urgent:
+                self._urgent_waiting += 1
+                try:
+                    while self._busy:
+                        self._cond.wait()
+                finally:
+                    self._urgent_waiting -= 1
+            else:
+                while self._busy or self._urgent_waiting:
+                    self._cond.wait()
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+
 class Database:
     """An engine plus a session factory; one per server process."""
 
@@ -69,9 +105,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one writer anyway; queueing writers here instead of in SQLite's
-        # busy handler (which sleeps in growing steps) keeps the latency tail short
-        self._write_lock = threading.Lock() if self.is_sqlite else None
+        self.gate = WriteGate()
 
     @property
     def is_sqlite(self) -> bool:
@@ -86,7 +120,7 @@ class Database:
             yield session
 
     @contextmanager
-    def write(self) -> Iterator[tuple[Session, int]]:
+    def write(self, urgent: bool = False) -> Iterator[tuple[Session, int]]:
         """A write transaction and its change number.
 
         The counter bump is the first statement, so on PostgreSQL its row lock and on
@@ -94,16 +128,10 @@ class Database:
         are serialised and change numbers appear in commit order, which the snapshot
         cursor depends on.
         """
-        lock = self._write_lock
-        if lock is not None:
-            lock.acquire()
-        try:
+        with self.gate.hold(urgent):
             with self.sessions() as session, session.begin():
                 version = bump_counter(session)
                 yield session, version
-        finally:
-            if lock is not None:
-                lock.release()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -2,24 +2,64 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import threading
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from server.auth import token_hash
 from server.calendar import LibraryCalendar, Policies
-
 from server.db import Database
 from server.keys import load_or_create_ticket_key
 from server.models import Kiosk
 from server.processing import BatchProcessor
 from server.settings import Settings
-from server.timeutil import utcnow
+from server.timeutil import order_key, utcnow
 from sync.tickets import public_key_text
 from sync.wire import TransactionBatch, TransactionIn, TransactionResult
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: a kiosk (by name) or a staff user (by name)."""
+
+    kind: str  # "kiosk" | "staff"
+    name: str
+
+
+class TokenCache:
+    """Recently seen bearer tokens, so a busy kiosk does not cost a query per request.
+
+    Entries live ``ttl`` seconds: a rotated kiosk token or an expired staff
+    session stops working within that time. Keys are token hashes.
+    """
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[Caller, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> Caller | None:
+        key = token_hash(token)
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is None or hit[1] < time.monotonic():
+                self._entries.pop(key, None)
+                return None
+            return hit[0]
+
+    def put(self, token: str, caller: Caller) -> None:
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[token_hash(token)] = (caller, time.monotonic() + self.ttl)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
 class Server:
@@ -32,6 +72,7 @@ class Server:
         self.public_key = public_key_text(self.ticket_key)
         self._rules: tuple[float, Policies, LibraryCalendar] | None = None
         self._rules_lock = threading.Lock()
+        self.tokens = TokenCache()
 
     RULES_TTL_S = 10.0
 
@@ -65,22 +106,58 @@ class Server:
                 rules=self.rules(session),
             ).apply(list(txns))
 
-    def apply_batch(self, kiosk: str, batch: TransactionBatch) -> list[TransactionResult]:
-        """A kiosk's batch: the transactions plus the kiosk's reported health."""
-        with self.db.write() as (session, version):
-            values: dict[str, object] = {"last_seen": utcnow()}
-            if batch.queue_depth is not None:
-                values["queue_depth"] = batch.queue_depth
-            if batch.snapshot_age_s is not None:
-                values["snapshot_age_s"] = batch.snapshot_age_s
-            if batch.version is not None:
-                values["app_version"] = batch.version
-            session.execute(update(Kiosk).where(Kiosk.name == kiosk).values(**values))
-            return BatchProcessor(
-                session,
-                version,
-                self.ticket_key,
-                self.public_key,
-                self.settings.closed_weekdays,
-                rules=self.rules(session),
-            ).apply(batch.transactions)
+    def apply_batch(
+        self, kiosk: str, batch: TransactionBatch, urgent: bool = False
+    ) -> list[TransactionResult]:
+        """A kiosk's batch: the transactions plus the kiosk's reported health.
+
+        ``urgent`` (a patron waiting for an online decision) lets it overtake queue
+        uploads. A large upload is applied in event-time order in chunks of
+        BULK_CHUNK, each committed on its own (the wire contract allows per-transaction
+        acceptance), so it never holds the write gate for long.
+        """
+        txns = batch.transactions
+        if len(txns) <= self.BULK_CHUNK:
+            chunks = [list(range(len(txns)))]
+        else:
+            order = sorted(range(len(txns)), key=lambda i: _sort_key(txns[i]))
+            chunks = [
+                order[start : start + self.BULK_CHUNK]
+                for start in range(0, len(order), self.BULK_CHUNK)
+            ]
+        results: list[TransactionResult | None] = [None] * len(txns)
+        for n, chunk in enumerate(chunks):
+            with self.db.write(urgent) as (session, version):
+                if n == len(chunks) - 1:
+                    self._kiosk_seen(session, kiosk, batch)
+                out = BatchProcessor(
+                    session,
+                    version,
+                    self.ticket_key,
+                    self.public_key,
+                    self.settings.closed_weekdays,
+                    rules=self.rules(session),
+                ).apply([txns[i] for i in chunk])
+            for i, result in zip(chunk, out, strict=True):
+                results[i] = result
+        return [r for r in results if r is not None]
+
+    BULK_CHUNK = 50
+
+    @staticmethod
+    def _kiosk_seen(session: Session, kiosk: str, batch: TransactionBatch) -> None:
+        values: dict[str, object] = {"last_seen": utcnow()}
+        if batch.queue_depth is not None:
+            values["queue_depth"] = batch.queue_depth
+        if batch.snapshot_age_s is not None:
+            values["snapshot_age_s"] = batch.snapshot_age_s
+        if batch.version is not None:
+            values["app_version"] = batch.version
+        session.execute(update(Kiosk).where(Kiosk.name == kiosk).values(**values))
+
+
+def _sort_key(txn: TransactionIn) -> str:
+    try:
+        return order_key(txn.at, txn.kiosk, txn.seq)
+    except (OverflowError, ValueError):
+        return ""  # refused as invalid anyway; any position will do

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
@@ -11,7 +10,7 @@ from sqlalchemy import select
 from server.api.errors import ApiError
 from server.auth import token_hash
 from server.models import Kiosk, StaffSession, StaffUser
-from server.service import Server
+from server.service import Caller, Server
 from server.timeutil import utcnow
 
 bearer = HTTPBearer(auto_error=False, description="a kiosk token or a staff session token")
@@ -24,14 +23,6 @@ AUTH_RESPONSES: dict[int | str, dict] = {
 
 def get_server(request: Request) -> Server:
     return request.app.state.server
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling: a kiosk (by name) or a staff user (by name)."""
-
-    kind: str  # "kiosk" | "staff"
-    name: str
 
 
 def _token(creds: HTTPAuthorizationCredentials | None) -> str:
@@ -54,13 +45,17 @@ def _lookup(server: Server, token: str) -> Caller | None:
         return Caller("staff", staff) if staff is not None else None
 
 
-def any_caller(
+async def any_caller(
     creds: HTTPAuthorizationCredentials | None = Depends(bearer),
     server: Server = Depends(get_server),
 ) -> Caller:
-    caller = _lookup(server, _token(creds))
+    token = _token(creds)
+    caller = server.tokens.get(token)
     if caller is None:
-        raise ApiError(401, "unauthorized", "unknown or expired token")
+        caller = await anyio.to_thread.run_sync(_lookup, server, token)
+        if caller is None:
+            raise ApiError(401, "unauthorized", "unknown or expired token")
+        server.tokens.put(token, caller)
     return caller
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from functools import partial
+
+import anyio
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
@@ -29,6 +32,18 @@ from sync.wire import (
 )
 
 router = APIRouter()
+URGENT_MAX = 3
+
+
+def limiters(app: FastAPI) -> tuple[anyio.CapacityLimiter, anyio.CapacityLimiter]:
+    """(urgent, bulk) worker-thread limits, made on first use inside the event loop."""
+    pair = getattr(app.state, "tx_limiters", None)
+    if pair is None:
+        pair = (anyio.CapacityLimiter(8), anyio.CapacityLimiter(4))
+        app.state.tx_limiters = pair
+    return pair
+
+
 ERRORS: dict[int | str, dict] = {
     code: {"model": ErrorBody, **spec} for code, spec in AUTH_RESPONSES.items()
 }
@@ -48,18 +63,24 @@ def health() -> Health:
     return Health(ok=True, version=__version__, time=utcnow())
 
 
-@router.post(
-    "/transactions",
-    response_model=BatchResult,
-    responses=ERRORS,
-    response_model_exclude_defaults=False,
-)
-def post_transactions(
+def is_urgent(batch: TransactionBatch) -> bool:
+    """A few online transactions: a patron is standing at the kiosk waiting."""
+    txns = batch.transactions
+    return 0 < len(txns) <= URGENT_MAX and not any(t.offline for t in txns)
+
+
+@router.post("/transactions", response_model=BatchResult, responses=ERRORS)
+async def post_transactions(
+    request: Request,
     batch: TransactionBatch,
     caller: Caller = Depends(kiosk_caller),
     server: Server = Depends(get_server),
 ) -> BatchResult:
-    """Apply a batch; one result per transaction in the same order (idempotent by id)."""
+    """Apply a batch; one result per transaction in the same order (idempotent by id).
+
+    Urgent batches run on their own worker threads so that queue uploads from
+    many kiosks cannot keep a waiting patron in line behind them.
+    """
     for txn in batch.transactions:
         if txn.kiosk != caller.name:
             raise ApiError(
@@ -68,7 +89,10 @@ def post_transactions(
                 f"transaction {txn.id} claims kiosk {txn.kiosk!r} but this token "
                 f"belongs to {caller.name!r}",
             )
-    return BatchResult(results=server.apply_batch(caller.name, batch))
+    urgent = is_urgent(batch)
+    work = partial(server.apply_batch, caller.name, batch, urgent)
+    limiter = limiters(request.app)[0 if urgent else 1]
+    return BatchResult(results=await anyio.to_thread.run_sync(work, limiter=limiter))
 
 
 @router.get(

@@ -242,3 +242,25 @@ def test_invalid_transactions_are_refused_not_stored(
     assert "card" in results[0]["message"]
     with demo.db.read() as s:
         assert s.execute(select(func.count()).select_from(Transaction)).scalar() == 0
+
+
+def test_large_upload_is_chunked_in_time_order_with_repeats(
+    client: TestClient, kiosk_a: dict, demo: Server
+) -> None:
+    """120 offline transactions (over the 50-per-commit chunk) sent newest first."""
+    items = ["B000101", "B000102", "B000103", "B000104"]
+    txns = []
+    for n in range(30):
+        for j, item in enumerate(items):
+            card = "AGT0001" if n % 2 == 0 else None
+            kind = "checkout" if card else "checkin"
+            seq = n * 10 + j + 1
+            txns.append(tx(kind, at=wib(27, 8, n), item=item, offline=True, card=card, seq=seq))
+    sent = list(reversed(txns)) + txns[:5]
+    results = post(client, kiosk_a, *sent)
+    assert len(results) == 125
+    assert [r["id"] for r in results] == [t["id"] for t in sent]
+    assert [r["duplicate"] for r in results] == [False] * 120 + [True] * 5
+    assert {r["status"] for r in results} == {"accepted"}
+    loans = _loans(demo)
+    assert len(loans) == 60 and all(returned is not None for *_, returned, _r in loans)
