@@ -32,6 +32,8 @@ class ItemState:
     item: Item
     open_loan: Loan | None = None
     dirty: bool = False  # a late transaction arrived: replay before trusting this state
+    last_key: str | None = None  # written back in bulk with the version (see processing)
+    touched: bool = False  # changed in this batch: gets the batch's version
 
 
 def load_item_states(ctx: BatchContext, barcodes: set[str]) -> dict[str, ItemState]:
@@ -46,7 +48,7 @@ def load_item_states(ctx: BatchContext, barcodes: set[str]) -> dict[str, ItemSta
         )
         by_id = {i.id: i for i in items}
         for item in items:
-            states[item.barcode] = ItemState(item)
+            states[item.barcode] = ItemState(item, last_key=item.last_key)
         if by_id:
             for loan in ctx.session.scalars(
                 select(Loan).where(Loan.item_id.in_(list(by_id)), Loan.returned_at.is_(None))
@@ -124,7 +126,7 @@ def _checkout(ctx: BatchContext, state: ItemState, txn: TransactionIn, decide: b
         item.hold_patron_id = None  # the hold is fulfilled
     if item.status in ("lost", "in_transit"):
         item.status = "available"  # found: it is in the patron's hands
-    item.version = ctx.version
+    state.touched = True
     out = Outcome(title=item.title, due_at=due, renewals=0)
     if problem is not None:
         out.status, out.reason, out.message = Status.CONFLICT, problem[0], problem[1]
@@ -162,7 +164,7 @@ def _checkin(ctx: BatchContext, state: ItemState, txn: TransactionIn, decide: bo
     if state.open_loan is None:
         if item.status in ("lost", "in_transit"):
             item.status = "available"
-            item.version = ctx.version
+            state.touched = True
             return Outcome(title=item.title, hold_for_other=hold, message="item was not on loan")
         if decide:
             out = Outcome.refused(Reason.NOT_ON_LOAN, "item was not on loan")
@@ -172,7 +174,7 @@ def _checkin(ctx: BatchContext, state: ItemState, txn: TransactionIn, decide: bo
         # offline: the item is back in the library either way; nothing to resolve
         return Outcome(title=item.title, hold_for_other=hold, message="item was not on loan")
     loan = _close_loan(ctx, state, txn)
-    item.version = ctx.version
+    state.touched = True
     return Outcome(
         title=item.title, due_at=loan.due_at, renewals=loan.renewals, hold_for_other=hold
     )
@@ -208,7 +210,7 @@ def _renew(ctx: BatchContext, state: ItemState, txn: TransactionIn, decide: bool
         due = max(loan.due_at, ctx.calendar.due_at(txn.at, policy.loan_days))
     loan.due_at = due
     loan.renewals += 1
-    item.version = ctx.version
+    state.touched = True
     out = Outcome(title=item.title, due_at=due, renewals=loan.renewals)
     if problem is not None:
         out.status, out.reason, out.message = Status.CONFLICT, problem[0], problem[1]
@@ -222,4 +224,4 @@ def reset_item(ctx: BatchContext, state: ItemState) -> None:
         state.open_loan = None
     ctx.session.flush()
     ctx.session.execute(delete(Loan).where(Loan.item_id == state.item.id))
-    state.item.version = ctx.version
+    state.touched = True

@@ -87,6 +87,9 @@ def _run(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         from server.service import Server
 
         print(f"database: {_safe_url(settings.db_url)}", flush=True)
+        # hand the GIL over more often (default 5 ms): a waiting patron's request then
+        # is not stuck behind worker threads busy with other kiosks' uploads
+        sys.setswitchinterval(0.001)
         uvicorn.run(
             create_app(Server(settings, db)),
             host=args.host,

@@ -61,6 +61,7 @@ class BatchContext:
     patrons: dict[str, Patron | None] = field(default_factory=dict)
     patrons_by_id: dict[int, Patron] = field(default_factory=dict)
     loan_counts: dict[int, int] = field(default_factory=dict)
+    touched_patrons: set[int] = field(default_factory=set)  # loan count changed
 
     def load_patrons(self, cards: Iterable[str]) -> None:
         wanted = {c for c in cards if c and c not in self.patrons}
@@ -114,7 +115,7 @@ class BatchContext:
     def adjust_loans(self, patron_id: int, delta: int) -> None:
         self.load_loan_counts([patron_id])
         self.loan_counts[patron_id] += delta
-        self.patron_by_id(patron_id).version = self.version
+        self.touched_patrons.add(patron_id)
 
     def patron_problem(self, patron: Patron, at: datetime) -> Reason | None:
         """Why this patron may not borrow at ``at`` (ignoring loan count), if any."""

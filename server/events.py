@@ -47,6 +47,7 @@ class EventState:
     regs: dict[str, Reg]
     rows: dict[str, Registration]  # every row of this event by ticket code, deleted ones too
     dirty: bool = False
+    last_key: str | None = None
 
     def seated(self) -> int:
         return sum(1 for r in self.regs.values() if not r.waitlisted)
@@ -71,7 +72,7 @@ def load_event_states(ctx: BatchContext, ids: set[int]) -> dict[int, EventState]
     if not ids:
         return states
     for event in ctx.session.scalars(select(Event).where(Event.id.in_(sorted(ids)))):
-        states[event.id] = EventState(event, {}, {})
+        states[event.id] = EventState(event, {}, {}, last_key=event.last_key)
     for row in ctx.session.scalars(
         select(Registration).where(Registration.event_id.in_(list(states)))
     ):
@@ -111,6 +112,8 @@ def write_back(ctx: BatchContext, state: EventState) -> None:
             changed = True
     if changed:
         state.event.version = ctx.version
+    if state.event.last_key != state.last_key:
+        state.event.last_key = state.last_key
 
 
 def _conflict_or_refuse(decide: bool, reason: Reason, message: str) -> Outcome:
