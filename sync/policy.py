@@ -101,8 +101,10 @@ def decide_offline(
         if item is None:
             # The book is physically here: take it back; the server will sort out the record.
             return _accept(tx)
-        if item.status != "on_loan":
-            return _refuse(tx, Reason.NOT_ON_LOAN, title=item.title)
+        # Taken back even when the snapshot says "not on loan": another kiosk may
+        # have lent it offline (a return at kiosk B can precede the checkout from
+        # kiosk A on the server), and a patron must never be left holding a book
+        # the kiosk refuses. The server merges it in event-time order.
         return _accept(tx, title=item.title, hold_for_other=bool(item.hold_for))
     if tx.kind == Kind.RENEW:
         # Renewals depend on holds placed anywhere in the library: only the server knows.
