@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,41 @@ def test_door_mode_signs_in_once(tmp_path):
         ("door_signin", "accepted", None),
         ("door_signin", "refused", "already_signed_in"),
     ]
+
+
+def test_socket_scanner_feeds_the_station(tmp_path):
+    """``socket://HOST:PORT`` (a network scanner or a test feeding one) instead of stdin."""
+    import signal
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    cfg = write_config(tmp_path, scanners=[f"socket://127.0.0.1:{port}"])
+    store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="k1")
+    store.apply_snapshot(demo_snapshot())
+    store.close()
+    proc = subprocess.Popen(
+        station_cmd(cfg, "--mode", "return"),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        listener.settimeout(20)
+        conn, _ = listener.accept()
+        # pyserial's socket:// open() discards whatever already arrived
+        # (reset_input_buffer), so give it a moment before the first scan.
+        time.sleep(1.0)
+        conn.sendall(b"B000101\r\nB000109\r\n")
+        first = json.loads(proc.stdout.readline())
+        second = json.loads(proc.stdout.readline())
+        assert (first["kind"], first["item"], first["offline"]) == ("checkin", "B000101", True)
+        assert second["item"] == "B000109" and second["result"] in ("accepted", "refused")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+        conn.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        listener.close()

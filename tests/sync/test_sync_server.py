@@ -4,6 +4,7 @@ USB export/import, mismatches and conflicts shown to staff."""
 from __future__ import annotations
 
 import subprocess
+import time
 
 import pytest
 import requests
@@ -13,7 +14,14 @@ from kiosk.errors import SyncError
 from sync.decider import Decider
 from sync.store import OutboxState
 from sync.wire import Kind, Reason, Status
-from tests.sync.parts import loans_per_checkout, make_kiosk, open_loans, server_db, server_tx_ids
+from tests.sync.parts import (
+    loans_per_checkout,
+    make_kiosk,
+    open_loans,
+    server_db,
+    server_tx_ids,
+    wait_for,
+)
 from tests.sync.test_headless import kiosk_cmd, write_config
 
 pytestmark = pytest.mark.timeout(120)
@@ -168,4 +176,21 @@ def test_usb_export_import_then_normal_sync_changes_nothing(tmp_path, server):
     rows = [k.store.row(t.id) for t in txs]
     assert all(r.state == OutboxState.SENT and r.server_result.duplicate for r in rows)
     assert k.store.stats().mismatches == 0
+    k.close()
+
+
+def test_worker_backs_off_while_the_server_is_down(tmp_path, server):
+    k = make_kiosk(tmp_path / "k1", "k1", server.url, server.tokens["k1"])
+    k.worker.refresh_snapshot()
+    server.stop()
+    [tx] = _offline_loans(k, [(Kind.CHECKOUT, "B000101")])
+    k.worker.interval_s = 0.01  # without backoff this would retry ~100 times a second
+    k.worker.start()
+    time.sleep(3)
+    attempts = k.store.row(tx.id).attempts
+    assert 1 <= attempts <= 8, attempts
+    assert k.store.row(tx.id).state == OutboxState.PENDING
+    server.start()
+    k.worker.wake()
+    wait_for(lambda: k.store.row(tx.id).state == OutboxState.SENT, 20, "the drain after recovery")
     k.close()
