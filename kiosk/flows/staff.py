@@ -92,7 +92,7 @@ class StaffFlow:
             self.step = StaffStep.OPEN
             self._tries = 0
             log.info("staff mode opened (card %s)", self.card or "long press")
-            self.message = Message("Mode petugas.", Severity.SUCCESS)
+            self.message = Message("Mode petugas.", Severity.INFO)
             return self.message
         self._tries += 1
         log.warning("wrong staff PIN (%d)", self._tries)

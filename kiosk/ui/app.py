@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,7 @@ def make_app_class() -> type:
             self.scanners: Any = None
             self.keys: Any = None
             self.scans_handled = 0  # for the benchmark and the scripted driver
+            self.last_scan_done_at = 0.0
             self._busy_ev = None
 
         # -- building ------------------------------------------------------------
@@ -173,6 +175,11 @@ def make_app_class() -> type:
             self.session.end()
             self.sm.current = "home"
 
+        def show_attract(self) -> None:
+            """Show the attract screen now (demo, screenshots); any touch dismisses it."""
+            if self.sm.current == "home":
+                self.attract = True
+
         def set_language(self, lang: str) -> None:
             self._activity()
             self.translator.set_language(lang)
@@ -216,6 +223,11 @@ def make_app_class() -> type:
                 return
             self._activity()
             self.current.on_scan(text)
+
+        def scan_done(self) -> None:
+            """A screen has shown a scan's result (counted for tests and the benchmark)."""
+            self.scans_handled += 1
+            self.last_scan_done_at = time.perf_counter()
 
         def _activity(self) -> None:
             self.session.touch()

@@ -10,6 +10,7 @@ Nothing else in the UI hops threads, and no worker touches a widget.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -29,16 +30,26 @@ class UiBridge:
     def __init__(self, on_busy: Callable[[bool], None] | None = None) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-flow")
         self._pending = 0
+        self._posts = 0
+        self._posts_lock = threading.Lock()
         self._on_busy = on_busy
 
-    @staticmethod
-    def post(fn: Callable[..., Any], *args: Any) -> None:
+    def post(self, fn: Callable[..., Any], *args: Any) -> None:
         """Call ``fn(*args)`` on the Kivy thread at the next frame (safe from any thread)."""
-        Clock.schedule_once(lambda _dt: fn(*args), 0)
+        with self._posts_lock:
+            self._posts += 1
+
+        def call(_dt: float) -> None:
+            with self._posts_lock:
+                self._posts -= 1
+            fn(*args)
+
+        Clock.schedule_once(call, 0)
 
     @property
     def busy(self) -> bool:
-        return self._pending > 0
+        """Flow work running, or results and scans not yet delivered to the screen."""
+        return self._pending > 0 or self._posts > 0
 
     def _set_pending(self, delta: int) -> None:
         self._pending += delta

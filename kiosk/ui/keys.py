@@ -86,7 +86,6 @@ class KeyRouter:
         if self.on_key is not None:
             self.on_key()
         text = key_text(key, codepoint, list(modifiers or []))
-        log.debug("key %s %r %s -> %r", key, codepoint, modifiers, text)
         if self.wedge is None:
             self._take_typed([text])
             return True

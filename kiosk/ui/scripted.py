@@ -14,7 +14,8 @@ Steps (a JSON list of one-key objects, run in order on the Kivy clock):
 ``{"lang": "en"}``, ``{"texts": "key"}`` (visible), ``{"all_texts": "key"}`` (whole tree),
 ``{"wait": 0.5}``, ``{"idle": true}`` (no flow call running), ``{"signal": "name"}``
 (writes DIR/name.signal for a test driving xdotool), ``{"expire": true}``,
-``{"call": "borrow.finish", "args": []}``, ``{"pin": "1234"}``, ``{"bench_scans": {...}}``.
+``{"call": "borrow.finish", "args": []}``, ``{"pin": "1234"}`` (digits and OK),
+``{"pin_digits": "12"}`` (digits only), ``{"touch_sizes": true}``, ``{"bench_scans": {...}}``.
 Results go to DIR/result.json; screenshots to DIR/NAME.png.
 """
 
@@ -79,6 +80,8 @@ class Driver:
         self.shots: dict[str, str] = {}
         self.metrics: dict[str, Any] = {}
         self._deadline: float | None = None
+        self._step_t0: float | None = None
+        self._bench: Any = None
 
     # -- helpers -----------------------------------------------------------
     def visible_texts(self) -> list[str]:
@@ -159,8 +162,14 @@ class Driver:
                 self.errors.append(f"step {self.i} {step!r}: {exc!r}")
                 wait = None
             if wait is not None:  # come back later (a wait, or a condition not met yet)
+                if self._step_t0 is None:
+                    self._step_t0 = time.monotonic()
                 Clock.schedule_once(self._next, wait)
                 return
+            if self._step_t0 is not None and time.monotonic() - self._step_t0 > 1.0:
+                took = round(time.monotonic() - self._step_t0, 2)
+                self.metrics.setdefault("slow_steps", []).append([self.i, step, took])
+            self._step_t0 = None
             self._deadline = None
             self.i += 1
         self.finish()
@@ -194,11 +203,14 @@ class Driver:
             self.tap(w)
             self.steps.insert(self.i + 1, {"idle": True})
             return None
-        if kind == "pin":
+        if kind in ("pin", "pin_digits"):
             pad = self._find("pad")
+            if pad is None:
+                return self._until(lambda: False, "PIN pad", timeout)
             for d in arg:
                 pad.press(d)
-            pad.press("ok")
+            if kind == "pin":
+                pad.press("ok")
             self.steps.insert(self.i + 1, {"idle": True})
             return None
         if kind == "expect":
@@ -235,11 +247,25 @@ class Driver:
         if kind == "touch_sizes":
             self.metrics[f"min_touch_mm_{app.sm.current}"] = self.min_touch_mm()
             return None
-        if kind == "bench_scans":
-            from kiosk.ui.bench_driver import bench_scans
+        if kind == "rss":
+            from kiosk.ui.bench_driver import rss_mb
 
-            self.metrics.update(bench_scans(self, arg))
+            self.metrics[f"rss_mb_{arg}"] = rss_mb()
             return None
+        if kind == "bench_scans":
+            from kiosk.ui.bench_driver import BenchScans
+
+            if self._bench is None:
+                self._bench = BenchScans(self, int(arg.get("n", 500)), int(arg.get("measure", 150)))
+            wait = self._bench.tick()
+            if wait is None:
+                self.metrics.update(self._bench.metrics())
+                self._bench = None
+                self._deadline = None
+            else:
+                # Never time out a benchmark loop: it ends when its plan is done.
+                self._deadline = time.monotonic() + 3600
+            return wait
         raise ValueError(f"unknown step {kind!r}")
 
     def _until(self, cond: Any, what: str, timeout: float) -> float | None:

@@ -42,7 +42,7 @@ class AccountScreen(KioskScreen):
                 self.feedback(result)
             self.render()
             if count_scan:
-                self.kapp.scans_handled += 1
+                self.kapp.scan_done()
 
         self.kapp.bridge.run(lambda: work(flow), done)
 

@@ -47,7 +47,7 @@ class BorrowScreen(KioskScreen):
                 self.feedback(result)
             self.render()
             if count_scan:
-                self.kapp.scans_handled += 1
+                self.kapp.scan_done()
 
         self.kapp.bridge.run(lambda: work(flow), done)
 
@@ -110,7 +110,10 @@ class BorrowScreen(KioskScreen):
         tr = self.kapp.translator
         message = flow.message if flow else None
         if step in ("card", "pin", "items") and "message" in panel.ids:
-            self.show(panel.ids.message, message)
+            # The card and PIN panels say their instruction in the heading; the bar
+            # is for what went wrong (a refused card, a wrong PIN).
+            quiet = step != "items" and message is not None and message.severity == "info"
+            self.show(panel.ids.message, None if quiet else message)
         if step == "items" and flow is not None:
             patron = flow.patron
             panel.ids.patron.text = (

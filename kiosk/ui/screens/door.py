@@ -49,7 +49,7 @@ class DoorScreen(KioskScreen):
             self.render()
             self._clear_later()
             if count_scan:
-                self.kapp.scans_handled += 1
+                self.kapp.scan_done()
 
         self.kapp.bridge.run(lambda: work(flow), done)
 

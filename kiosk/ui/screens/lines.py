@@ -45,11 +45,21 @@ def return_row(line: Any, tr: Translator) -> RowText:
 
 
 def fill_rows(container: Any, rows: list[RowText]) -> None:
-    """Rebuild a list of LineRow widgets, newest first (the patron looks at the top)."""
+    """Show ``rows`` newest first, reusing the row widgets already there.
+
+    A vertical BoxLayout draws ``children[-1]`` at the top, so the children list
+    (oldest first) matches ``rows``; a new row is appended at the top. Reusing
+    rows means a scan re-renders one row's text, not the whole list's.
+    """
     from kiosk.ui.widgets import LineRow
 
-    container.clear_widgets()
-    for r in reversed(rows):
-        container.add_widget(
-            LineRow(title=r.title, detail=r.detail, status_word=r.word, severity=r.severity)
-        )
+    existing = list(container.children)
+    for k, r in enumerate(rows):
+        if k < len(existing):
+            w = existing[k]
+            w.title, w.detail, w.status_word, w.severity = r.title, r.detail, r.word, r.severity
+        else:
+            row = LineRow(title=r.title, detail=r.detail, status_word=r.word, severity=r.severity)
+            container.add_widget(row, index=len(container.children))
+    for w in existing[len(rows) :]:
+        container.remove_widget(w)

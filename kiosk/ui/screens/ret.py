@@ -44,7 +44,7 @@ class ReturnScreen(KioskScreen):
                 self.feedback(result)
             self.render()
             if count_scan:
-                self.kapp.scans_handled += 1
+                self.kapp.scan_done()
 
         self.kapp.bridge.run(lambda: work(flow), done)
 
