@@ -45,8 +45,8 @@ def _pct(values: list[float], p: float) -> float:
 
 # -- durable enqueue vs raw SQLite ----------------------------------------------
 def bench_enqueue(rec, folder: Path) -> None:
-    """Both on the same disk, interleaved in rounds so the disk's wandering fsync
-    time weighs on both alike."""
+    """Both on the same disk, interleaved in short rounds so the disk's wandering
+    fsync time weighs on both alike."""
     raw = sqlite3.connect(folder / "raw.sqlite3", isolation_level=None)
     raw.execute("PRAGMA journal_mode=WAL")
     raw.execute("PRAGMA synchronous=FULL")
@@ -54,27 +54,33 @@ def bench_enqueue(rec, folder: Path) -> None:
     payload = "x" * 400  # about one outbox row
     store = LocalStore(folder / "enqueue.sqlite3", kiosk="bench")
     raw_s = ours_s = 0.0
-    rounds, per_round = 15, N_COMMITS // 15
+    ratios: list[float] = []
+    rounds, per_round = 60, N_COMMITS // 60
     for r in range(rounds):
         started = time.perf_counter()
         for i in range(r * per_round, (r + 1) * per_round):
             raw.execute("BEGIN IMMEDIATE")
             raw.execute("INSERT INTO t(id, payload) VALUES (?, ?)", (i, payload))
             raw.execute("COMMIT")
-        raw_s += time.perf_counter() - started
+        raw_t = time.perf_counter() - started
         started = time.perf_counter()
         for i in range(r * per_round, (r + 1) * per_round):
             tx = store.new_transaction(Kind.CHECKIN, item=_barcode(i), offline=True)
             store.commit(
                 tx, TransactionResult(id=tx.id, status=Status.ACCEPTED), applied_on_server=False
             )
-        ours_s += time.perf_counter() - started
+        ours_t = time.perf_counter() - started
+        raw_s += raw_t
+        ours_s += ours_t
+        ratios.append(raw_t / ours_t)
     raw.close()
     store.close()
     n = rounds * per_round
     rec.record("sync.sqlite_commit_per_s", n / raw_s, "commits/s")
     rec.record("sync.enqueue_per_s", n / ours_s, "tx/s")
-    rec.record("sync.enqueue_vs_sqlite_ratio", raw_s / ours_s, "", ">= 0.8")
+    # The median of per-round ratios: a burst of load from another process on
+    # this shared machine skews one round, not the figure.
+    rec.record("sync.enqueue_vs_sqlite_ratio", statistics.median(ratios), "", ">= 0.8")
 
 
 # -- server data ----------------------------------------------------------------
