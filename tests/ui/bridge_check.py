@@ -1,0 +1,66 @@
+"""Checks of kiosk.ui.bridge, run in a child process by test_bridge.py."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from kivy.clock import Clock
+
+from kiosk.ui.bridge import UiBridge
+
+
+def _pump(until, timeout: float = 5.0) -> None:
+    end = time.monotonic() + timeout
+    while not until():
+        assert time.monotonic() < end, "timed out"
+        Clock.tick()
+        time.sleep(0.005)
+
+
+def check_slow_work_runs_off_the_ui_thread_and_reports_busy() -> None:
+    busy_changes: list[bool] = []
+    bridge = UiBridge(on_busy=busy_changes.append)
+    ui_thread = threading.get_ident()
+    seen: dict[str, int] = {}
+
+    def work() -> str:
+        seen["work"] = threading.get_ident()
+        time.sleep(0.2)  # a decision waiting on the network
+        return "done"
+
+    results: list[str] = []
+
+    def done(value: str) -> None:
+        seen["done"] = threading.get_ident()
+        results.append(value)
+
+    started = time.monotonic()
+    bridge.run(work, done)
+    assert time.monotonic() - started < 0.05  # run() never blocks the caller
+    assert bridge.busy
+    _pump(lambda: results)
+    assert results == ["done"]
+    assert seen["work"] != ui_thread and seen["done"] == ui_thread
+    assert busy_changes[0] is True and busy_changes[-1] is False
+    _pump(lambda: not bridge.busy)
+    bridge.shutdown()
+
+
+def check_work_runs_in_order_and_errors_reach_failed() -> None:
+    bridge = UiBridge()
+    order: list[int] = []
+    errors: list[BaseException] = []
+    for i in range(5):
+        bridge.run(lambda i=i: (time.sleep(0.01), i)[1], order.append)
+    bridge.run(lambda: 1 / 0, None, errors.append)
+    _pump(lambda: len(order) == 5 and errors)
+    assert order == [0, 1, 2, 3, 4]
+    assert isinstance(errors[0], ZeroDivisionError)
+    bridge.shutdown()
+
+
+if __name__ == "__main__":
+    check_slow_work_runs_off_the_ui_thread_and_reports_busy()
+    check_work_runs_in_order_and_errors_reach_failed()
+    print("bridge ok")
