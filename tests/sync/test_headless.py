@@ -194,3 +194,40 @@ def test_socket_scanner_feeds_the_station(tmp_path):
         if proc.poll() is None:
             proc.kill()
         listener.close()
+
+
+def test_door_station_signed_ticket_online_and_forged_ticket(tmp_path, server):
+    from sync.wire import Kind, Status
+    from tests.sync.parts import make_kiosk
+
+    desk = make_kiosk(tmp_path / "desk", "k2", server.url, server.tokens["k2"])
+    reg = desk.decider.submit(Kind.EVENT_REGISTER, card="AGT0001", event_id=1)
+    assert reg.result.status == Status.ACCEPTED and reg.result.ticket, reg.result
+    desk.close()
+    ticket = reg.result.ticket
+    head, _, sig = ticket.rpartition(".")
+    forged = head + "." + ("A" if sig[0] != "A" else "B") + sig[1:]
+    cfg = write_config(tmp_path / "door", url=server.url, token=server.tokens["k1"])
+    door = make_kiosk(tmp_path / "door" / "data", "k1", server.url, server.tokens["k1"])
+    door.worker.refresh_snapshot()  # the station starts with the ticket public key
+    assert door.store.ticket_public_key()
+    door.close()
+    proc = subprocess.run(
+        station_cmd(cfg, "--mode", "door", "--event", "1"),
+        input=f"{ticket}\n{ticket}\n{forged}\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = _lines(proc.stdout)
+    txs = [o for o in out if o["type"] == "transaction"]
+    assert [(t["result"], t["reason"], t["offline"]) for t in txs] == [
+        ("accepted", None, False),
+        ("refused", "already_signed_in", False),
+    ]
+    assert txs[0]["ticket"] == ticket and txs[0]["event_id"] == 1
+    # The forged one never became a transaction: the signature is checked locally.
+    notices = [o for o in out if o["type"] == "notice"]
+    assert [n["code"] for n in notices] == ["ticket"]
+    assert "Tiket tidak sah" in notices[0]["message"]
