@@ -88,3 +88,12 @@ def test_pin_checked_offline_against_snapshot_hash(store):
     assert decider.check_pin("AGT0001", "9999") is False
     lax = Decider(store, None, None, OfflinePolicy(check_pin=False))
     assert lax.check_pin("AGT0001", "9999") is True
+
+
+def test_return_taken_back_offline_even_when_snapshot_says_not_on_loan(store):
+    # Another kiosk may have lent it while both were offline: the book is here.
+    tx = store.new_transaction(Kind.CHECKIN, item="B000101", offline=True)
+    res = decide_offline(tx, store, OfflinePolicy())
+    assert res.status == Status.ACCEPTED and res.title == "Laskar Pelangi"
+    tx = store.new_transaction(Kind.CHECKIN, item="B000108", offline=True)
+    assert decide_offline(tx, store, OfflinePolicy()).hold_for_other
