@@ -8,6 +8,7 @@ so a replay can rebuild it and only changed rows get a new version.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
@@ -63,7 +64,10 @@ def person_key(card: str | None, guest: Guest | None) -> str | None:
     if guest is not None:
         name = " ".join(guest.name.casefold().split())
         contact = re.sub(r"\D", "", guest.phone or "") or (guest.email or "").strip().casefold()
-        return f"guest:{name}|{contact}"
+        key = f"guest:{name}|{contact}"
+        if len(key) > 400:  # the column's width; long names still need a stable key
+            key = "guest#" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+        return key
     return None
 
 

@@ -26,6 +26,7 @@ from server.context import BatchContext, Outcome, sync_conflicts, ticket_code_fo
 from server.events import EventState, apply_event, load_event_states, person_key, reset_event
 from server.events import write_back as write_back_event
 from server.models import Item, Patron, Registration, Transaction
+from server.text import storable
 from server.timeutil import as_utc, order_key, utcnow
 from sync.tickets import TicketError, verify_ticket
 from sync.wire import Kind, Reason, Status, TransactionIn, TransactionResult
@@ -61,7 +62,7 @@ class Work:
 
 
 def _has_nul(*values: str | None) -> bool:
-    return any(v is not None and "\x00" in v for v in values)
+    return not all(storable(v) for v in values)
 
 
 def validate(txn: TransactionIn) -> str | None:
@@ -70,7 +71,7 @@ def validate(txn: TransactionIn) -> str | None:
     if _has_nul(txn.id, txn.kiosk, txn.card, txn.item, txn.ticket) or (
         g is not None and _has_nul(g.name, g.phone, g.email, g.institution)
     ):
-        return "text fields must not contain NUL characters"
+        return "text fields must be valid UTF-8 without NUL characters"
     if txn.seq > _MAX_BIGINT:
         return "seq is too large"
     if txn.event_id is not None and not 0 <= txn.event_id <= _MAX_INT:

@@ -17,6 +17,7 @@ from server.keys import load_or_create_ticket_key
 from server.models import Kiosk
 from server.processing import BatchProcessor
 from server.settings import Settings
+from server.text import storable
 from server.timeutil import order_key, utcnow
 from sync.tickets import public_key_text
 from sync.wire import TransactionBatch, TransactionIn, TransactionResult
@@ -148,10 +149,10 @@ class Server:
     def _kiosk_seen(session: Session, kiosk: str, batch: TransactionBatch) -> None:
         values: dict[str, object] = {"last_seen": utcnow()}
         if batch.queue_depth is not None:
-            values["queue_depth"] = batch.queue_depth
+            values["queue_depth"] = min(batch.queue_depth, 2**31 - 1)  # an INTEGER column
         if batch.snapshot_age_s is not None:
-            values["snapshot_age_s"] = batch.snapshot_age_s
-        if batch.version is not None:
+            values["snapshot_age_s"] = min(batch.snapshot_age_s, 1e12)
+        if batch.version is not None and storable(batch.version):
             values["app_version"] = batch.version
         session.execute(update(Kiosk).where(Kiosk.name == kiosk).values(**values))
 

@@ -17,6 +17,7 @@ from server.models import Event
 from server.queries import account_view, event_views, find_patron, patron_info, upcoming_events
 from server.service import Server
 from server.snapshot import stream_snapshot
+from server.text import storable
 from server.timeutil import utcnow
 from sync.wire import (
     AccountView,
@@ -52,7 +53,7 @@ NOT_FOUND: dict[int | str, dict] = {**ERRORS, 404: {"model": ErrorBody}}
 
 def _card(card: str) -> str:
     card = card.strip()
-    if not card or len(card) > 64 or "\x00" in card:
+    if not card or len(card) > 64 or not storable(card):
         raise ApiError(422, "invalid_card", "a card number is 1-64 printable characters")
     return card
 
@@ -141,7 +142,9 @@ def verify_pin(
         patron = find_patron(s, _card(card))
         if patron is None:
             raise ApiError(404, "unknown_card", "no patron with that card number")
-        ok = patron.pin_hash is None or verify_secret(patron.pin_hash, body.pin)
+        ok = patron.pin_hash is None or (
+            storable(body.pin) and verify_secret(patron.pin_hash, body.pin)
+        )
         return PinResult(ok=ok, patron=patron_info(s, patron) if ok else None)
 
 

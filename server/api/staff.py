@@ -14,6 +14,7 @@ from server.auth import new_token, token_hash, verify_secret
 from server.models import ClosedDay, Conflict, Kiosk, StaffSession, StaffUser, Transaction
 from server.service import Server
 from server.staffdata import StaffLoan, open_loans
+from server.text import storable
 from server.timeutil import utcnow
 from sync.wire import ErrorBody
 
@@ -80,8 +81,8 @@ class ClosedDayView(BaseModel):
 
 
 def _no_nul(*values: str) -> None:
-    if any("\x00" in v for v in values):
-        raise ApiError(422, "invalid_text", "text must not contain NUL characters")
+    if not all(storable(v) for v in values):
+        raise ApiError(422, "invalid_text", "text must be valid UTF-8 without NUL characters")
 
 
 @router.post("/login", response_model=LoginOut, responses={401: {"model": ErrorBody}})

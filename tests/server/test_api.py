@@ -130,3 +130,35 @@ def test_staff_loans(client: TestClient, kiosk_a: dict, staff: dict) -> None:
         ("AGT0001", "B000102", "Bumi Manusia")
     ]
     assert client.get(f"{API}/staff/loans", params={"card": "AGT0002"}, headers=staff).json() == []
+
+
+def test_text_the_database_cannot_store_is_refused_clearly(
+    client: TestClient, kiosk_a: dict, staff: dict
+) -> None:
+    r = client.get(f"{API}/patrons/AGT%000001", headers=kiosk_a)
+    assert r.status_code == 422 and r.json()["code"] == "invalid_card"
+    surrogate = (
+        '{"transactions": [{"id": "s1", "kiosk": "kiosk-a", "seq": 1, "kind": "door_signin",'
+    )
+    surrogate += (
+        ' "at": "2026-11-28T10:00:00+07:00", "event_id": 1, "guest": {"name": "\\ud800"}}],'
+    )
+    surrogate += ' "version": "\\ud800"}'
+    r = client.post(
+        f"{API}/transactions",
+        content=surrogate,
+        headers={**kiosk_a, "Content-Type": "application/json"},
+    )
+    assert r.status_code == 422 and "guest.name" in r.json()["detail"]
+    r = client.post(
+        f"{API}/staff/closed-days", json={"day": "2027-01-02", "reason": "a\x00b"}, headers=staff
+    )
+    assert r.status_code == 422 and "NUL" in r.json()["detail"]
+    pin = '{"pin": "\\udfff"}'
+    r = client.post(
+        f"{API}/patrons/AGT0002/verify-pin",
+        content=pin,
+        headers={**kiosk_a, "Content-Type": "application/json"},
+    )
+    assert r.status_code in (200, 422)
+    assert r.json().get("ok") is not True
