@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Iterator
 from functools import partial
 
 import anyio
@@ -102,6 +104,7 @@ async def post_transactions(
     responses={**ERRORS, 200: {"model": Snapshot}},
 )
 def get_snapshot(
+    request: Request,
     since: str | None = Query(default=None, max_length=20, description="cursor from last time"),
     _caller: Caller = Depends(any_caller),
     server: Server = Depends(get_server),
@@ -115,7 +118,23 @@ def get_snapshot(
     chunks = stream_snapshot(
         server.db, cursor, server.public_key, server.settings.offline_pin_hashes
     )
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        # a full copy is tens of MB of very repetitive JSON: about a tenth gzipped
+        return StreamingResponse(
+            gzip_chunks(chunks),
+            media_type="application/json",
+            headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
+        )
     return StreamingResponse(chunks, media_type="application/json")
+
+
+def gzip_chunks(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    packer = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: gzip framing
+    for chunk in chunks:
+        out = packer.compress(chunk)
+        if out:
+            yield out
+    yield packer.flush()
 
 
 @router.get("/patrons/{card}", response_model=PatronInfo, responses=NOT_FOUND)

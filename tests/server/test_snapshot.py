@@ -63,3 +63,12 @@ def test_bad_cursor_is_422_and_future_cursor_restarts(client: TestClient, kiosk_
     assert r.status_code == 422 and r.json()["code"] == "invalid_cursor"
     r = client.get(f"{API}/snapshot?since=99999999", headers=kiosk_a)
     assert Snapshot.model_validate_json(r.content).full is True
+
+
+def test_snapshot_is_gzipped_when_asked(client: TestClient, kiosk_a: dict) -> None:
+    r = client.get(f"{API}/snapshot", headers={**kiosk_a, "Accept-Encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip"
+    assert Snapshot.model_validate_json(r.content).full is True  # httpx decompressed it
+    plain = client.get(f"{API}/snapshot", headers={**kiosk_a, "Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert len(Snapshot.model_validate_json(plain.content).items) == 10
