@@ -136,6 +136,12 @@ class AccountFlow:
             self.message = Message(
                 "Ada {n} pinjaman yang terlambat.", Severity.WARNING, {"n": len(self.data.overdue)}
             )
+        elif not self.data.loans:
+            self.message = Message(
+                "Halo, {name}. Anda tidak sedang meminjam buku.",
+                Severity.INFO,
+                {"name": self.data.name},
+            )
         else:
             self.message = Message("Halo, {name}.", Severity.INFO, {"name": self.data.name})
         return self.message

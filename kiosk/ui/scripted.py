@@ -342,7 +342,12 @@ def main(argv: list[str] | None = None) -> int:
             driver.start()
 
         Window.bind(on_flip=first_frame)
-        Clock.schedule_once(lambda _dt: app.stop(), args.max_s)
+
+        def out_of_time(_dt: float) -> None:
+            driver.errors.append(f"stopped after --max-s {args.max_s} s at step {driver.i}")
+            driver.finish()
+
+        Clock.schedule_once(out_of_time, args.max_s)
         app.run()
     finally:
         runtime.stop()

@@ -1,0 +1,75 @@
+"""Account, events and door sign-in in the real window against a real server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.server_process import ServerProcess
+from tests.ui.harness import kiosk_env
+
+pytestmark = pytest.mark.xvfb
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    srv = ServerProcess(tmp_path / "server")
+    srv.setup_demo("k1")
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def _run(tmp: Path, server: ServerProcess, steps: list[dict], lang: str = "id") -> dict:
+    cfg = tmp / "kiosk.toml"
+    cfg.write_text(
+        f'[kiosk]\nname = "k1"\nlanguage = "{lang}"\ndata_dir = "{(tmp / "data").as_posix()}"\n'
+        f'demo = true\n[server]\nurl = "{server.url}"\ntoken = "{server.tokens["k1"]}"\n'
+    )
+    out = tmp / "out"
+    out.mkdir(exist_ok=True)
+    (tmp / "steps.json").write_text(json.dumps(steps))
+    cmd = [sys.executable, "-m", "kiosk.ui.scripted", "--config", str(cfg)]
+    cmd += ["--script", str(tmp / "steps.json"), "--out", str(out), "--max-s", "80"]
+    with (tmp / "app.log").open("w") as log:
+        subprocess.run(cmd, env=kiosk_env(tmp), stdout=log, stderr=subprocess.STDOUT, timeout=100)
+    result = out / "result.json"
+    assert result.exists(), (tmp / "app.log").read_text()[-3000:]
+    return json.loads(result.read_text())
+
+
+def test_account_events_and_door_online(tmp_path: Path, server: ServerProcess) -> None:
+    steps = [
+        {"expect": "Daring (Online)", "timeout": 15},
+        {"tap": "tile_account"},
+        {"scan": "AGT0001"},
+        {"expect": "Pinjaman: 0"},
+        {"expect": "Denda: Rp"},
+        {"expect_not": "mungkin belum lengkap"},
+        {"shot": "account-online"},
+        {"call": "app.go_home"},
+        {"tap": "tile_events"},
+        {"expect": "Lokakarya Menulis Cerpen"},
+        {"call": "events.select_index", "args": [0]},
+        {"scan": "AGT0001"},
+        {"expect": "Terdaftar di"},
+        {"shot": "events-online"},
+        {"call": "app.go_home"},
+        {"scan": "STF0001"},
+        {"pin": "9999"},
+        {"expect": "Daring (Online)"},
+        {"tap": "door_mode"},
+        {"expect": "Lokakarya Menulis Cerpen"},
+        {"call": "staff.open_door_index", "args": [0]},
+        {"scan": "AGT0001"},
+        {"expect": "Presensi tercatat"},
+        {"scan": "AGT0001"},
+        {"expect": "Sudah hadir pukul"},
+        {"shot": "door-online"},
+    ]
+    res = _run(tmp_path, server, steps)
+    assert res["errors"] == [], res["errors"]
