@@ -12,7 +12,8 @@ Steps (a JSON list of one-key objects, run in order on the Kivy clock):
 ``{"expect": "Laskar Pelangi"}`` waits (5 s) until a visible label shows it,
 ``{"expect_not": ...}``, ``{"expect_screen": "borrow"}``, ``{"shot": "home-id"}``,
 ``{"lang": "en"}``, ``{"texts": "key"}`` (visible), ``{"all_texts": "key"}`` (whole tree),
-``{"wait": 0.5}``, ``{"idle": true}`` (no flow call running), ``{"signal": "name"}``
+``{"hold": "staff_corner", "seconds": 3.5}`` (long press), ``{"wait": 0.5}``,
+``{"idle": true}`` (no flow call running), ``{"signal": "name"}``
 (writes DIR/name.signal for a test driving xdotool), ``{"expire": true}``,
 ``{"call": "borrow.finish", "args": []}``, ``{"pin": "1234"}`` (digits and OK),
 ``{"pin_digits": "12"}`` (digits only), ``{"touch_sizes": true}``, ``{"bench_scans": {...}}``.
@@ -82,6 +83,7 @@ class Driver:
         self._deadline: float | None = None
         self._step_t0: float | None = None
         self._bench: Any = None
+        self._held: Any = None
 
     # -- helpers -----------------------------------------------------------
     def visible_texts(self) -> list[str]:
@@ -203,6 +205,8 @@ class Driver:
             self.tap(w)
             self.steps.insert(self.i + 1, {"idle": True})
             return None
+        if kind == "hold":
+            return self._hold(arg, float(step.get("seconds", 3.5)))
         if kind in ("pin", "pin_digits"):
             pad = self._find("pad")
             if pad is None:
@@ -267,6 +271,24 @@ class Driver:
                 self._deadline = time.monotonic() + 3600
             return wait
         raise ValueError(f"unknown step {kind!r}")
+
+    def _hold(self, wid: str, seconds: float) -> float | None:
+        """Press a widget, keep the finger down ``seconds``, lift it (a long press)."""
+        from kivy.tests.common import UnitTestTouch
+
+        if self._held is None:
+            w = self._find(wid)
+            if w is None:
+                return self._until(lambda: False, f"widget {wid!r}", DEFAULT_TIMEOUT_S)
+            x, y = w.to_window(*w.center)
+            self._held = UnitTestTouch(x, y)
+            self._held.touch_down()
+            self._deadline = time.monotonic() + seconds
+        if time.monotonic() < (self._deadline or 0):
+            return 0.05
+        self._held.touch_up()
+        self._held = None
+        return None
 
     def _until(self, cond: Any, what: str, timeout: float) -> float | None:
         if cond():

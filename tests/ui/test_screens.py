@@ -214,3 +214,27 @@ def test_language_switch_at_run_time(tmp_path: Path) -> None:
         {"expect": "Pindai kartu anggota Anda."},
     ]
     _ok(run_scenario(tmp_path, steps))
+
+
+def test_hidden_long_press_opens_staff_pin_and_out_of_service(tmp_path: Path) -> None:
+    steps = [
+        {"hold": "staff_corner", "seconds": 3.5},
+        {"expect_screen": "staff"},
+        {"expect": "Masukkan PIN petugas."},
+        {"pin": "1111"},
+        {"expect": "PIN salah"},
+        {"pin": "9999"},
+        {"expect": "Antrean belum terkirim"},
+        {"tap": "oos"},
+        {"expect_screen": "oos"},
+        {"expect": "Kios sedang tidak beroperasi."},
+        {"scan": "AGT0001"},  # patrons cannot use it now
+        {"expect_screen": "oos"},
+        {"scan": "STF0001"},
+        {"expect_screen": "staff"},
+        {"pin": "9999"},
+        {"tap": "close"},
+        {"expect_screen": "home"},
+    ]
+    res = run_scenario(tmp_path, steps)
+    assert res["errors"] == [], res["errors"]
