@@ -86,20 +86,32 @@ class SyncWorker:
     def _run(self) -> None:
         while not self._stop.is_set():
             if not self._forced_offline():
-                try:
-                    if time.monotonic() - self._last_snapshot >= self.snapshot_interval_s:
-                        self.refresh_snapshot()
-                    while self.drain_once() and not self._stop.is_set():
-                        pass
+                # The queue first, the snapshot second, each on its own: a snapshot
+                # the server cannot build must never hold back the patrons' loans.
+                ok = self._guarded(self._drain_until_empty)
+                if time.monotonic() - self._last_snapshot >= self.snapshot_interval_s:
+                    ok = self._guarded(self.refresh_snapshot) and ok
+                if ok:
                     self._backoff = 0.0
-                except SyncError as exc:
-                    self._note_error(exc)
-                except Exception:  # the thread must survive anything and keep the queue
-                    log.exception("sync worker error")
-                    self._backoff = max(self._backoff * 2, 1.0)
             pause = self.interval_s if self._backoff == 0 else random.uniform(0, self._backoff)
             self._wake.wait(pause)
             self._wake.clear()
+
+    def _drain_until_empty(self) -> None:
+        while self.drain_once() and not self._stop.is_set():
+            pass
+
+    def _guarded(self, step: Callable[[], None]) -> bool:
+        try:
+            step()
+        except SyncError as exc:
+            self._note_error(exc)
+            return False
+        except Exception:  # the thread must survive anything and keep the queue
+            log.exception("sync worker error")
+            self._backoff = min(max(self._backoff * 2, 1.0), 60.0)
+            return False
+        return True
 
     def _note_error(self, exc: SyncError) -> None:
         self.last_error = str(exc)
