@@ -15,6 +15,7 @@ from typing import TextIO
 from kiosk.config import KioskSettings
 from kiosk.errors import SyncError
 from kiosk.runtime import build_runtime
+from sync.client import ServerClient
 from sync.store import LocalStore
 
 
@@ -34,6 +35,20 @@ def _store(settings: KioskSettings) -> LocalStore:
     return LocalStore(data / "kiosk.sqlite3", kiosk=settings.kiosk.name)
 
 
+def _reachable(settings: KioskSettings) -> str:
+    """One health probe with the decision deadline: what staff need to know first."""
+    if not settings.server.token:
+        return "no token: offline only"
+    client = ServerClient(settings.server.url, settings.server.token)
+    try:
+        health = client.health(timeout=settings.server.decision_timeout_s)
+    except SyncError as exc:
+        return f"unreachable: {exc}"
+    finally:
+        client.close()
+    return f"reachable, version {health.version}"
+
+
 def status(settings: KioskSettings, out: TextIO = sys.stdout) -> int:
     """Queue depth, last sync, conflicts, mismatches and snapshot age, one per line."""
     store = _store(settings)
@@ -44,7 +59,7 @@ def status(settings: KioskSettings, out: TextIO = sys.stdout) -> int:
         counts = store.snapshot_counts()
         lines = [
             f"kiosk: {settings.kiosk.name}",
-            f"server: {settings.server.url}" + ("" if settings.server.token else " (no token)"),
+            f"server: {settings.server.url} ({_reachable(settings)})",
             f"queue depth: {st.pending + st.in_flight}",
             f"pending: {st.pending}",
             f"in flight: {st.in_flight}",

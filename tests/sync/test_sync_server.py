@@ -132,6 +132,8 @@ def test_offline_yes_server_no_is_flagged_for_staff(tmp_path, server):
     out = subprocess.run(kiosk_cmd(cfg, "status"), capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "conflicts: 1" in out.stdout and "mismatches: 1" in out.stdout
+    assert "reachable, version" in out.stdout and "queue depth: 0" in out.stdout
+    assert "snapshot age: " in out.stdout and "snapshot age: never" not in out.stdout
     assert f"mismatch: {late.id} checkout" in out.stdout
 
 
