@@ -27,6 +27,9 @@ SCREENS = ("home", "borrow", "return", "account", "events", "door", "staff", "oo
 def _configure_kivy(settings: KioskSettings) -> None:
     """Kivy reads its config at import: set it first (window size, no Escape-to-quit)."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")
+    # One log: Kivy's records go through Python logging (set up by the kiosk CLI)
+    # instead of a second console handler of Kivy's own.
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     from kivy.config import Config
 
     Config.set("kivy", "exit_on_escape", "0")
