@@ -26,11 +26,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import replace
 from typing import Any, TextIO
 
 from kiosk.config import KioskSettings
-from kiosk.errors import ConfigError, KioskError
+from kiosk.errors import ConfigError
 from kiosk.flows.base import CodeKind, Message, Services, Severity, reason_message
 from kiosk.flows.checkin import ReturnFlow
 from kiosk.flows.checkout import CheckoutFlow, CheckoutStep
@@ -248,45 +248,6 @@ def _terminal_beep(out: TextIO) -> Callable[[bool], None]:
     return beep
 
 
-class _PrinterSlips:
-    """SlipService over a device printer, for the station's end-of-session slip."""
-
-    def __init__(self, settings: KioskSettings) -> None:
-        from devices.printer import open_printer
-
-        self.settings = settings
-        self.printer = open_printer(settings.devices.printer, paper_mm=settings.devices.paper_mm)
-
-    def print_checkout(self, patron: Any, lines: list[Any], offline: bool) -> None:
-        from kiosk.slips import checkout_slip
-
-        items = [{"barcode": ln.item, "title": ln.title, "due": ln.due_at} for ln in lines]
-        self.printer.print_receipt(
-            checkout_slip(
-                library_name=self.settings.kiosk.library_name,
-                card_number=patron.card,
-                items=items,
-                txn_id=lines[-1].tx_id,
-                at=datetime.now(UTC),
-                offline=offline,
-                patron_name=patron.first_name,
-            )
-        )
-
-    def print_return(self, lines: list[Any], offline: bool) -> None:
-        from kiosk.slips import return_slip
-
-        items = [{"barcode": ln.item, "title": ln.title} for ln in lines]
-        self.printer.print_receipt(
-            return_slip(
-                library_name=self.settings.kiosk.library_name,
-                items=items,
-                txn_id=lines[-1].tx_id,
-                at=datetime.now(UTC),
-            )
-        )
-
-
 class _UnbufferedLines:
     """stdin read without a hidden buffer.
 
@@ -363,21 +324,16 @@ def run_station(
     rt = build_runtime(settings)
     scans: queue.Queue[str | None] = queue.Queue()
     sources: list[Any] = []
-    slips: Any = None
     try:
-        if hs.print_slips and settings.devices.printer != "none:":
-            try:
-                slips = _PrinterSlips(settings)
-            except KioskError as exc:
-                log.error("printer %s unusable, no slips: %s", settings.devices.printer, exc)
-        services = Services(decider=rt.decider, store=rt.store, slips=slips)
+        # The runtime's services: the configured code rules and slip printer.
+        services = rt.services if hs.print_slips else replace(rt.services, slips=None)
         station = Station(
             services,
             mode=mode,
             emit=JsonLines(out),
             event_id=event_id,
             end_code=hs.end_code,
-            print_slips=slips is not None,
+            print_slips=services.slips is not None,
             beep=_terminal_beep(sys.stderr) if hs.beep and sys.stderr.isatty() else None,
         )
         if rt.worker is not None:
