@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import getpass
 import json
 import os
@@ -90,8 +91,10 @@ def _run(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         # hand the GIL over more often (default 5 ms): a waiting patron's request then
         # is not stuck behind worker threads busy with other kiosks' uploads
         sys.setswitchinterval(0.001)
+        app = create_app(Server(settings, db))
+        gc.freeze()  # start-up objects never die: keep them out of every GC pass
         uvicorn.run(
-            create_app(Server(settings, db)),
+            app,
             host=args.host,
             port=args.port,
             log_level=args.log_level,
