@@ -7,7 +7,6 @@ from typing import Any
 from kivy.properties import StringProperty
 
 from kiosk.flows.account import AccountFlow, AccountStep
-from kiosk.flows.base import Message
 from kiosk.i18n import format_rupiah
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.screens.lines import RowText, fill_rows
@@ -32,28 +31,14 @@ class AccountScreen(KioskScreen):
         self.ids.pad.on_submit = self.submit_pin
         self.render()
 
-    def _call(self, work: Any, *, count_scan: bool = False) -> None:
-        flow = self._ensure_flow()
-
-        def done(result: Any) -> None:
-            if flow is not self.flow:
-                return
-            if isinstance(result, Message):
-                self.feedback(result)
-            self.render()
-            if count_scan:
-                self.kapp.scan_done()
-
-        self.kapp.bridge.run(lambda: work(flow), done)
-
     def on_scan(self, text: str) -> None:
-        self._call(lambda f: f.scan(text), count_scan=True)
+        self.call_flow(lambda f: f.scan(text), count_scan=True)
 
     def submit_pin(self, pin: str) -> None:
-        self._call(lambda f: f.enter_pin(pin))
+        self.call_flow(lambda f: f.enter_pin(pin))
 
     def renew(self, item: str) -> None:
-        self._call(lambda f: f.renew(item))
+        self.call_flow(lambda f: f.renew(item))
 
     def render(self) -> None:
         flow = self.flow

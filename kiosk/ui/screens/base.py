@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kivy.app import App
@@ -20,6 +21,7 @@ class KioskScreen(Screen):
     """
 
     session = True
+    flow: Any = None
 
     @property
     def kapp(self) -> Any:
@@ -54,6 +56,37 @@ class KioskScreen(Screen):
         """Sound for an outcome: success, warning or error (info is silent)."""
         if message.severity in (Severity.SUCCESS, Severity.WARNING, Severity.ERROR):
             self.kapp.sounds.play(message.severity.value)
+
+    def _ensure_flow(self) -> Any:
+        """The screen's flow, made on first use (each screen makes its own kind)."""
+        return self.flow
+
+    def call_flow(
+        self,
+        work: Callable[[Any], Any],
+        *,
+        count_scan: bool = False,
+        after: Callable[[], None] | None = None,
+    ) -> None:
+        """Run ``work(flow)`` on the flow thread (it may wait on the network), then
+        re-render on the UI thread. A result that arrives after the session ended
+        belongs to a flow that is gone and is dropped unseen."""
+        flow = self._ensure_flow()
+        if flow is None:
+            return
+
+        def done(result: Any) -> None:
+            if flow is not self.flow:
+                return
+            if isinstance(result, Message):
+                self.feedback(result)
+            self.render()
+            if after is not None:
+                after()
+            if count_scan:
+                self.kapp.scan_done()
+
+        self.kapp.bridge.run(lambda: work(flow), done)
 
     def on_scan(self, text: str) -> None:
         """A code was scanned while this screen is shown."""

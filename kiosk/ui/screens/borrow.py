@@ -8,7 +8,7 @@ from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 
-from kiosk.flows.base import Message, mask_card
+from kiosk.flows.base import mask_card
 from kiosk.flows.checkout import CheckoutFlow, CheckoutStep
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.screens.lines import fill_rows, loan_row
@@ -37,20 +37,6 @@ class BorrowScreen(KioskScreen):
         self._ensure_flow()
         self.render()
 
-    def _call(self, work: Any, *, count_scan: bool = False) -> None:
-        flow = self._ensure_flow()
-
-        def done(result: Any) -> None:
-            if flow is not self.flow:
-                return  # the session ended meanwhile: show nothing of it
-            if isinstance(result, Message):
-                self.feedback(result)
-            self.render()
-            if count_scan:
-                self.kapp.scan_done()
-
-        self.kapp.bridge.run(lambda: work(flow), done)
-
     def start_with_card(self, card: str) -> None:
         self.reset()
         self._ensure_flow()
@@ -60,13 +46,13 @@ class BorrowScreen(KioskScreen):
         flow = self._ensure_flow()
         if flow.step == CheckoutStep.DONE:
             return
-        self._call(lambda f: f.scan(text), count_scan=True)
+        self.call_flow(lambda f: f.scan(text), count_scan=True)
 
     def submit_pin(self, pin: str) -> None:
-        self._call(lambda f: f.enter_pin(pin))
+        self.call_flow(lambda f: f.enter_pin(pin))
 
     def renew(self) -> None:
-        self._call(lambda f: f.renew())
+        self.call_flow(lambda f: f.renew())
 
     def finish(self) -> None:
         flow = self._ensure_flow()
@@ -77,7 +63,7 @@ class BorrowScreen(KioskScreen):
         self.render()
 
     def choose_slip(self, print_slip: bool) -> None:
-        self._call(lambda f: f.choose_slip(print_slip))
+        self.call_flow(lambda f: f.choose_slip(print_slip))
 
     def cancel(self) -> None:
         self.kapp.go_home()

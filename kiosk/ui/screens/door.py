@@ -7,7 +7,7 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 
-from kiosk.flows.base import CodeKind, Message
+from kiosk.flows.base import CodeKind
 from kiosk.flows.door import DoorFlow
 from kiosk.flows.guest import FIELDS
 from kiosk.ui.screens.base import KioskScreen
@@ -36,23 +36,6 @@ class DoorScreen(KioskScreen):
         self.ids.keygrid.on_key = self.key
         self.render()
 
-    def _call(self, work: Any, *, count_scan: bool = False) -> None:
-        flow = self.flow
-        if flow is None:
-            return
-
-        def done(result: Any) -> None:
-            if flow is not self.flow:
-                return
-            if isinstance(result, Message):
-                self.feedback(result)
-            self.render()
-            self._clear_later()
-            if count_scan:
-                self.kapp.scan_done()
-
-        self.kapp.bridge.run(lambda: work(flow), done)
-
     def _clear_later(self) -> None:
         if self._clear_ev is not None:
             self._clear_ev.cancel()
@@ -68,7 +51,7 @@ class DoorScreen(KioskScreen):
             self.kapp.go("staff")
             self.kapp.screen("staff").start_with_card(text)
             return
-        self._call(lambda f: f.scan(text), count_scan=True)
+        self.call_flow(lambda f: f.scan(text), count_scan=True, after=self._clear_later)
 
     def start_walk_in(self) -> None:
         if self.flow is not None:
@@ -91,7 +74,7 @@ class DoorScreen(KioskScreen):
             self.render()
 
     def submit_walk_in(self) -> None:
-        self._call(lambda f: f.submit_walk_in())
+        self.call_flow(lambda f: f.submit_walk_in(), after=self._clear_later)
 
     def render(self) -> None:
         flow = self.flow

@@ -7,7 +7,6 @@ from typing import Any
 
 from kivy.properties import StringProperty
 
-from kiosk.flows.base import Message
 from kiosk.flows.events import EventsFlow, EventsStep
 from kiosk.flows.guest import FIELDS
 from kiosk.i18n import N_, format_time
@@ -51,21 +50,7 @@ class EventsScreen(KioskScreen):
     def on_pre_enter(self, *_: Any) -> None:
         self._ensure_flow()
         self.ids.keygrid.on_key = self.key
-        self._call(lambda f: f.load())
-
-    def _call(self, work: Any, *, count_scan: bool = False) -> None:
-        flow = self._ensure_flow()
-
-        def done(result: Any) -> None:
-            if flow is not self.flow:
-                return
-            if isinstance(result, Message):
-                self.feedback(result)
-            self.render()
-            if count_scan:
-                self.kapp.scan_done()
-
-        self.kapp.bridge.run(lambda: work(flow), done)
+        self.call_flow(lambda f: f.load())
 
     # -- actions from the .kv ------------------------------------------------
     def select(self, event_id: int) -> None:
@@ -99,13 +84,13 @@ class EventsScreen(KioskScreen):
         self.render()
 
     def submit_guest(self) -> None:
-        self._call(lambda f: f.submit_guest())
+        self.call_flow(lambda f: f.submit_guest())
 
     def print_slip(self) -> None:
-        self._call(lambda f: f.print_slip())
+        self.call_flow(lambda f: f.print_slip())
 
     def on_scan(self, text: str) -> None:
-        self._call(lambda f: f.scan(text), count_scan=True)
+        self.call_flow(lambda f: f.scan(text), count_scan=True)
 
     # -- rendering -----------------------------------------------------------
     def render(self) -> None:

@@ -7,7 +7,6 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty
 
-from kiosk.flows.base import Message
 from kiosk.flows.checkin import ReturnFlow
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.screens.lines import fill_rows, return_row
@@ -34,31 +33,17 @@ class ReturnScreen(KioskScreen):
         self._ensure_flow()
         self.render()
 
-    def _call(self, work: Any, *, count_scan: bool = False) -> None:
-        flow = self._ensure_flow()
-
-        def done(result: Any) -> None:
-            if flow is not self.flow:
-                return
-            if isinstance(result, Message):
-                self.feedback(result)
-            self.render()
-            if count_scan:
-                self.kapp.scan_done()
-
-        self.kapp.bridge.run(lambda: work(flow), done)
-
     def on_scan(self, text: str) -> None:
         if self._ensure_flow().finished:
             return
-        self._call(lambda f: f.scan(text), count_scan=True)
+        self.call_flow(lambda f: f.scan(text), count_scan=True)
 
     def finish(self, print_slip: bool) -> None:
         flow = self._ensure_flow()
         if not flow.returned:
             self.kapp.go_home()
             return
-        self._call(lambda f: f.finish(print_slip))
+        self.call_flow(lambda f: f.finish(print_slip))
 
     def cancel(self) -> None:
         self.kapp.go_home()
