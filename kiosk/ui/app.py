@@ -177,6 +177,9 @@ def make_app_class() -> type:
             self.countdown = 0
             self.session.end()
             self.sm.current = "home"
+            # The next patron meets the kiosk's own language, not the last one's choice.
+            if self.translator.lang != self.settings.kiosk.language:
+                self.translator.set_language(self.settings.kiosk.language)
 
         def show_attract(self) -> None:
             """Show the attract screen now (demo, screenshots); any touch dismisses it."""

@@ -40,20 +40,23 @@ def test_idle_timeout_counts_down_and_clears_the_patron(tmp_path: Path) -> None:
 
 def test_done_clears_every_screen_of_the_patron(tmp_path: Path) -> None:
     steps = [
+        {"tap": "lang_en"},  # this patron reads English; the next one meets Bahasa Indonesia
         {"tap": "tile_account"},
         {"scan": "AGT0001"},
         {"expect": "Negeri 5 Menara"},
         {"tap": "done"},
         {"expect_screen": "home"},
+        {"tap": "lang_en"},
         {"scan": "AGT0001"},
-        {"expect": "Selamat datang, Siti"},
+        {"expect": "Welcome, Siti"},
         {"scan": "B000101"},
         {"expect": "Laskar Pelangi"},
         {"tap": "done"},
         {"tap": "slip_no"},
-        {"expect": "Terima kasih"},
+        {"expect": "Thank you"},
         {"tap": "home"},
         {"expect_screen": "home"},
+        {"expect": "Selamat datang di Pustaka Kiosk"},
         {"all_texts": "after_done"},
         {"tap": "tile_borrow"},
         {"texts": "next_patron"},
