@@ -78,9 +78,10 @@ def bench_enqueue(rec, folder: Path) -> None:
     n = rounds * per_round
     rec.record("sync.sqlite_commit_per_s", n / raw_s, "commits/s")
     rec.record("sync.enqueue_per_s", n / ours_s, "tx/s")
-    # The median of per-round ratios: a burst of load from another process on
-    # this shared machine skews one round, not the figure.
-    rec.record("sync.enqueue_vs_sqlite_ratio", statistics.median(ratios), "", ">= 0.8")
+    # The ratio of the two rates. (Per-round ratios vary a lot on this shared disk;
+    # their median is kept as a second figure to show the spread.)
+    rec.record("sync.enqueue_vs_sqlite_ratio", raw_s / ours_s, "", ">= 0.8")
+    rec.record("sync.enqueue_vs_sqlite_round_median", statistics.median(ratios), "")
 
 
 # -- server data ----------------------------------------------------------------
