@@ -33,6 +33,11 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     else:
         kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+        if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
+            # psycopg prepares a statement after 5 runs and PostgreSQL then keeps a
+            # generic plan made while tables were small (seq scans of the transaction
+            # log); planning each time costs far less than that
+            kwargs["connect_args"] = {"prepare_threshold": None}
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
 
