@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Integer, String, Table, bindparam, column, insert, select, update, values
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -230,11 +230,29 @@ class BatchProcessor:
         ]
         if changed:
             self.session.flush()
+        if changed and self.session.get_bind().dialect.name == "sqlite":
+            # SQLite has no "VALUES ... AS t(cols)"; its executemany is in-process anyway
             self.session.execute(
                 update(_ITEMS).where(_ITEMS.c.id == bindparam("_id")).values(version=v),
                 changed,
             )
-            for s in self.items.values():
+            changed_pg: list[dict[str, Any]] = []
+        else:
+            changed_pg = changed
+        for start in range(0, len(changed_pg), 200):
+            part = changed_pg[start : start + 200]
+            # UPDATE ... FROM (VALUES ...): one statement instead of a round of them
+            data = values(
+                column("id", Integer), column("last_key", String), name="changed_items"
+            ).data([(c["_id"], c["last_key"]) for c in part])
+            self.session.execute(
+                update(_ITEMS)
+                .where(_ITEMS.c.id == data.c.id)
+                .values(version=v, last_key=data.c.last_key)
+            )
+        ids = {c["_id"] for c in changed}
+        for s in self.items.values():
+            if s.item.id in ids:
                 # keep the identity map in step without making the ORM write it again
                 set_committed_value(s.item, "last_key", s.last_key)
                 set_committed_value(s.item, "version", v)
