@@ -6,7 +6,8 @@ in a subprocess::
     python -m kiosk.ui.scripted --config kiosk.toml --script steps.json --out DIR [--seed-demo]
 
 Steps (a JSON list of one-key objects, run in order on the Kivy clock):
-``{"scan": "AGT0001"}`` types the code as window key events (the wedge path),
+``{"scan": "AGT0001"}`` types the code as window key events (the wedge path) and
+waits for its result (``"wait_idle": false`` goes on at once),
 ``{"scan_direct": ...}`` hands it to the app as a finished scan,
 ``{"tap": "tile_borrow"}`` touches the widget with that kv id,
 ``{"expect": "Laskar Pelangi"}`` waits (5 s) until a visible label shows it,
@@ -151,6 +152,17 @@ class Driver:
         from kivy.clock import Clock
 
         Clock.schedule_once(self._next, 0)
+        # The longest pause between two frames: a blocked UI thread shows up here.
+        self._last_frame = time.monotonic()
+        self.metrics["max_frame_gap_s"] = 0.0
+        Clock.schedule_interval(self._frame, 0)
+
+    def _frame(self, _dt: float) -> None:
+        now = time.monotonic()
+        gap = now - self._last_frame
+        self._last_frame = now
+        if gap > self.metrics["max_frame_gap_s"]:
+            self.metrics["max_frame_gap_s"] = round(gap, 3)
 
     def _next(self, _dt: float) -> None:
         from kivy.clock import Clock
@@ -188,7 +200,8 @@ class Driver:
             return self._until(lambda: not app.bridge.busy, "idle", timeout)
         if kind == "scan":
             self.type_keys(arg)
-            self.steps.insert(self.i + 1, {"idle": True})
+            if step.get("wait_idle", True):
+                self.steps.insert(self.i + 1, {"idle": True})
             return None
         if kind == "scan_direct":
             app.route_scan(arg)

@@ -40,6 +40,7 @@ class BorrowScreen(KioskScreen):
     def start_with_card(self, card: str) -> None:
         self.reset()
         self._ensure_flow()
+        self.render()  # the card panel shows under "Memproses…" while the card is looked up
         self.on_scan(card)
 
     def on_scan(self, text: str) -> None:
