@@ -243,3 +243,26 @@ def test_hidden_long_press_opens_staff_pin_and_out_of_service(tmp_path: Path) ->
     ]
     res = run_scenario(tmp_path, steps)
     assert res["errors"] == [], res["errors"]
+
+
+def test_unreadable_and_wrong_codes_get_plain_words(tmp_path: Path) -> None:
+    steps = [
+        {"scan": "XQ-77#"},
+        {"expect": "Kode tidak dikenali."},
+        {"tap": "tile_borrow"},
+        {"scan": "B000101"},  # a book where a card is expected
+        {"expect": "Ini kode buku. Pindai kartu anggota Anda terlebih dahulu."},
+        {"call": "app.go_home"},
+        {"tap": "tile_return"},
+        {"scan": "AGT0001"},  # a card where books are expected
+        {"expect": "Pengembalian tidak memerlukan kartu."},
+        {"scan": "ZZZ999"},
+        {"expect": "Kode tidak dikenali sebagai kode buku."},
+        {"call": "app.go_home"},
+        {"tap": "tile_account"},
+        {"scan": "AGT9999"},  # not in the snapshot, offline
+        {"expect": "Silakan hubungi petugas"},
+        {"expect_screen": "account"},
+    ]
+    res = run_scenario(tmp_path, steps)
+    assert res["errors"] == [], res["errors"]
