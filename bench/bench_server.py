@@ -115,6 +115,13 @@ class Kiosk:
                 self.pairs]  # fmt: skip
 
     def post(self, txns: list[dict]) -> list[dict]:
+        try:
+            return self._post(txns)
+        except requests.ConnectionError:
+            # a kept-alive connection closed under us: resending is safe (idempotent ids)
+            return self._post(txns)
+
+    def _post(self, txns: list[dict]) -> list[dict]:
         r = self.http.post(f"{self.base}/api/v1/transactions", json={"transactions": txns},
                            timeout=60)  # fmt: skip
         r.raise_for_status()

@@ -98,6 +98,9 @@ def _run(args: argparse.Namespace, settings: Settings, db: Database) -> int:
             host=args.host,
             port=args.port,
             log_level=args.log_level,
+            # kiosks post every few seconds; keep their connections instead of racing
+            # a close against their next request (uvicorn's default is 5 s)
+            timeout_keep_alive=30,
         )
     elif cmd == "seed-demo":
         from server.demo import seed_demo
