@@ -146,6 +146,10 @@ class BatchProcessor:
         self.items: dict[str, ItemState] = {}
         self.events: dict[int, EventState] = {}
         self.pending: dict[str, Work] = {}
+        self.batch: dict[str, Work] = {}
+        self.processed: list[Work] = []  # in the ledger already, in processing order
+        self.inserted: set[str] = set()
+        self.early_inserted: set[str] = set()
 
     def apply(self, txns: list[TransactionIn]) -> list[TransactionResult]:
         results: list[TransactionResult | None] = [None] * len(txns)
@@ -172,6 +176,7 @@ class BatchProcessor:
             else:
                 new.append(w)
         new.sort(key=lambda w: w.key)
+        self.batch = {w.txn.id: w for w in new}
         self._preload(new)
         with self.session.no_autoflush:
             for w in new:
@@ -180,10 +185,7 @@ class BatchProcessor:
         for w in decided:
             assert w.row is not None and w.outcome is not None
             results[w.index] = self._finish(w.row, w.txn.id, w.outcome)
-        if new:
-            # Core executemany: several times cheaper than ORM objects for the log rows
-            self.session.flush()
-            self.session.execute(insert(_TXN), [w.row for w in new if w.row is not None])
+        self._insert_rows([w for w in new if w.txn.id not in self.inserted])
         for barcode in [b for b, s in self.items.items() if s.dirty]:
             self._replay_item(self.items[barcode])
         for eid in [e for e, s in self.events.items() if s.dirty]:
@@ -200,12 +202,16 @@ class BatchProcessor:
         for w in late:
             assert w.row is not None and w.outcome is not None, "replay left a result unset"
             results[w.index] = self._finish(w.row, w.txn.id, w.outcome)
-        if late:
+        # rows inserted before their result was known: late ones, and any inserted
+        # early because an online request needed a replay in the middle of the batch
+        unfinished = [w for w in new if w in late or w.txn.id in self.early_inserted]
+        if unfinished:
             self.session.execute(
                 update(_TXN).where(_TXN.c.id == bindparam("_id")),
-                [{"_id": w.txn.id, "status": w.row["status"], "result": w.row["result"]}
-                 for w in late if w.row is not None],
+                [{"_id": w.txn.id, "status": w.row["status"], "result": w.row["result"],
+                  "effective": w.row["effective"]} for w in unfinished if w.row is not None],
             )  # fmt: skip
+        if late:
             sync_conflicts(
                 self.session,
                 [(RowRef(w.txn.id, w.txn.kind.value), w.outcome) for w in late if w.outcome],
@@ -218,6 +224,19 @@ class BatchProcessor:
                 assert base is not None
                 results[i] = base.model_copy(update={"duplicate": True})
         return [r for r in results if r is not None]
+
+    def _insert_rows(self, works: list[Work], early: bool = False) -> None:
+        """Add these works' rows to the transaction log (Core executemany: several times
+        cheaper than ORM objects)."""
+        rows = [w.row for w in works if w.row is not None]
+        if not rows:
+            return
+        self.session.flush()
+        self.session.execute(insert(_TXN), rows)
+        for w in works:
+            self.inserted.add(w.txn.id)
+            if early:
+                self.early_inserted.add(w.txn.id)
 
     def _write_back_items(self) -> None:
         """Versions and order keys of changed items, and versions of patrons whose loan
@@ -373,8 +392,11 @@ class BatchProcessor:
             state.dirty = True
             w.row["effective"] = True
             self.pending[w.txn.id] = w  # the replay decides its result
+            self.processed.append(w)
             return
         if state.dirty:
+            # the replay reads the log from the database: put this batch's rows there
+            self._insert_rows([p for p in self.processed if p.txn.id not in self.inserted], True)
             self._replay(state)
         w.outcome = self._apply(state, w.txn, w.person, decide)
         w.row["effective"] = w.outcome.effective
@@ -383,6 +405,7 @@ class BatchProcessor:
                 state.dirty = True  # online but stamped before history: re-merge at the end
             else:
                 state.last_key = w.key
+        self.processed.append(w)
 
     def _apply(
         self, state: ItemState | EventState, txn: TransactionIn, person: str | None, decide: bool
@@ -428,7 +451,9 @@ class BatchProcessor:
                 pending = self.pending.pop(row.id, None)
                 if pending is not None:
                     pending.outcome = out
-                else:
+                elif row.id not in self.batch:
+                    # rows decided earlier in this batch keep the conflict of their
+                    # first result (synced at the end); older rows are re-judged
                     outcomes.append((row, out))
         sync_conflicts(self.session, outcomes, replay=True)
         if rows:

@@ -264,3 +264,30 @@ def test_large_upload_is_chunked_in_time_order_with_repeats(
     assert {r["status"] for r in results} == {"accepted"}
     loans = _loans(demo)
     assert len(loans) == 60 and all(returned is not None for *_, returned, _r in loans)
+
+
+def test_online_request_after_late_offline_ones_in_the_same_batch(
+    client: TestClient, kiosk_a: dict, kiosk_b: dict, demo: Server
+) -> None:
+    """The online checkout is decided on the merged history, this batch included."""
+    post(
+        client,
+        kiosk_a,
+        tx("checkout", "kiosk-a", wib(27, 10), card="AGT0001", item="B000104", offline=True),
+        tx("checkout", "kiosk-a", wib(27, 11), card="AGT0002", item="B000104", offline=True),
+    )
+    late_in, later_in, online = post(
+        client,
+        kiosk_b,
+        tx("checkin", "kiosk-b", wib(27, 10, 30), item="B000104", offline=True),
+        tx("checkin", "kiosk-b", wib(27, 11, 30), item="B000104", offline=True),
+        tx("checkout", "kiosk-b", card="AGT0001", item="B000104"),
+    )
+    assert late_in["status"] == later_in["status"] == "accepted"
+    assert online["status"] == "accepted", online
+    loans = _loans(demo, "B000104")  # sorted by card, then issue time
+    assert [(card, issued, returned) for _b, card, issued, returned, _r in loans] == [
+        ("AGT0001", wib(27, 10), wib(27, 10, 30)),
+        ("AGT0001", loans[1][2], None),
+        ("AGT0002", wib(27, 11), wib(27, 11, 30)),
+    ]
