@@ -10,6 +10,7 @@ Steps (a JSON list of one-key objects, run in order on the Kivy clock):
 waits for its result (``"wait_idle": false`` goes on at once),
 ``{"scan_direct": ...}`` hands it to the app as a finished scan,
 ``{"tap": "tile_borrow"}`` touches the widget with that kv id,
+``{"tap_text": "Pulang"}`` the touchable widget around a label showing that text,
 ``{"expect": "Laskar Pelangi"}`` waits (5 s) until a visible label shows it,
 ``{"expect_not": ...}``, ``{"expect_screen": "borrow"}``, ``{"shot": "home-id"}``,
 ``{"lang": "en"}``, ``{"texts": "key"}`` (visible), ``{"all_texts": "key"}`` (whole tree),
@@ -121,6 +122,25 @@ class Driver:
         walk(self.app.root.ids.header)
         return round(min(sizes), 1) if sizes else 0.0
 
+    def _find_button_with_text(self, text: str) -> Any:
+        """The touchable widget around a visible label that shows ``text``."""
+        from kivy.uix.behaviors import ButtonBehavior
+        from kivy.uix.label import Label
+
+        stack = [self.app.current]
+        while stack:
+            w = stack.pop()
+            if getattr(w, "opacity", 1) <= 0 or getattr(w, "shown", True) is False:
+                continue
+            if isinstance(w, Label) and text in w.text:
+                p = w
+                while p is not None and not isinstance(p, ButtonBehavior):
+                    p = p.parent
+                if p is not None:
+                    return p
+            stack.extend(w.children)
+        return None
+
     def _find(self, wid: str) -> Any:
         return find_by_id(self.app.current, wid) or find_by_id(self.app.root, wid)
 
@@ -213,6 +233,16 @@ class Driver:
                 return self._until(lambda: False, f"widget {arg!r}", timeout)
             if self._deadline is None:
                 # Let layout settle for a few frames after a screen change before touching.
+                self._deadline = time.monotonic() + timeout
+                return 0.1
+            self.tap(w)
+            self.steps.insert(self.i + 1, {"idle": True})
+            return None
+        if kind == "tap_text":
+            w = self._find_button_with_text(arg)
+            if w is None:
+                return self._until(lambda: False, f"a button showing {arg!r}", timeout)
+            if self._deadline is None:
                 self._deadline = time.monotonic() + timeout
                 return 0.1
             self.tap(w)

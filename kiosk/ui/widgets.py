@@ -82,6 +82,13 @@ class LineRow(BoxLayout):
         self.icon, self.ink, self.paper = icon, theme.rgba(ink), theme.rgba(paper)
 
 
+class TappableRow(ButtonBehavior, LineRow):
+    """A row with an action (My account: touch a loan to renew it); says so in words."""
+
+    item = StringProperty("")
+    action = StringProperty("")
+
+
 class PinPad(GridLayout):
     """Digits, delete and OK. Shows dots, never the PIN."""
 

@@ -75,8 +75,7 @@ class AccountScreen(KioskScreen):
             else:
                 detail = tr("Jatuh tempo {due}").format(due=due)
                 rows.append(RowText(loan.title, detail, tr("Dipinjam"), "info"))
-        # fill_rows puts the newest first; loans are sorted by due date, keep that order.
-        fill_rows(ids.loans, list(reversed(rows)))
+        self._fill_loans(data.loans, rows)
         holds = [
             RowText(
                 h.title,
@@ -88,6 +87,25 @@ class AccountScreen(KioskScreen):
         ]
         fill_rows(ids.holds, list(reversed(holds)))
         ids.holds_title.opacity = 1 if holds else 0
+
+    def _fill_loans(self, loans: list, rows: list[RowText]) -> None:
+        """Loan rows, soonest due first; touching one renews it (the server decides)."""
+        from kiosk.ui.widgets import TappableRow
+
+        box = self.ids.loans
+        box.clear_widgets()
+        action = self.kapp.translator("Perpanjang")
+        for loan, r in zip(loans, rows, strict=True):
+            row = TappableRow(
+                title=r.title,
+                detail=r.detail,
+                status_word=r.word,
+                severity=r.severity,
+                item=loan.item,
+                action=action,
+            )
+            row.bind(on_release=lambda w: self.renew(w.item))
+            box.add_widget(row)
 
     def reset(self) -> None:
         if self.flow is not None:
