@@ -57,7 +57,7 @@ class AccountScreen(KioskScreen):
             n=len(data.loans), late=len(data.overdue)
         )
         if data.fines_idr is None:
-            ids.fines.text = tr("Denda: tidak tersedia saat luring (offline)")
+            ids.fines.text = tr("Denda: belum diketahui (luring)")
         else:
             ids.fines.text = tr("Denda: {amount}").format(amount=format_rupiah(data.fines_idr))
         rows = []
