@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("sync", help="send the queue and refresh the snapshot now")
     ex = sub.add_parser("export-queue", help="write unsent transactions to FILE (JSONL)")
     ex.add_argument("file")
+    sub.add_parser("hash-pin", help="print the argon2 hash of a staff PIN for [ui] staff_pin_hash")
     dec = sub.add_parser("decode", help="read codes in still images with the camera pipeline")
     dec.add_argument("files", nargs="+")
     return p
@@ -56,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if args.command == "hash-pin":
+        return _hash_pin()
     if args.command == "decode":
         from devices.camera.cli import main as decode_main
 
@@ -74,6 +77,19 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_station(settings, mode=args.mode, event_id=args.event)
     return run_ui(settings)
+
+
+def _hash_pin() -> int:
+    import getpass
+
+    from argon2 import PasswordHasher
+
+    pin = getpass.getpass("Staff PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    if not pin.isdigit() or not 4 <= len(pin) <= 12:
+        print("kiosk: a staff PIN is 4 to 12 digits", file=sys.stderr)
+        return 2
+    print(PasswordHasher().hash(pin))
+    return 0
 
 
 def run_ui(settings: KioskSettings) -> int:

@@ -121,6 +121,9 @@ class UiSection(_Section):
     sound: bool = True
     volume: float = Field(0.6, ge=0, le=1)
     fullscreen: bool = False
+    staff_pin_hash: str | None = Field(
+        None, description="argon2 hash of the staff PIN (make one with: kiosk hash-pin)"
+    )
     width: int = Field(1280, ge=320)
     height: int = Field(800, ge=240)
 

@@ -88,6 +88,9 @@ def build_runtime(settings: KioskSettings, *, sync: bool = True) -> KioskRuntime
     elif sync:
         log.warning("no server token configured: the kiosk runs offline only")
     decider = Decider(store, client, link, settings.offline, deadline_s=srv.decision_timeout_s)
+    if worker is not None:
+        # An offline transaction is sent as soon as the link allows, not at the next tick.
+        decider.on_queued = worker.nudge
     printer = open_printer(_printer_url(settings), paper_mm=settings.devices.paper_mm)
     slip_printer = SlipPrinter(
         printer, library_name=settings.kiosk.library_name, kiosk_name=settings.kiosk.name

@@ -56,3 +56,19 @@ def test_cli_reports_bad_config_without_traceback(tmp_path, capsys):
 def test_missing_config_file(tmp_path, capsys):
     assert kiosk_main(["--config", str(tmp_path / "nope.toml"), "status"]) == 2
     assert "cannot read config" in capsys.readouterr().err
+
+
+def test_hash_pin_makes_a_hash_the_staff_flow_accepts(tmp_path, monkeypatch, capsys):
+    import io
+
+    from kiosk.config import parse_settings
+    from kiosk.flows.staff import staff_pin_ok
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("2468\n"))
+    assert kiosk_main(["hash-pin"]) == 0
+    pin_hash = capsys.readouterr().out.strip()
+    settings = parse_settings({"ui": {"staff_pin_hash": pin_hash}})
+    assert staff_pin_ok(settings, "2468")
+    assert not staff_pin_ok(settings, "9999")
+    monkeypatch.setattr("sys.stdin", io.StringIO("12\n"))
+    assert kiosk_main(["hash-pin"]) == 2

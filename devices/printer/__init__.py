@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from devices.printer.base import Printer, PrintResult
-from devices.printer.escpos_printer import DummyPrinter, EscposPrinter, SerialPortPrinter
 from devices.printer.layout import paper_for
 from devices.printer.preview_printer import NullPrinter, PreviewPrinter
 from devices.urls import DeviceURL, parse_device_url
@@ -70,6 +69,10 @@ def open_printer(url: str, *, paper_mm: int = 58, **kw: Any) -> Printer:
         "status_timeout": u.float("status_timeout", 0.5),
     }
     scheme = u.scheme
+
+    if scheme in ("serial", "loop", "socket", "rfc2217", "spy", "tcp", "file", "usb", "dummy"):
+        # python-escpos costs about 0.3 s to import: only ESC/POS printers pay for it.
+        from devices.printer.escpos_printer import DummyPrinter, EscposPrinter, SerialPortPrinter
 
     if scheme in ("serial", "loop", "socket", "rfc2217", "spy"):
         port_url = u.target if scheme == "serial" else url.split("?", 1)[0]

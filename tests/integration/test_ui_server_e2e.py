@@ -31,6 +31,8 @@ demo = true
 [server]
 url = "{server.url}"
 token = "{server.tokens["k1"]}"
+# A loaded CI machine must not push this test onto the offline path.
+decision_timeout_s = 10
 
 [devices]
 scanners = ["wedge:"]
