@@ -16,7 +16,15 @@ from enum import StrEnum
 from typing import Any
 
 from kiosk.errors import SyncError
-from kiosk.flows.base import CodeKind, Message, Services, Severity, mask_card, reason_message
+from kiosk.flows.base import (
+    CodeKind,
+    Message,
+    PinAttempts,
+    Services,
+    Severity,
+    mask_card,
+    reason_message,
+)
 from sync.wire import AccountView, Kind, Reason, Status
 
 log = logging.getLogger(__name__)
@@ -63,8 +71,6 @@ class AccountData:
 class AccountFlow:
     """Card (and PIN) -> account. ``client`` is the server client, None when offline-only."""
 
-    MAX_PIN_TRIES = 3
-
     def __init__(
         self,
         services: Services,
@@ -79,7 +85,7 @@ class AccountFlow:
         self.card: str | None = None
         self.data: AccountData | None = None
         self.message = Message("Pindai kartu anggota Anda.")
-        self._pin_tries = 0
+        self._pin = PinAttempts()
 
     def scan(self, text: str) -> Message:
         text = text.strip()
@@ -104,22 +110,14 @@ class AccountFlow:
     def enter_pin(self, pin: str) -> Message:
         if self.step != AccountStep.PIN or self.card is None:
             return self.message
-        ok = self.s.decider.check_pin(self.card, pin)
-        if ok:
+        accepted, over, msg = self._pin.check(self.s.decider, self.card, pin)
+        if accepted:
             return self._load()
-        if ok is None:
+        if over:
             self.reset()
-            self.message = Message(
-                "PIN tidak dapat diperiksa saat luring (offline).", Severity.ERROR, ask_staff=True
-            )
-            return self.message
-        self._pin_tries += 1
-        if self._pin_tries >= self.MAX_PIN_TRIES:
-            self.reset()
-            self.message = Message("PIN salah tiga kali.", Severity.ERROR, ask_staff=True)
-        else:
-            self.message = Message("PIN salah. Coba lagi.", Severity.ERROR)
-        return self.message
+        assert msg is not None
+        self.message = msg
+        return msg
 
     # -- loading -------------------------------------------------------------
     def _load(self) -> Message:
@@ -198,5 +196,5 @@ class AccountFlow:
         self.step = AccountStep.CARD
         self.card = None
         self.data = None
-        self._pin_tries = 0
+        self._pin = PinAttempts()
         self.message = Message("Pindai kartu anggota Anda.")

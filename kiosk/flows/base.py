@@ -84,6 +84,35 @@ def reason_message(reason: Reason | None, **params: Any) -> Message:
     return Message(msgid, Severity.ERROR, params, ask_staff=ask)
 
 
+class PinAttempts:
+    """A patron's PIN tries in one session: three wrong ones end the session."""
+
+    MAX_TRIES = 3
+
+    def __init__(self) -> None:
+        self.tries = 0
+
+    def check(self, decider: Decider, card: str, pin: str) -> tuple[bool, bool, Message | None]:
+        """``(accepted, session_over, message)`` for one PIN entry."""
+        ok = decider.check_pin(card, pin)
+        if ok:
+            return True, False, None
+        if ok is None:
+            return (
+                False,
+                True,
+                Message(
+                    "PIN tidak dapat diperiksa saat luring (offline).",
+                    Severity.ERROR,
+                    ask_staff=True,
+                ),
+            )
+        self.tries += 1
+        if self.tries >= self.MAX_TRIES:
+            return False, True, Message("PIN salah tiga kali.", Severity.ERROR, ask_staff=True)
+        return False, False, Message("PIN salah. Coba lagi.", Severity.ERROR)
+
+
 class CodeKind(StrEnum):
     """What a scanned code is, as the flows care."""
 

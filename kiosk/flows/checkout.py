@@ -7,7 +7,14 @@ from datetime import datetime
 from enum import StrEnum
 
 from kiosk.errors import PrinterError
-from kiosk.flows.base import CodeKind, Message, Services, Severity, reason_message
+from kiosk.flows.base import (
+    CodeKind,
+    Message,
+    PinAttempts,
+    Services,
+    Severity,
+    reason_message,
+)
 from sync.wire import Kind, PatronInfo, Reason, Status
 
 
@@ -36,8 +43,6 @@ class LoanLine:
 class CheckoutFlow:
     """The borrow session's state machine. Not thread-safe: drive it from one thread."""
 
-    MAX_PIN_TRIES = 3
-
     def __init__(self, services: Services) -> None:
         self.s = services
         self.step = CheckoutStep.CARD
@@ -47,7 +52,7 @@ class CheckoutFlow:
         self.message = Message("Pindai kartu anggota Anda.")
         self.offer_renewal: str | None = None  # item barcode a re-scan offered to renew
         self.slip_message: Message | None = None
-        self._pin_tries = 0
+        self._pin = PinAttempts()
 
     # -- card and PIN --------------------------------------------------------
     def scan(self, text: str) -> Message:
@@ -108,23 +113,15 @@ class CheckoutFlow:
     def enter_pin(self, pin: str) -> Message:
         if self.step != CheckoutStep.PIN or self.patron is None:
             return self.message
-        ok = self.s.decider.check_pin(self.patron.card, pin)
-        if ok is None:
-            self.message = Message(
-                "PIN tidak dapat diperiksa saat luring (offline).", Severity.ERROR, ask_staff=True
-            )
-            self.cancel()
-            return self.message
-        if ok:
+        accepted, over, msg = self._pin.check(self.s.decider, self.patron.card, pin)
+        if accepted:
             self._welcome()
             return self.message
-        self._pin_tries += 1
-        if self._pin_tries >= self.MAX_PIN_TRIES:
+        if over:
             self.cancel()
-            self.message = Message("PIN salah tiga kali.", Severity.ERROR, ask_staff=True)
-        else:
-            self.message = Message("PIN salah. Coba lagi.", Severity.ERROR)
-        return self.message
+        assert msg is not None
+        self.message = msg
+        return msg
 
     # -- items ---------------------------------------------------------------
     def _session_offline_loans(self) -> int:

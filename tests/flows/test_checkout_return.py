@@ -117,3 +117,44 @@ def test_rescan_offers_renewal_and_return_flags_hold(services):
     ret.scan("B000108")
     assert ret.lines[-1].ok and ret.lines[-1].hold_for_other
     assert "petugas" in ret.lines[-1].message.msgid
+
+
+def test_pin_three_wrong_end_the_session(tmp_path):
+    from argon2 import PasswordHasher
+
+    from sync.wire import PatronStatus, SnapshotPatron
+
+    store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
+    snap = demo_snapshot()
+    budi = SnapshotPatron(
+        card="AGT0002",
+        first_name="Budi",
+        status=PatronStatus.ACTIVE,
+        loan_count=0,
+        loan_limit=5,
+        pin_hash=PasswordHasher().hash("1234"),
+    )
+    store.apply_snapshot(snap.model_copy(update={"patrons": [*snap.patrons, budi]}))
+    services = Services(decider=Decider(store, None, None, OfflinePolicy()), store=store)
+
+    flow = CheckoutFlow(services)
+    flow.scan("agt0002")  # a wedge typing lower case is still the same card
+    assert flow.step == CheckoutStep.PIN
+    assert flow.enter_pin("1111").msgid == "PIN salah. Coba lagi."
+    assert flow.enter_pin("1234").severity == Severity.SUCCESS
+    assert flow.step == CheckoutStep.ITEMS
+
+    flow = CheckoutFlow(services)
+    flow.scan("AGT0002")
+    for _ in range(3):
+        msg = flow.enter_pin("0000")
+    assert msg.ask_staff and not flow.active
+
+    no_check = Services(
+        decider=Decider(store, None, None, OfflinePolicy(check_pin=True)), store=store
+    )
+    store.apply_snapshot(snap)  # Budi gone from the snapshot: nothing to check a PIN against
+    flow = CheckoutFlow(no_check)
+    flow.scan("AGT0002")
+    assert flow.step == CheckoutStep.CARD and flow.message.ask_staff
+    store.close()
