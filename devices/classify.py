@@ -2,7 +2,8 @@
 
 Patterns and check-digit rules are configuration (:class:`ClassifierRules`);
 the defaults match the demo data. Tickets are only recognised here
-(``PK1.`` prefix); their signature is verified in ``sync/tickets.py``.
+(``PK1.`` signed by the server, ``PKU.`` made by a kiosk offline); both are
+read in ``sync/tickets.py``.
 Messages are short Indonesian sentences safe to show a patron (they are also
 the translation keys).
 """
@@ -73,7 +74,7 @@ class ClassifierRules:
     """Accept a valid UPC-A (imported books and media)."""
     patron_luhn: bool = False
     """Patron card digits carry a Luhn check digit."""
-    ticket_prefixes: tuple[str, ...] = ("PK1.",)
+    ticket_prefixes: tuple[str, ...] = ("PK1.", "PKU.")
     """Event tickets (signed payload; verified in sync/tickets.py)."""
     max_length: int = 512
 

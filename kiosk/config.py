@@ -88,7 +88,7 @@ class CodesSection(_Section):
     items_by_isbn10: bool = Field(False, description="A valid ISBN-10 is an item")
     items_by_upca: bool = Field(False, description="A valid UPC-A is an item")
     patron_luhn: bool = Field(False, description="Card numbers carry a Luhn check digit")
-    ticket_prefixes: list[str] = Field(default_factory=lambda: ["PK1."])
+    ticket_prefixes: list[str] = Field(default_factory=lambda: ["PK1.", "PKU."])
 
     @field_validator("patron_patterns", "staff_patterns", "item_patterns")
     @classmethod

@@ -35,7 +35,7 @@ from kiosk.flows.base import CodeKind, Message, Services, Severity, reason_messa
 from kiosk.flows.checkin import ReturnFlow
 from kiosk.flows.checkout import CheckoutFlow, CheckoutStep
 from kiosk.runtime import build_runtime
-from sync.tickets import TicketError, verify_ticket
+from sync.tickets import TicketError, read_ticket
 from sync.wire import Kind, Reason, Status
 
 log = logging.getLogger(__name__)
@@ -214,18 +214,18 @@ class Station:
         fields: dict[str, Any] = {}
         event_id = self.event_id
         if kind == CodeKind.TICKET:
-            key = self.s.store.ticket_public_key()
-            if key is not None:
-                try:
-                    ticket = verify_ticket(key, text)
-                except TicketError as exc:
-                    log.warning("door: bad ticket: %s", exc)
-                    self._notice("ticket", reason_message(Reason.UNKNOWN_TICKET))
-                    return
-                if event_id is not None and ticket.event_id != event_id:
-                    self._notice("ticket", reason_message(Reason.UNKNOWN_TICKET))
-                    return
-                event_id = ticket.event_id
+            # Read (and, when signed, verified) here so a forged ticket never becomes
+            # a transaction and a door with no --event learns it from the ticket.
+            try:
+                ticket = read_ticket(self.s.store.ticket_public_key(), text)
+            except TicketError as exc:
+                log.warning("door: bad ticket: %s", exc)
+                self._notice("ticket", reason_message(Reason.UNKNOWN_TICKET))
+                return
+            if event_id is not None and ticket.event_id != event_id:
+                self._notice("ticket", reason_message(Reason.UNKNOWN_TICKET))
+                return
+            event_id = ticket.event_id
             fields["ticket"] = text
         elif kind == CodeKind.PATRON:
             fields["card"] = text

@@ -18,9 +18,12 @@ from sync.wire import Kind, TransactionIn, TransactionResult
 
 
 def ticket_code(ticket: str) -> str:
-    """The registration code inside a signed ticket payload ``PK1.<event>.<code>.<sig>``."""
-    parts = ticket.split(".")
-    return parts[2] if len(parts) == 4 and parts[0] == "PK1" else ticket
+    """The registration code inside a ticket payload: signed ``PK1.<event>.<code>.<sig>``
+    or unsigned ``PKU.<event>.<code>`` (made offline; see sync/tickets.py)."""
+    parts = ticket.strip().split(".")
+    if (len(parts), parts[0]) in ((4, "PK1"), (3, "PKU")):
+        return parts[2]
+    return ticket
 
 
 def _iso(dt: object) -> str | None:

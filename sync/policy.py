@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sync.store import LocalStore, ticket_code
+from sync.store import LocalStore
+from sync.tickets import TicketError, read_ticket, unsigned_ticket
 from sync.wire import (
     Kind,
     PatronInfo,
@@ -177,7 +178,14 @@ def _register(tx: TransactionIn, store: LocalStore, policy: PolicySettings) -> T
     full = ev.get("seats_left", 1) <= 0
     if full and not ev.get("waitlist"):
         return _refuse(tx, Reason.EVENT_FULL, event_id=tx.event_id)
-    return _accept(tx, event_id=tx.event_id, waitlisted=full)
+    # The server would sign the ticket; offline the kiosk prints an unsigned one
+    # with the code the server will give this registration (sync/tickets.py).
+    return _accept(
+        tx,
+        event_id=tx.event_id,
+        waitlisted=full,
+        ticket=unsigned_ticket(tx.event_id, tx.id) if tx.event_id is not None else None,
+    )
 
 
 def _door(tx: TransactionIn, store: LocalStore, policy: PolicySettings) -> TransactionResult:
@@ -187,9 +195,19 @@ def _door(tx: TransactionIn, store: LocalStore, policy: PolicySettings) -> Trans
         return _refuse(tx, Reason.UNKNOWN_EVENT)
     reg = None
     if tx.ticket:
-        reg = store.registration(ticket=ticket_code(tx.ticket))
+        try:
+            ticket = read_ticket(store.ticket_public_key(), tx.ticket)
+        except TicketError:
+            return _refuse(tx, Reason.UNKNOWN_TICKET, event_id=tx.event_id)
+        if ticket.event_id != tx.event_id:
+            return _refuse(tx, Reason.UNKNOWN_TICKET, event_id=tx.event_id)
+        reg = store.registration(ticket=ticket.code)
         if reg is not None and reg.event_id != tx.event_id:
-            return _refuse(tx, Reason.UNKNOWN_TICKET)
+            return _refuse(tx, Reason.UNKNOWN_TICKET, event_id=tx.event_id)
+        if reg is None and not ticket.verified:
+            # Nothing vouches for it here: an unsigned ticket from another kiosk's
+            # offline sign-up reaches this kiosk only with the server's snapshot.
+            return _refuse(tx, Reason.TICKET_NOT_YET_KNOWN, event_id=tx.event_id)
     elif tx.card:
         reg = store.registration(event_id=tx.event_id, card=tx.card)
     if reg is not None and reg.signed_in_at is not None:

@@ -5,12 +5,19 @@ is Ed25519 over ``PK1.<event_id>.<ticket_code>`` in unpadded base64url. The
 server signs with its private key; a door kiosk verifies with the public key it
 received in the snapshot, so sign-in at the door keeps working offline. A
 forged or altered ticket raises :class:`TicketError`.
+
+A kiosk that registers a visitor while offline cannot sign: it prints
+``PKU.<event_id>.<ticket_code>`` instead, with the same code the server will
+give that registration (``ticket_code_for`` of the transaction id). An unsigned
+ticket proves nothing by itself, so a reader honours it only when the code is a
+registration it already knows (its own, or one the server sent in the snapshot).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -22,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 PREFIX = "PK1"
+UNSIGNED_PREFIX = "PKU"
 _CODE_RE = re.compile(r"^[A-Z0-9]{4,32}$")
 
 
@@ -35,6 +43,19 @@ class Ticket:
 
     event_id: int
     code: str
+    verified: bool = True
+    """False for an unsigned (offline-made) ticket: only a known registration vouches for it."""
+
+
+def ticket_code_for(txn_id: str) -> str:
+    """The registration code a registering transaction creates; stable, so replays keep it."""
+    digest = hashlib.sha256(b"ticket:" + txn_id.encode("utf-8")).digest()
+    return base64.b32encode(digest).decode("ascii")[:10]
+
+
+def unsigned_ticket(event_id: int, txn_id: str) -> str:
+    """The QR payload a kiosk prints for a registration it made offline."""
+    return f"{UNSIGNED_PREFIX}.{event_id}.{ticket_code_for(txn_id)}"
 
 
 def _b64e(raw: bytes) -> str:
@@ -122,3 +143,32 @@ def verify_ticket(public_key: str, payload: str) -> Ticket:
     except InvalidSignature as exc:
         raise TicketError("ticket signature does not match (forged or altered ticket)") from exc
     return ticket
+
+
+def _parse_unsigned(text: str) -> Ticket:
+    parts = text.split(".")
+    if len(parts) != 3 or parts[0] != UNSIGNED_PREFIX:
+        raise TicketError("not a Pustaka ticket (expected PKU.<event>.<code>)")
+    _, event_part, code = parts
+    if not event_part.isdigit() or len(event_part) > 12:
+        raise TicketError("ticket event id is not a number")
+    if not _CODE_RE.match(code):
+        raise TicketError("ticket code is malformed")
+    return Ticket(int(event_part), code, verified=False)
+
+
+def read_ticket(public_key: str | None, payload: str) -> Ticket:
+    """Any ticket payload: a signed one checked against ``public_key``, or an unsigned one.
+
+    The result's ``verified`` says whether the signature vouches for it; an
+    unsigned ticket (or a signed one read with no key to check it) comes back
+    with ``verified=False`` and must be matched against a known registration.
+    Malformed, forged or altered tickets raise :class:`TicketError`.
+    """
+    text = payload.strip()
+    if text.startswith(UNSIGNED_PREFIX + "."):
+        return _parse_unsigned(text)
+    if public_key is None:
+        ticket, _body, _sig = parse_ticket(text)
+        return Ticket(ticket.event_id, ticket.code, verified=False)
+    return verify_ticket(public_key, text)

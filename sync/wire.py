@@ -64,6 +64,7 @@ class Reason(StrEnum):
     ALREADY_REGISTERED = "already_registered"
     NOT_REGISTERED = "not_registered"
     UNKNOWN_TICKET = "unknown_ticket"
+    TICKET_NOT_YET_KNOWN = "ticket_not_yet_known"  # an offline-made ticket nothing vouches for
     ALREADY_SIGNED_IN = "already_signed_in"
     INVALID = "invalid"
     OFFLINE_NOT_ALLOWED = "offline_not_allowed"

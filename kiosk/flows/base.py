@@ -70,6 +70,10 @@ REASON_MESSAGES: dict[Reason, tuple[str, bool]] = {
     Reason.ALREADY_REGISTERED: ("Anda sudah terdaftar di acara ini.", False),
     Reason.NOT_REGISTERED: ("Anda belum terdaftar di acara ini.", True),
     Reason.UNKNOWN_TICKET: ("Tiket tidak sah untuk acara ini.", True),
+    Reason.TICKET_NOT_YET_KNOWN: (
+        "Tiket ini belum tercatat di kios ini. Pindai kartu anggota Anda atau daftar sebagai tamu.",
+        True,
+    ),
     Reason.ALREADY_SIGNED_IN: ("Sudah hadir pukul {time}.", False),
     Reason.INVALID: ("Permintaan tidak dapat diproses.", True),
     Reason.OFFLINE_NOT_ALLOWED: ("Layanan ini tidak tersedia saat luring (offline).", True),

@@ -154,7 +154,8 @@ class EventsFlow:
 
     @property
     def ticket(self) -> str | None:
-        """What the QR on the slip carries: the server's signed ticket, else the transaction id."""
+        """What the QR on the slip carries: the server's signed ticket, or offline the
+        kiosk's unsigned one (sync/tickets.py); the transaction id only as a last resort."""
         if self.result is None:
             return None
         return self.result.ticket or self.tx_id
