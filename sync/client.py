@@ -7,10 +7,8 @@ later); requests the server will never accept (401, 403, 404, 422) become
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import requests
 
 from kiosk.errors import SyncError, SyncRejected
 from sync.wire import (
@@ -27,6 +25,9 @@ from sync.wire import (
     TransactionIn,
     TransactionResult,
 )
+
+if TYPE_CHECKING:
+    import requests
 
 
 class RequestRejected(SyncRejected):
@@ -55,7 +56,13 @@ class ServerClient:
     ) -> None:
         self.base = base_url.rstrip("/") + API_PREFIX
         self.timeout = timeout
-        self.session = session or requests.Session()
+        if session is None:
+            # requests (and urllib3, email, http) costs ~15 MB: an offline-only kiosk
+            # never makes a client, so it is imported here, not at module import.
+            import requests
+
+            session = requests.Session()
+        self.session = session
         self.session.headers["Authorization"] = f"Bearer {token}"
         self.session.headers["User-Agent"] = "pustaka-kiosk"
 
@@ -65,6 +72,8 @@ class ServerClient:
     def _request(
         self, method: str, path: str, *, timeout: float | None = None, **kw: Any
     ) -> requests.Response:
+        import requests
+
         try:
             resp = self.session.request(
                 method, self.base + path, timeout=timeout or self.timeout, **kw

@@ -20,13 +20,16 @@ import binascii
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
+# cryptography (~10 MB resident) is imported where a key is used, not at module
+# import: a kiosk reads most tickets without it (unsigned ones, or none at all).
 
 PREFIX = "PK1"
 UNSIGNED_PREFIX = "PKU"
@@ -71,11 +74,15 @@ def _b64d(text: str) -> bytes:
 
 def generate_keypair() -> tuple[bytes, str]:
     """A new key pair: (private key as PKCS#8 PEM bytes, public key text)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     key = Ed25519PrivateKey.generate()
     return private_key_pem(key), public_key_text(key)
 
 
 def private_key_pem(key: Ed25519PrivateKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -85,6 +92,9 @@ def private_key_pem(key: Ed25519PrivateKey) -> bytes:
 
 def load_private_key(pem: bytes) -> Ed25519PrivateKey:
     """Load a PEM private key; raises TicketError when it is not an Ed25519 key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:
@@ -96,11 +106,15 @@ def load_private_key(pem: bytes) -> Ed25519PrivateKey:
 
 def public_key_text(key: Ed25519PrivateKey) -> str:
     """The public half as unpadded base64url of the 32 raw bytes (goes in the snapshot)."""
+    from cryptography.hazmat.primitives import serialization
+
     raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return _b64e(raw)
 
 
 def _load_public(text: str) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     raw = _b64d(text)
     if len(raw) != 32:
         raise TicketError("ticket public key must be 32 bytes")
@@ -137,6 +151,8 @@ def parse_ticket(payload: str) -> tuple[Ticket, bytes, bytes]:
 
 def verify_ticket(public_key: str, payload: str) -> Ticket:
     """Check ``payload`` against ``public_key`` (base64url text); raise TicketError if forged."""
+    from cryptography.exceptions import InvalidSignature
+
     ticket, body, signature = parse_ticket(payload)
     try:
         _load_public(public_key).verify(signature, body)
