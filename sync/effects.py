@@ -43,7 +43,7 @@ _CHECKIN_ITEM = "UPDATE items SET status='available', on_loan_to=NULL, due_at=NU
 
 
 def apply_local_effect(
-    db: sqlite3.Connection, tx: TransactionIn, result: TransactionResult
+    db: sqlite3.Connection | sqlite3.Cursor, tx: TransactionIn, result: TransactionResult
 ) -> None:
     """Bring the snapshot in step with an accepted (or conflicting) transaction."""
     if tx.kind == Kind.CHECKOUT and tx.item:
@@ -70,7 +70,9 @@ def apply_local_effect(
         _door(db, tx, result)
 
 
-def _door(db: sqlite3.Connection, tx: TransactionIn, result: TransactionResult) -> None:
+def _door(
+    db: sqlite3.Connection | sqlite3.Cursor, tx: TransactionIn, result: TransactionResult
+) -> None:
     when = _iso(result.signed_in_at or tx.at)
     if tx.ticket:
         db.execute(

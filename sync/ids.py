@@ -9,6 +9,22 @@ import time
 _lock = threading.Lock()
 _last_ms = 0
 _counter = 0
+#: Random bytes are read from the OS in blocks: one system call per 512 ids, not
+#: one or two per id (the call is a large part of an id's cost on the enqueue path).
+_POOL_BYTES = 4096
+_pool = b""
+_pool_at = 0
+_pool_pid = 0
+
+
+def _random8() -> int:
+    """8 random bytes from the OS as an integer (called with ``_lock`` held)."""
+    global _pool, _pool_at, _pool_pid
+    if _pool_at >= len(_pool) or _pool_pid != os.getpid():  # a forked child draws its own
+        _pool, _pool_at, _pool_pid = os.urandom(_POOL_BYTES), 0, os.getpid()
+    at = _pool_at
+    _pool_at = at + 8
+    return int.from_bytes(_pool[at : at + 8], "big")
 
 
 def uuid7(now_ms: int | None = None) -> str:
@@ -24,10 +40,10 @@ def uuid7(now_ms: int | None = None) -> str:
                 ms += 1
                 _counter = 0
         else:
-            _counter = int.from_bytes(os.urandom(2), "big") & 0x3FF
+            _counter = _random8() & 0x3FF
         _last_ms = ms
         counter = _counter
-    rand_b = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
+        rand_b = _random8() & ((1 << 62) - 1)
     value = (ms & ((1 << 48) - 1)) << 80
     value |= 0x7 << 76
     value |= (counter & 0xFFF) << 64

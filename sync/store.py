@@ -62,6 +62,10 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, seq);
 """
 
+#: pydantic's own serialisers, called directly (``model_dump_json`` adds a Python layer).
+_TX_JSON = TransactionIn.__pydantic_serializer__.to_json
+_RESULT_JSON = TransactionResult.__pydantic_serializer__.to_json
+
 _INSERT = (
     "INSERT INTO outbox(seq, id, kind, at, offline, payload, state, local_result,"
     " server_result, created_at, sent_at, server_status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -75,6 +79,10 @@ class OutboxState(StrEnum):
     IN_FLIGHT = "in_flight"
     SENT = "sent"
     FAILED = "failed"  # the server rejected the request itself (not the transaction); staff look
+
+
+_PENDING = OutboxState.PENDING.value
+_SENT = OutboxState.SENT.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +149,7 @@ class LocalStore(SnapshotStoreMixin):
             timeout=30,
             cached_statements=256,
         )
+        self._cur = self._db.cursor()  # the enqueue path's cursor (used under the lock)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.executescript(_OUTBOX)
@@ -236,41 +245,39 @@ class LocalStore(SnapshotStoreMixin):
         as sent when the server refused, and never sent when the kiosk refused
         offline, because nothing happened.
         """
-        if applied_on_server or result.status == Status.REFUSED:
-            # A local refusal changes nothing anywhere: there is nothing to send.
-            state = OutboxState.SENT
-        else:
-            state = OutboxState.PENDING
+        status = result.status
+        # A local refusal changes nothing anywhere: there is nothing to send.
+        sent = applied_on_server or status == Status.REFUSED
         # Serialise before taking the lock: only the INSERT and the effect run under it.
-        res_json = result.model_dump_json()
+        # Rows are kept narrow (no nulls, no default values): fewer bytes per commit.
+        res_json = _RESULT_JSON(result, exclude_defaults=True).decode()
         now = time.time()
         params = (
             tx.seq,
             tx.id,
-            tx.kind.value,
+            tx.kind,
             tx.at.isoformat(),
-            int(tx.offline),
-            tx.model_dump_json(),
-            state.value,
+            tx.offline,
+            _TX_JSON(tx, exclude_none=True).decode(),
+            _SENT if sent else _PENDING,
             res_json,
             res_json if applied_on_server else None,
             now,
-            now if state == OutboxState.SENT else None,
-            result.status.value if applied_on_server else None,
+            now if sent else None,
+            status if applied_on_server else None,
         )
-        effect = result.status != Status.REFUSED
         # The hot path (one per scan): the same steps as _tx() without its generator overhead.
         with self._lock:
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
+            cur = self._cur
+            cur.execute("BEGIN IMMEDIATE")
             try:
-                db.execute(_INSERT, params)
-                if effect:
-                    apply_local_effect(db, tx, result)
+                cur.execute(_INSERT, params)
+                if status != Status.REFUSED:
+                    apply_local_effect(cur, tx, result)
             except BaseException:
-                db.execute("ROLLBACK")
+                cur.execute("ROLLBACK")
                 raise
-            db.execute("COMMIT")
+            cur.execute("COMMIT")
 
     def pending(self, limit: int) -> list[TransactionIn]:
         """The oldest pending transactions, in kiosk sequence order."""
