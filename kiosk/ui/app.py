@@ -21,7 +21,10 @@ from kiosk.ui import theme
 log = logging.getLogger(__name__)
 
 KV_DIR = Path(__file__).with_name("kv")
-SCREENS = ("home", "borrow", "return", "account", "events", "door", "staff", "oos")
+#: Built at start: Home and the two screens a scan at Home opens. The others (their
+#: .kv rules, widgets and label textures, two on-screen keyboards among them) are
+#: built the first time they are shown, which keeps ~20 MB out of a fresh kiosk.
+EAGER_SCREENS = ("home", "borrow", "return")
 
 
 def _configure_kivy(settings: KioskSettings) -> None:
@@ -39,6 +42,10 @@ def _configure_kivy(settings: KioskSettings) -> None:
     Config.set("graphics", "height", str(settings.ui.height))
     Config.set("graphics", "fullscreen", "auto" if settings.ui.fullscreen else "0")
     Config.set("graphics", "resizable", "0")
+    # No multisampled framebuffer: it costs ~37 MB at 1280x800 on software GL (and
+    # fill rate on a small GPU); the rounded shapes antialias their own edges
+    # (SmoothRoundedRectangle, SmoothLine in the .kv files) and text is textures.
+    Config.set("graphics", "multisamples", "0")
 
 
 def _register_fonts() -> None:
@@ -105,14 +112,19 @@ def make_app_class() -> type:
             _register_fonts()
             Window.clearcolor = theme.rgba(theme.BG)
             Builder.load_file(str(KV_DIR / "widgets.kv"))
-            for name in SCREENS:
-                Builder.load_file(str(KV_DIR / f"{name}.kv"))
             Builder.load_file(str(KV_DIR / "root.kv"))
             root = Factory.KioskRoot()
-            for name, cls in registry().items():
-                root.ids.sm.add_widget(cls(name=name))
+            self._screen_classes = registry()
+            for name in EAGER_SCREENS:
+                self._add_screen(root.ids.sm, name)
             self.translator.bind(self._language_changed)
             return root
+
+        def _add_screen(self, sm: Any, name: str) -> Any:
+            Builder.load_file(str(KV_DIR / f"{name}.kv"))
+            scr = self._screen_classes[name](name=name)
+            sm.add_widget(scr)
+            return scr
 
         def on_start(self) -> None:
             # Sync and link changes arrive from worker threads: post them, then
@@ -156,7 +168,11 @@ def make_app_class() -> type:
             return self.root.ids.sm
 
         def screen(self, name: str) -> Any:
-            return self.sm.get_screen(name)
+            """The screen called ``name``, built on first use."""
+            sm = self.sm
+            if not sm.has_screen(name):
+                return self._add_screen(sm, name)
+            return sm.get_screen(name)
 
         @property
         def current(self) -> Any:
@@ -164,6 +180,7 @@ def make_app_class() -> type:
 
         def go(self, name: str) -> None:
             self.attract = False
+            self.screen(name)
             self.sm.current = name
             if self.current.session:
                 self.session.begin()
