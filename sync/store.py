@@ -328,7 +328,9 @@ class LocalStore(SnapshotStoreMixin):
                 )
                 if why:
                     flagged.append(r.id)
-                rows.append((r.model_dump_json(), now, r.status.value, why, r.id))
+                rows.append(
+                    (_RESULT_JSON(r, exclude_defaults=True).decode(), now, r.status, why, r.id)
+                )
             db.executemany(
                 "UPDATE outbox SET state='sent', server_result=?, sent_at=?, last_error=NULL,"
                 " server_status=?, mismatch=? WHERE id=?",
