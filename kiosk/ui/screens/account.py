@@ -9,7 +9,7 @@ from kivy.properties import StringProperty
 from kiosk.flows.account import AccountFlow, AccountStep
 from kiosk.i18n import format_rupiah
 from kiosk.ui.screens.base import KioskScreen
-from kiosk.ui.screens.lines import RowText, fill_rows
+from kiosk.ui.screens.lines import RowText, clear_rows, fill_rows
 
 
 class AccountScreen(KioskScreen):
@@ -50,7 +50,7 @@ class AccountScreen(KioskScreen):
         if data is None:
             ids.who.text = ids.summary.text = ids.fines.text = ""
             ids.loans.clear_widgets()
-            ids.holds.clear_widgets()
+            clear_rows(ids.holds)
             return
         ids.who.text = f"{data.name} ({data.card_masked})"
         ids.summary.text = tr("Pinjaman: {n} · Terlambat: {late}").format(

@@ -11,7 +11,7 @@ from kivy.properties import StringProperty
 from kiosk.flows.base import mask_card
 from kiosk.flows.checkout import CheckoutFlow, CheckoutStep
 from kiosk.ui.screens.base import KioskScreen
-from kiosk.ui.screens.lines import fill_rows, loan_row
+from kiosk.ui.screens.lines import clear_rows, fill_rows, loan_row
 
 THANKS_S = 10  # the thank-you panel returns to Home by itself
 
@@ -151,7 +151,7 @@ class BorrowScreen(KioskScreen):
         self.flow = None
         for panel in self._panels.values():
             if "lines" in panel.ids:
-                panel.ids.lines.clear_widgets()
+                clear_rows(panel.ids.lines)
             if "patron" in panel.ids:
                 panel.ids.patron.text = ""
             if "pad" in panel.ids:

@@ -9,7 +9,7 @@ from kivy.properties import BooleanProperty
 
 from kiosk.flows.checkin import ReturnFlow
 from kiosk.ui.screens.base import KioskScreen
-from kiosk.ui.screens.lines import fill_rows, return_row
+from kiosk.ui.screens.lines import clear_rows, fill_rows, return_row
 
 THANKS_S = 8
 
@@ -55,7 +55,7 @@ class ReturnScreen(KioskScreen):
         ids = self.ids
         if flow is None:
             self.show(ids.message, None)
-            ids.lines.clear_widgets()
+            clear_rows(ids.lines)
             return
         if flow.finished:
             t = ids.thanks
@@ -84,7 +84,7 @@ class ReturnScreen(KioskScreen):
         self.flow = None
         self.finished = False
         ids = self.ids
-        ids.lines.clear_widgets()
+        clear_rows(ids.lines)
         self.show(ids.message, None)
         ids.count.text = ""
         ids.thanks.title = ids.thanks.text = ids.thanks.preview = ""
