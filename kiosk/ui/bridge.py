@@ -33,6 +33,19 @@ class UiBridge:
         self._posts = 0
         self._posts_lock = threading.Lock()
         self._on_busy = on_busy
+        self._ui_thread = threading.get_ident()  # made by the App, on the Kivy thread
+
+    def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Call ``fn(*args)`` now when already on the Kivy thread, else :meth:`post` it.
+
+        A wedge scan arrives in a window key event, on the Kivy thread: handling it
+        there and then (not a frame later) lets its result reach the screen one
+        frame sooner. Scans from device threads are posted as before.
+        """
+        if threading.get_ident() == self._ui_thread:
+            fn(*args)
+        else:
+            self.post(fn, *args)
 
     def post(self, fn: Callable[..., Any], *args: Any) -> None:
         """Call ``fn(*args)`` on the Kivy thread at the next frame (safe from any thread)."""

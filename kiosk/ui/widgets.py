@@ -6,6 +6,9 @@ one-liner.
 
 from __future__ import annotations
 
+from typing import Any
+
+from kivy.clock import Clock
 from kivy.metrics import dp, mm
 from kivy.properties import (
     BooleanProperty,
@@ -107,7 +110,40 @@ class PinPad(GridLayout):
             self.pin += key
 
 
-class Overlay(BoxLayout):
+class HiddenNotDrawn:
+    """Mixin for a widget with a ``shown`` property: hidden, it is not drawn at all.
+
+    Kivy still draws a widget at opacity 0; on software GL a hidden full-window
+    overlay cost a full-screen blend every frame (~15 ms at 1280x800). Hidden, the
+    widget's canvas leaves its parent's canvas, and comes back to the same place
+    in the drawing order when shown (opacity still says what is visible).
+    """
+
+    shown: Any
+    parent: Any
+    canvas: Any
+
+    def _sync_drawn(self, *_: Any) -> None:
+        parent = self.parent
+        if parent is None:
+            return
+        group = parent.canvas
+        drawn = self.canvas in group.children
+        if self.shown and not drawn:
+            at = min(getattr(self, "_drawn_at", len(group.children)), len(group.children))
+            group.insert(at, self.canvas)
+        elif not self.shown and drawn:
+            self._drawn_at = group.children.index(self.canvas)
+            group.remove(self.canvas)
+
+    def _watch_shown(self) -> None:
+        # Before the next frame: the parent adds our canvas after setting ``parent``.
+        trigger = Clock.create_trigger(self._sync_drawn, -1)
+        self.fbind("shown", trigger)  # type: ignore[attr-defined]
+        self.fbind("parent", trigger)  # type: ignore[attr-defined]
+
+
+class Overlay(HiddenNotDrawn, BoxLayout):
     """A layer over the screens; when shown it takes every touch (no taps go through).
 
     Hidden, it lets every touch pass: a hidden layer is never made ``disabled``,
@@ -115,6 +151,10 @@ class Overlay(BoxLayout):
     """
 
     shown = BooleanProperty(False)
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self._watch_shown()
 
     def on_touch_down(self, touch: object) -> bool:
         if not self.shown:
@@ -201,10 +241,14 @@ class FormField(ButtonBehavior, BoxLayout):
     field = StringProperty("")
 
 
-class Layer(BoxLayout):
+class Layer(HiddenNotDrawn, BoxLayout):
     """One of several stacked panels of a screen; only the shown one is seen and touched."""
 
     shown = BooleanProperty(False)
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self._watch_shown()
 
     def on_touch_down(self, touch: object) -> bool:
         return bool(self.shown and super().on_touch_down(touch))
