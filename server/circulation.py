@@ -75,7 +75,7 @@ def _close_loan(ctx: BatchContext, state: ItemState, txn: TransactionIn) -> Loan
     loan = state.open_loan
     assert loan is not None
     # a return stamped before the issue (kiosk clocks) must not make a negative loan
-    loan.returned_at = max(txn.at, loan.issued_at)
+    ctx.close_loan(loan, max(txn.at, loan.issued_at))
     ctx.adjust_loans(loan.patron_id, -1)
     state.open_loan = None
     return loan

@@ -7,17 +7,25 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server.calendar import LibraryCalendar, Policies
 from server.models import Conflict, Loan, Patron
-from server.timeutil import local_date, utcnow
+from server.timeutil import as_naive_utc, local_date, utcnow
 from sync.tickets import sign_ticket
 from sync.wire import Reason, Status
+
+_LOANS = cast(Table, Loan.__table__)
+_CLOSE_LOANS_PG = text(
+    "UPDATE loans SET returned_at = closed.returned_at"
+    " FROM unnest(CAST(:ids AS INTEGER[]), CAST(:returned AS TIMESTAMP[]))"
+    " AS closed(id, returned_at) WHERE loans.id = closed.id"
+)
 
 
 @dataclass
@@ -62,6 +70,33 @@ class BatchContext:
     patrons_by_id: dict[int, Patron] = field(default_factory=dict)
     loan_counts: dict[int, int] = field(default_factory=dict)
     touched_patrons: set[int] = field(default_factory=set)  # loan count changed
+    closed_loans: list[Loan] = field(default_factory=list)  # returned_at still to write
+
+    def close_loan(self, loan: Loan, returned_at: datetime) -> None:
+        """Set a loan's return time; written for all of a batch's loans in one statement
+        (:meth:`write_closed_loans`) instead of one UPDATE per loan at the next flush."""
+        set_committed_value(loan, "returned_at", returned_at)
+        self.closed_loans.append(loan)
+
+    def write_closed_loans(self) -> None:
+        """Write the return times of loans closed since the last call (after a flush,
+        so loans made in this batch have their ids). Every read of open loans in a batch
+        happens before its loans change, so deferring this write changes no answer."""
+        if not self.closed_loans:
+            return
+        self.session.flush()
+        rows = {loan.id: loan.returned_at for loan in self.closed_loans}
+        self.closed_loans = []
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(
+                _CLOSE_LOANS_PG,
+                {"ids": list(rows), "returned": [as_naive_utc(t) for t in rows.values()]},
+            )
+        else:
+            self.session.execute(
+                update(_LOANS).where(_LOANS.c.id == bindparam("_id")),
+                [{"_id": i, "returned_at": t} for i, t in rows.items()],
+            )
 
     def load_patrons(self, cards: Iterable[str]) -> None:
         wanted = {c for c in cards if c and c not in self.patrons}

@@ -39,6 +39,11 @@ def make_engine(url: str) -> Engine:
             # log); planning each time costs far less than that
             kwargs["connect_args"] = {"prepare_threshold": None}
     engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "postgresql":
+        # a bulk INSERT without RETURNING (the transaction log) as one multi-row
+        # INSERT ... VALUES statement instead of psycopg's executemany, which sends
+        # and runs one statement per row (SQLAlchemy does the same for psycopg2)
+        engine.dialect.use_insertmanyvalues_wo_returning = True
     if parsed.get_backend_name() == "sqlite":
 
         @event.listens_for(engine, "connect")

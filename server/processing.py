@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Integer, String, Table, bindparam, column, insert, select, update, values
+from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -36,6 +36,11 @@ _ITEMS = cast(Table, Item.__table__)
 _PATRONS = cast(Table, Patron.__table__)
 ITEM_KINDS = {Kind.CHECKOUT, Kind.CHECKIN, Kind.RENEW}
 _MAX_BIGINT = 2**63 - 1
+_ITEMS_WRITE_BACK_PG = text(
+    "UPDATE items SET version = :version, last_key = changed.last_key"
+    " FROM unnest(CAST(:ids AS INTEGER[]), CAST(:keys AS VARCHAR[])) AS changed(id, last_key)"
+    " WHERE items.id = changed.id"
+)
 _MAX_INT = 2**31 - 1
 
 
@@ -217,6 +222,7 @@ class BatchProcessor:
                 [(RowRef(w.txn.id, w.txn.kind.value), w.outcome) for w in late if w.outcome],
                 replay=False,
             )
+        self.ctx.write_closed_loans()
         self.session.flush()
         for i, txn in enumerate(txns):
             if results[i] is None:
@@ -249,26 +255,24 @@ class BatchProcessor:
         ]
         if changed:
             self.session.flush()
-        if changed and self.session.get_bind().dialect.name == "sqlite":
-            # SQLite has no "VALUES ... AS t(cols)"; its executemany is in-process anyway
-            self.session.execute(
-                update(_ITEMS).where(_ITEMS.c.id == bindparam("_id")).values(version=v),
-                changed,
-            )
-            changed_pg: list[dict[str, Any]] = []
-        else:
-            changed_pg = changed
-        for start in range(0, len(changed_pg), 200):
-            part = changed_pg[start : start + 200]
-            # UPDATE ... FROM (VALUES ...): one statement instead of a round of them
-            data = values(
-                column("id", Integer), column("last_key", String), name="changed_items"
-            ).data([(c["_id"], c["last_key"]) for c in part])
-            self.session.execute(
-                update(_ITEMS)
-                .where(_ITEMS.c.id == data.c.id)
-                .values(version=v, last_key=data.c.last_key)
-            )
+            if self.session.get_bind().dialect.name == "postgresql":
+                # one statement with two array parameters: the same SQL text every time
+                # (no compiling a VALUES list per batch) and one round trip
+                self.session.execute(
+                    _ITEMS_WRITE_BACK_PG,
+                    {
+                        "version": v,
+                        "ids": [c["_id"] for c in changed],
+                        "keys": [c["last_key"] for c in changed],
+                    },
+                )
+            else:
+                # SQLite's executemany runs in-process: no round trips to save
+                self.session.execute(
+                    update(_ITEMS).where(_ITEMS.c.id == bindparam("_id")).values(version=v),
+                    changed,
+                )
+        self.ctx.write_closed_loans()
         ids = {c["_id"] for c in changed}
         for s in self.items.values():
             if s.item.id in ids:

@@ -19,6 +19,13 @@ def as_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def as_naive_utc(value: datetime | None) -> datetime | None:
+    """Naive UTC, as the database columns hold it (see ``models.UTCDateTime``)."""
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
 def local_date(value: datetime) -> date:
     """The calendar day in Probolinggo (WIB) at instant ``value``."""
     return as_utc(value).astimezone(WIB).date()
