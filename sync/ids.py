@@ -14,15 +14,24 @@ _counter = 0
 _POOL_BYTES = 4096
 _pool = b""
 _pool_at = 0
-_pool_pid = 0
+
+
+def _forget_pool() -> None:
+    """A forked child must not hand out the random bytes its parent also uses."""
+    global _pool, _pool_at
+    _pool, _pool_at = b"", 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _random8() -> int:
     """8 random bytes from the OS as an integer (called with ``_lock`` held)."""
-    global _pool, _pool_at, _pool_pid
-    if _pool_at >= len(_pool) or _pool_pid != os.getpid():  # a forked child draws its own
-        _pool, _pool_at, _pool_pid = os.urandom(_POOL_BYTES), 0, os.getpid()
+    global _pool, _pool_at
     at = _pool_at
+    if at >= len(_pool):
+        _pool, at = os.urandom(_POOL_BYTES), 0
     _pool_at = at + 8
     return int.from_bytes(_pool[at : at + 8], "big")
 

@@ -174,7 +174,8 @@ class SnapshotStoreMixin:
 
     def _finish(self, db: sqlite3.Connection, snap: Snapshot) -> None:
         unsent = db.execute(
-            "SELECT payload, local_result FROM outbox WHERE state IN ('pending','in_flight')"
+            "SELECT payload, local_result FROM outbox WHERE seq >= CAST((SELECT value FROM meta"
+            " WHERE key='unsent_from') AS INTEGER) AND state IN ('pending','in_flight')"
             " ORDER BY seq"
         ).fetchall()
         for payload, local in unsent:

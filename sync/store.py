@@ -34,7 +34,7 @@ from sync.wire import Kind, Status, TransactionIn, TransactionResult
 
 __all__ = ["LocalStore", "OutboxRow", "OutboxState", "QueueStats", "ticket_code"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Sequence numbers are reserved durably in blocks: one extra fsync per block
 #: instead of one per transaction. A crash leaves a gap, never a reuse.
@@ -59,8 +59,19 @@ CREATE TABLE IF NOT EXISTS outbox (
     server_status TEXT,
     mismatch TEXT
 );
-CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, seq);
 """
+
+#: Rows that may be unsent (pending or in flight) all have ``seq >= UNSENT_FROM``.
+#: The low-water mark is kept in ``meta`` and moved in the same SQLite transaction
+#: as the rows it covers, so it holds after every commit, across processes and
+#: crashes. It replaces an index on ``state``: that index cost every enqueue one
+#: more b-tree (and one more page in its WAL commit), while unsent rows are few
+#: and sit at the end of the table, where a rowid range scan finds them.
+UNSENT_FROM = "CAST((SELECT value FROM meta WHERE key='unsent_from') AS INTEGER)"
+_UNSENT = f"seq >= {UNSENT_FROM} AND state IN ('pending','in_flight')"
+#: A pending row committed below the mark (its seq was taken before a sync moved
+#: the mark past it, e.g. while the online decision was awaited) lowers it.
+_LOWER_MARK = "UPDATE meta SET value=?1 WHERE key='unsent_from' AND CAST(value AS INTEGER) > ?1"
 
 #: pydantic's own serialisers, called directly (``model_dump_json`` adds a Python layer).
 _TX_JSON = TransactionIn.__pydantic_serializer__.to_json
@@ -161,7 +172,10 @@ class LocalStore(SnapshotStoreMixin):
             self._migrate(db)
             # Rows that were in flight when the process died go back to pending:
             # the server may or may not have them, and it is idempotent on the id.
-            db.execute("UPDATE outbox SET state='pending' WHERE state='in_flight'")
+            db.execute(
+                f"UPDATE outbox SET state='pending' WHERE seq >= {UNSENT_FROM}"
+                " AND state='in_flight'"
+            )
             row = db.execute("SELECT value FROM meta WHERE key='next_seq'").fetchone()
             top = db.execute("SELECT COALESCE(MAX(seq), 0) FROM outbox").fetchone()[0]
             self._next_seq = max(int(row[0]) if row else 1, top + 1)
@@ -172,6 +186,16 @@ class LocalStore(SnapshotStoreMixin):
         for col in ("server_status", "mismatch"):
             if col not in cols:  # a store made by schema version 1
                 db.execute(f"ALTER TABLE outbox ADD COLUMN {col} TEXT")
+        if db.execute("SELECT 1 FROM meta WHERE key='unsent_from'").fetchone() is None:
+            # A new store, or one from schema version 2 (with the index on state,
+            # still there to find the unsent rows once before it goes).
+            low = db.execute(
+                "SELECT MIN(seq) FROM outbox WHERE state IN ('pending','in_flight')"
+            ).fetchone()[0]
+            if low is None:
+                low = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox").fetchone()[0]
+            db.execute("INSERT INTO meta(key, value) VALUES ('unsent_from', ?)", (str(low),))
+        db.execute("DROP INDEX IF EXISTS outbox_state")
         db.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
             (str(SCHEMA_VERSION),),
@@ -272,6 +296,8 @@ class LocalStore(SnapshotStoreMixin):
             cur.execute("BEGIN IMMEDIATE")
             try:
                 cur.execute(_INSERT, params)
+                if not sent:
+                    cur.execute(_LOWER_MARK, (tx.seq,))
                 if status != Status.REFUSED:
                     apply_local_effect(cur, tx, result)
             except BaseException:
@@ -283,7 +309,9 @@ class LocalStore(SnapshotStoreMixin):
         """The oldest pending transactions, in kiosk sequence order."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT payload FROM outbox WHERE state='pending' ORDER BY seq LIMIT ?", (limit,)
+                f"SELECT payload FROM outbox WHERE seq >= {UNSENT_FROM} AND state='pending'"
+                " ORDER BY seq LIMIT ?",
+                (limit,),
             ).fetchall()
         return [TransactionIn.model_validate_json(r[0]) for r in rows]
 
@@ -296,7 +324,8 @@ class LocalStore(SnapshotStoreMixin):
         """
         with self._lock:
             return self._db.execute(
-                "SELECT id, payload FROM outbox WHERE state='pending' ORDER BY seq LIMIT ?",
+                f"SELECT id, payload FROM outbox WHERE seq >= {UNSENT_FROM} AND state='pending'"
+                " ORDER BY seq LIMIT ?",
                 (limit,),
             ).fetchall()
 
@@ -340,7 +369,19 @@ class LocalStore(SnapshotStoreMixin):
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('last_sync', ?)", (str(now),)
             )
             db.execute("DELETE FROM meta WHERE key='last_sync_error'")
+            self._raise_mark(db)
         return flagged
+
+    @staticmethod
+    def _raise_mark(db: sqlite3.Connection) -> None:
+        """Move the low-water mark up to the first row still unsent (inside the caller's
+        transaction, after rows left the unsent states)."""
+        low = db.execute(f"SELECT MIN(seq) FROM outbox WHERE {_UNSENT}").fetchone()[0]
+        if low is None:
+            # Nothing unsent: past the last row. A seq taken but not yet committed lies
+            # below; its commit lowers the mark again (_LOWER_MARK).
+            low = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox").fetchone()[0]
+        db.execute("UPDATE meta SET value=? WHERE key='unsent_from'", (str(low),))
 
     def mark_retry(self, ids: Iterable[str], error: str) -> None:
         """Back to pending after a failed attempt; the error is kept for staff."""
@@ -360,6 +401,7 @@ class LocalStore(SnapshotStoreMixin):
             db.execute(
                 "UPDATE outbox SET state='failed', last_error=? WHERE id=?", (error[:500], tx_id)
             )
+            self._raise_mark(db)
 
     def note_sync_error(self, error: str | None) -> None:
         """Remember the last sync problem for ``kiosk status`` (another process)."""
@@ -413,20 +455,22 @@ class LocalStore(SnapshotStoreMixin):
 
     def stats(self) -> QueueStats:
         with self._lock:
-            counts = dict(
-                self._db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall()
-            )
-            oldest, conflicts, mismatches = self._db.execute(
-                "SELECT MIN(CASE WHEN state IN ('pending','in_flight') THEN at END),"
+            # One pass over the outbox (there is no index on state to count from).
+            pending, in_flight, failed, sent, oldest, conflicts, mismatches = self._db.execute(
+                "SELECT COUNT(CASE WHEN state='pending' THEN 1 END),"
+                " COUNT(CASE WHEN state='in_flight' THEN 1 END),"
+                " COUNT(CASE WHEN state='failed' THEN 1 END),"
+                " COUNT(CASE WHEN state='sent' THEN 1 END),"
+                " MIN(CASE WHEN state IN ('pending','in_flight') THEN at END),"
                 " COUNT(CASE WHEN server_status='conflict' THEN 1 END),"
                 " COUNT(mismatch) FROM outbox"
             ).fetchone()
         last = self.get_meta("last_sync")
         return QueueStats(
-            pending=counts.get("pending", 0),
-            in_flight=counts.get("in_flight", 0),
-            failed=counts.get("failed", 0),
-            sent=counts.get("sent", 0),
+            pending=pending,
+            in_flight=in_flight,
+            failed=failed,
+            sent=sent,
             conflicts=conflicts,
             oldest_pending_at=_dt(oldest),
             last_sent_at=float(last) if last else None,
@@ -436,9 +480,7 @@ class LocalStore(SnapshotStoreMixin):
 
     def queue_depth(self) -> int:
         with self._lock:
-            return self._db.execute(
-                "SELECT COUNT(*) FROM outbox WHERE state IN ('pending','in_flight')"
-            ).fetchone()[0]
+            return self._db.execute(f"SELECT COUNT(*) FROM outbox WHERE {_UNSENT}").fetchone()[0]
 
     def export_queue(self, path: Path | str) -> int:
         """Write every unsent transaction as JSONL (``TransactionIn``), in sequence order.
@@ -450,7 +492,7 @@ class LocalStore(SnapshotStoreMixin):
         """
         with self._lock:
             found = self._db.execute(
-                "SELECT payload FROM outbox WHERE state IN ('pending','in_flight') ORDER BY seq"
+                f"SELECT payload FROM outbox WHERE {_UNSENT} ORDER BY seq"
             ).fetchall()
         target = Path(path)
         tmp = target.with_name(target.name + ".part")
