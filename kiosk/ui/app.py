@@ -26,6 +26,8 @@ KV_DIR = Path(__file__).with_name("kv")
 #: .kv rules, widgets and label textures, two on-screen keyboards among them) are
 #: built the first time they are shown, which keeps ~20 MB out of a fresh kiosk.
 EAGER_SCREENS = ("home", "borrow", "return")
+#: How long frames wait for a pending decision before the screen draws without it.
+FRAME_HOLD_S = 0.04
 
 
 def _configure_kivy(settings: KioskSettings) -> None:
@@ -103,6 +105,7 @@ def make_app_class() -> type:
             self.scans_handled = 0  # for the benchmark and the scripted driver
             self.last_scan_done_at = 0.0
             self._busy_ev = None
+            self.frame_held = False  # this frame is held back (see _hold_frame)
 
         # -- building ------------------------------------------------------------
         def build(self) -> Any:
@@ -137,11 +140,28 @@ def make_app_class() -> type:
             self._sync_slip_language()
             self._start_scanners()
             Window.bind(on_key_down=self.keys.on_key_down)
+            Window.bind(on_draw=self._hold_frame, on_flip=self._hold_flip)
             Window.bind(on_touch_down=lambda *_: self._activity())
             Clock.schedule_interval(self.keys.poll, 0.02)
             Clock.schedule_interval(self._tick, 0.5)
             self._tick(0)
             Clock.schedule_once(self._freeze_startup_objects, 0.3)
+
+        def _hold_frame(self, *_: Any) -> bool:
+            """Skip drawing while a decision begun less than FRAME_HOLD_S ago is pending.
+
+            A scan that opens a screen (a card at Home) used to draw that screen empty
+            and then, a frame later, with the decision; on software GL a frame takes
+            15-30 ms. An offline decision takes a few milliseconds: the screen is drawn
+            once, with it. A slow (online) decision holds frames back only this long,
+            then the screen and "Memproses..." draw as before.
+            """
+            since = self.bridge.pending_since
+            self.frame_held = since is not None and time.perf_counter() - since < FRAME_HOLD_S
+            return self.frame_held
+
+        def _hold_flip(self, *_: Any) -> bool:
+            return self.frame_held  # the same decision as this frame's draw
 
         def _freeze_startup_objects(self, _dt: float) -> None:
             # What start-up made (Kivy, the widget tree, modules) lives as long as the

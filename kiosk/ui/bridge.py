@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -34,6 +35,7 @@ class UiBridge:
         self._posts_lock = threading.Lock()
         self._on_busy = on_busy
         self._ui_thread = threading.get_ident()  # made by the App, on the Kivy thread
+        self._pending_since: float | None = None
 
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         """Call ``fn(*args)`` now when already on the Kivy thread, else :meth:`post` it.
@@ -64,8 +66,17 @@ class UiBridge:
         """Flow work running, or results and scans not yet delivered to the screen."""
         return self._pending > 0 or self._posts > 0
 
+    @property
+    def pending_since(self) -> float | None:
+        """``time.perf_counter()`` when the flow work now pending began (None: none)."""
+        return self._pending_since
+
     def _set_pending(self, delta: int) -> None:
+        if self._pending == 0 and delta > 0:
+            self._pending_since = time.perf_counter()
         self._pending += delta
+        if self._pending == 0:
+            self._pending_since = None
         if self._on_busy is not None:
             self._on_busy(self._pending > 0)
 
