@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, select
 
 from server.context import BatchContext, Outcome
 from server.models import Item, Loan, Patron
@@ -37,23 +37,22 @@ class ItemState:
 
 
 def load_item_states(ctx: BatchContext, barcodes: set[str]) -> dict[str, ItemState]:
+    """Items and their open loans, one query per 500 barcodes."""
     states: dict[str, ItemState] = {}
     codes = sorted(barcodes)
     for start in range(0, len(codes), 500):
         chunk = codes[start : start + 500]
-        items = list(
-            ctx.session.scalars(
-                select(Item).where(Item.barcode.in_(chunk), Item.deleted.is_(False))
-            )
+        rows = ctx.session.execute(
+            select(Item, Loan)
+            .outerjoin(Loan, and_(Loan.item_id == Item.id, Loan.returned_at.is_(None)))
+            .where(Item.barcode.in_(chunk), Item.deleted.is_(False))
         )
-        by_id = {i.id: i for i in items}
-        for item in items:
-            states[item.barcode] = ItemState(item, last_key=item.last_key)
-        if by_id:
-            for loan in ctx.session.scalars(
-                select(Loan).where(Loan.item_id.in_(list(by_id)), Loan.returned_at.is_(None))
-            ):
-                states[by_id[loan.item_id].barcode].open_loan = loan
+        for item, loan in rows:
+            state = states.get(item.barcode)
+            if state is None:
+                state = states[item.barcode] = ItemState(item, last_key=item.last_key)
+            if loan is not None:
+                state.open_loan = loan
     return states
 
 

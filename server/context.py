@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Protocol, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -21,6 +21,12 @@ from sync.tickets import sign_ticket
 from sync.wire import Reason, Status
 
 _LOANS = cast(Table, Loan.__table__)
+_OPEN_LOANS = (
+    select(func.count())
+    .where(_LOANS.c.patron_id == Patron.id, _LOANS.c.returned_at.is_(None))
+    .correlate(Patron)
+    .scalar_subquery()
+)
 _CLOSE_LOANS_PG = text(
     "UPDATE loans SET returned_at = closed.returned_at"
     " FROM unnest(CAST(:ids AS INTEGER[]), CAST(:returned AS TIMESTAMP[]))"
@@ -101,11 +107,17 @@ class BatchContext:
     def load_patrons(self, cards: Iterable[str]) -> None:
         wanted = {c for c in cards if c and c not in self.patrons}
         for chunk in _chunks(sorted(wanted), 500):
-            for p in self.session.scalars(select(Patron).where(Patron.card.in_(chunk))):
-                self.patrons[p.card] = p
-                self.patrons_by_id[p.id] = p
+            self._add_patrons(Patron.card.in_(chunk))
         for card in wanted:
             self.patrons.setdefault(card, None)
+
+    def _add_patrons(self, where: ColumnElement[bool]) -> None:
+        """Patrons and their open-loan counts in one query. A count is kept only for a
+        patron whose loans this batch has not changed yet (see load_loan_counts)."""
+        for p, n in self.session.execute(select(Patron, _OPEN_LOANS).where(where)):
+            self.patrons[p.card] = p
+            self.patrons_by_id[p.id] = p
+            self.loan_counts.setdefault(p.id, int(n))
 
     def patron(self, card: str | None) -> Patron | None:
         if not card:
@@ -117,9 +129,7 @@ class BatchContext:
     def load_patrons_by_id(self, ids: Iterable[int]) -> None:
         wanted = sorted({i for i in ids if i not in self.patrons_by_id})
         for chunk in _chunks(wanted, 500):
-            for p in self.session.scalars(select(Patron).where(Patron.id.in_(chunk))):
-                self.patrons[p.card] = p
-                self.patrons_by_id[p.id] = p
+            self._add_patrons(Patron.id.in_(chunk))
 
     def patron_by_id(self, patron_id: int) -> Patron:
         if patron_id not in self.patrons_by_id:
