@@ -6,11 +6,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from select import select as select_fds
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Engine, create_engine, event, exc, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,18 +28,22 @@ def make_engine(url: str) -> Engine:
     """An engine with the settings this server relies on for each backend."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
+    psycopg3 = parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg"
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         if parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     else:
-        kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
-        if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
+        # psycopg connections get a check without a round trip instead (see below)
+        kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=not psycopg3)
+        if psycopg3:
             # psycopg prepares a statement after 5 runs and PostgreSQL then keeps a
             # generic plan made while tables were small (seq scans of the transaction
             # log); planning each time costs far less than that
             kwargs["connect_args"] = {"prepare_threshold": None}
     engine = create_engine(url, **kwargs)
+    if psycopg3:
+        event.listen(engine, "checkout", _check_alive)
     if engine.dialect.name == "postgresql":
         # a bulk INSERT without RETURNING (the transaction log) as one multi-row
         # INSERT ... VALUES statement instead of psycopg's executemany, which sends
@@ -58,6 +63,24 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
     return engine
+
+
+def _check_alive(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """Pool checkout: drop a psycopg connection the server has hung up on.
+
+    pool_pre_ping costs a SELECT 1 and its transaction (three round trips) per
+    checkout, a millisecond per request here. An idle connection has nothing to
+    read unless the server closed it (restart, admin shutdown, idle timeout), so
+    looking at the socket finds those for free; the pool then opens a new one.
+    """
+    if dbapi_conn.closed or dbapi_conn.broken:
+        raise exc.DisconnectionError("connection closed")
+    try:
+        readable, _, _ = select_fds([dbapi_conn.fileno()], [], [], 0)
+    except (OSError, ValueError) as err:
+        raise exc.DisconnectionError(str(err)) from err
+    if readable:  # a hang-up or an error message: do not hand this connection out
+        raise exc.DisconnectionError("server sent data to an idle connection")
 
 
 def alembic_config(engine: Engine) -> Config:
