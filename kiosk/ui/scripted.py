@@ -13,7 +13,8 @@ waits for its result (``"wait_idle": false`` goes on at once),
 ``{"tap_text": "Pulang"}`` the touchable widget around a label showing that text,
 ``{"expect": "Laskar Pelangi"}`` waits (5 s) until a visible label shows it,
 ``{"expect_not": ...}``, ``{"expect_screen": "borrow"}``, ``{"shot": "home-id"}``,
-``{"lang": "en"}``, ``{"texts": "key"}`` (visible), ``{"all_texts": "key"}`` (whole tree),
+``{"lang": "en"}``, ``{"texts": "key"}`` (visible), ``{"all_texts": "key"}`` (whole tree
+and the spare item rows),
 ``{"hold": "staff_corner", "seconds": 3.5}`` (long press), ``{"wait": 0.5}``,
 ``{"idle": true}`` (no flow call running), ``{"signal": "name"}``
 (writes DIR/name.signal for a test driving xdotool), ``{"expire": true}``,
@@ -101,6 +102,10 @@ class Driver:
         texts = widget_texts(self.app.root, visible_only=False)
         for scr in self.app.sm.screens:  # screens not shown are not in the window's tree
             texts += widget_texts(scr, visible_only=False)
+        from kiosk.ui.screens.lines import spare_rows
+
+        for row in spare_rows():  # item rows kept for the next session
+            texts += widget_texts(row, visible_only=False)
         return texts
 
     def min_touch_mm(self) -> float:

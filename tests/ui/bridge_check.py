@@ -60,7 +60,42 @@ def check_work_runs_in_order_and_errors_reach_failed() -> None:
     bridge.shutdown()
 
 
+def check_call_soon_is_inline_on_the_ui_thread_and_posted_from_others() -> None:
+    bridge = UiBridge()
+    calls: list[tuple[str, int]] = []
+    bridge.call_soon(lambda: calls.append(("ui", threading.get_ident())))
+    assert calls == [("ui", threading.get_ident())]  # a wedge scan: handled at once
+    device = threading.Thread(
+        target=lambda: bridge.call_soon(lambda: calls.append(("device", threading.get_ident())))
+    )
+    device.start()
+    device.join()
+    assert len(calls) == 1  # from a device thread: posted, not run there
+    _pump(lambda: len(calls) == 2)
+    assert calls[1] == ("device", threading.get_ident())
+    bridge.shutdown()
+
+
+def check_pending_since_covers_exactly_the_pending_work() -> None:
+    bridge = UiBridge()
+    assert bridge.pending_since is None
+    release = threading.Event()
+    results: list[int] = []
+    bridge.run(lambda: (release.wait(5), 1)[1], results.append)
+    since = bridge.pending_since
+    assert since is not None
+    bridge.run(lambda: 2, results.append)
+    assert bridge.pending_since == since  # still the first one's start
+    bridge.run(lambda: 0, quiet=True)  # status polling is never "pending"
+    release.set()
+    _pump(lambda: results == [1, 2] and not bridge.busy)
+    assert bridge.pending_since is None
+    bridge.shutdown()
+
+
 if __name__ == "__main__":
     check_slow_work_runs_off_the_ui_thread_and_reports_busy()
     check_work_runs_in_order_and_errors_reach_failed()
+    check_call_soon_is_inline_on_the_ui_thread_and_posted_from_others()
+    check_pending_since_covers_exactly_the_pending_work()
     print("bridge ok")

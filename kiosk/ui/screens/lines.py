@@ -52,6 +52,11 @@ _SPARE: list[Any] = []
 MAX_SPARE = 24
 
 
+def spare_rows() -> list[Any]:
+    """The rows kept for reuse (for the privacy checks: they must hold no patron text)."""
+    return list(_SPARE)
+
+
 def _keep(row: Any) -> None:
     from kiosk.ui.widgets import LineRow
 
