@@ -20,6 +20,7 @@ from kivy.properties import (
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
+from kivy.uix.scrollview import ScrollView
 
 from kiosk.ui import theme
 
@@ -239,6 +240,20 @@ class FormField(ButtonBehavior, BoxLayout):
     value = StringProperty("")
     active = BooleanProperty(False)
     field = StringProperty("")
+
+
+class KScrollView(ScrollView):
+    """Kivy's ScrollView without its binding leak (Kivy 2.3.1).
+
+    ``update_from_scroll`` binds ``bar_color`` again on every scroll update and
+    unbinds it once, half a second later; updates closer together than that (rows
+    added as items are scanned) pile up bindings, a few per session, for as long
+    as the kiosk runs. Here at most one is bound at a time; the bar looks the same.
+    """
+
+    def update_from_scroll(self, *largs: Any) -> None:
+        self.funbind("bar_color", self._change_bar_color)
+        super().update_from_scroll(*largs)
 
 
 class Layer(HiddenNotDrawn, BoxLayout):
