@@ -10,13 +10,14 @@ from datetime import datetime
 from typing import Protocol, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import ColumnElement, Table, bindparam, func, select, text, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from server.calendar import LibraryCalendar, Policies
 from server.models import Conflict, Loan, Patron
-from server.timeutil import as_naive_utc, local_date, utcnow
+from server.pgwrite import ClosingWrites
+from server.timeutil import local_date, utcnow
 from sync.tickets import sign_ticket
 from sync.wire import Reason, Status
 
@@ -26,11 +27,6 @@ _OPEN_LOANS = (
     .where(_LOANS.c.patron_id == Patron.id, _LOANS.c.returned_at.is_(None))
     .correlate(Patron)
     .scalar_subquery()
-)
-_CLOSE_LOANS_PG = text(
-    "UPDATE loans SET returned_at = closed.returned_at"
-    " FROM unnest(CAST(:ids AS INTEGER[]), CAST(:returned AS TIMESTAMP[]))"
-    " AS closed(id, returned_at) WHERE loans.id = closed.id"
 )
 
 
@@ -84,20 +80,24 @@ class BatchContext:
         set_committed_value(loan, "returned_at", returned_at)
         self.closed_loans.append(loan)
 
+    def take_closed_loans(self) -> dict[int, datetime | None]:
+        """Return times of the loans closed since the last call, by loan id (call after
+        a flush, so loans made in this batch have their ids). Every read of open loans
+        in a batch happens before its loans change, so deferring this write changes no
+        answer."""
+        rows = {loan.id: loan.returned_at for loan in self.closed_loans}
+        self.closed_loans = []
+        return rows
+
     def write_closed_loans(self) -> None:
-        """Write the return times of loans closed since the last call (after a flush,
-        so loans made in this batch have their ids). Every read of open loans in a batch
-        happens before its loans change, so deferring this write changes no answer."""
         if not self.closed_loans:
             return
         self.session.flush()
-        rows = {loan.id: loan.returned_at for loan in self.closed_loans}
-        self.closed_loans = []
+        rows = self.take_closed_loans()
         if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(
-                _CLOSE_LOANS_PG,
-                {"ids": list(rows), "returned": [as_naive_utc(t) for t in rows.values()]},
-            )
+            writes = ClosingWrites(self.version)
+            writes.loans(rows)
+            writes.execute(self.session)
         else:
             self.session.execute(
                 update(_LOANS).where(_LOANS.c.id == bindparam("_id")),

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Table, bindparam, insert, select, text, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -26,6 +26,7 @@ from server.context import BatchContext, Outcome, sync_conflicts, ticket_code_fo
 from server.events import EventState, apply_event, load_event_states, person_key, reset_event
 from server.events import write_back as write_back_event
 from server.models import Item, Patron, Registration, Transaction
+from server.pgwrite import ClosingWrites
 from server.text import storable
 from server.timeutil import as_utc, order_key, utcnow
 from sync.tickets import TicketError, verify_ticket
@@ -36,11 +37,6 @@ _ITEMS = cast(Table, Item.__table__)
 _PATRONS = cast(Table, Patron.__table__)
 ITEM_KINDS = {Kind.CHECKOUT, Kind.CHECKIN, Kind.RENEW}
 _MAX_BIGINT = 2**63 - 1
-_ITEMS_WRITE_BACK_PG = text(
-    "UPDATE items SET version = :version, last_key = changed.last_key"
-    " FROM unnest(CAST(:ids AS INTEGER[]), CAST(:keys AS VARCHAR[])) AS changed(id, last_key)"
-    " WHERE items.id = changed.id"
-)
 _MAX_INT = 2**31 - 1
 
 
@@ -155,6 +151,12 @@ class BatchProcessor:
         self.processed: list[Work] = []  # in the ledger already, in processing order
         self.inserted: set[str] = set()
         self.early_inserted: set[str] = set()
+        self.deferred: list[Work] = []  # log rows to write with the closing writes
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+
+    def _any_dirty(self) -> bool:
+        states: list[ItemState | EventState] = [*self.items.values(), *self.events.values()]
+        return any(s.dirty for s in states)
 
     def apply(self, txns: list[TransactionIn]) -> list[TransactionResult]:
         results: list[TransactionResult | None] = [None] * len(txns)
@@ -190,7 +192,11 @@ class BatchProcessor:
         for w in decided:
             assert w.row is not None and w.outcome is not None
             results[w.index] = self._finish(w.row, w.txn.id, w.outcome)
-        self._insert_rows([w for w in new if w.txn.id not in self.inserted])
+        rest = [w for w in new if w.txn.id not in self.inserted]
+        if self.postgres and not self.inserted and not self._any_dirty():
+            self.deferred = rest  # no replay reads the log: written with the closing writes
+        else:
+            self._insert_rows(rest)
         for barcode in [b for b, s in self.items.items() if s.dirty]:
             self._replay_item(self.items[barcode])
         for eid in [e for e, s in self.events.items() if s.dirty]:
@@ -245,47 +251,47 @@ class BatchProcessor:
                 self.early_inserted.add(w.txn.id)
 
     def _write_back_items(self) -> None:
-        """Versions and order keys of changed items, and versions of patrons whose loan
-        count changed, in one statement each instead of one UPDATE per row."""
+        """Versions and order keys of changed items, versions of patrons whose loan
+        count changed and return times of closed loans, in one statement each instead
+        of one UPDATE per row; on PostgreSQL all of them (and the log rows deferred by
+        :meth:`apply`) in a single statement."""
         v = self.ctx.version
         changed = [
-            {"_id": s.item.id, "last_key": s.last_key}
+            (s.item.id, s.last_key)
             for s in self.items.values()
             if s.touched or s.last_key != s.item.last_key
         ]
-        if changed:
-            self.session.flush()
-            if self.session.get_bind().dialect.name == "postgresql":
-                # one statement with two array parameters: the same SQL text every time
-                # (no compiling a VALUES list per batch) and one round trip
-                self.session.execute(
-                    _ITEMS_WRITE_BACK_PG,
-                    {
-                        "version": v,
-                        "ids": [c["_id"] for c in changed],
-                        "keys": [c["last_key"] for c in changed],
-                    },
-                )
-            else:
-                # SQLite's executemany runs in-process: no round trips to save
+        patrons = sorted(self.ctx.touched_patrons)
+        self.session.flush()
+        if self.postgres:
+            writes = ClosingWrites(v)
+            writes.log_rows([w.row for w in self.deferred if w.row is not None])
+            self.inserted.update(w.txn.id for w in self.deferred)
+            self.deferred = []
+            writes.items([i for i, _ in changed], [k for _, k in changed])
+            writes.patrons(patrons)
+            writes.loans(self.ctx.take_closed_loans())
+            writes.execute(self.session)
+        else:
+            # SQLite's executemany runs in-process: no round trips to save
+            if changed:
                 self.session.execute(
                     update(_ITEMS).where(_ITEMS.c.id == bindparam("_id")).values(version=v),
-                    changed,
+                    [{"_id": i, "last_key": k} for i, k in changed],
                 )
-        self.ctx.write_closed_loans()
-        ids = {c["_id"] for c in changed}
+            for start in range(0, len(patrons), 500):
+                self.session.execute(
+                    update(_PATRONS)
+                    .where(_PATRONS.c.id.in_(patrons[start : start + 500]))
+                    .values(version=v)
+                )
+            self.ctx.write_closed_loans()
+        ids = {i for i, _ in changed}
         for s in self.items.values():
             if s.item.id in ids:
                 # keep the identity map in step without making the ORM write it again
                 set_committed_value(s.item, "last_key", s.last_key)
                 set_committed_value(s.item, "version", v)
-        patrons = sorted(self.ctx.touched_patrons)
-        for start in range(0, len(patrons), 500):
-            self.session.execute(
-                update(_PATRONS)
-                .where(_PATRONS.c.id.in_(patrons[start : start + 500]))
-                .values(version=v)
-            )
 
     @staticmethod
     def _finish(row: dict[str, Any], txn_id: str, outcome: Outcome) -> TransactionResult:
