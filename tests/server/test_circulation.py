@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from server.models import Loan, Transaction
 from server.service import Server
+from sync.wire import TransactionIn, TransactionResult
 from tests.server.helpers import post, tx, wib
 
 API = "/api/v1"
@@ -291,3 +292,23 @@ def test_online_request_after_late_offline_ones_in_the_same_batch(
         ("AGT0001", loans[1][2], None),
         ("AGT0002", wib(27, 11), wib(27, 11, 30)),
     ]
+
+
+def test_the_log_keeps_text_exactly(client: TestClient, kiosk_a: dict, demo: Server) -> None:
+    """Quotes, backslashes, braces and non-ASCII text survive the bulk log write."""
+    odd = 'B"\\{x}, \'y\' é 漢 \u2028 \\"'
+    sent = [
+        tx("checkout", card="AGT0001", item=odd),
+        tx("checkout", card='K"\\{,} NULL', item="B000102"),
+        tx("checkin", item="B000101"),
+    ]
+    results = post(client, kiosk_a, *sent)
+    assert [r["status"] for r in results] == ["refused", "refused", "refused"]
+    with demo.db.read() as s:
+        rows = {t.id: t for t in s.scalars(select(Transaction))}
+    for txn, result in zip(sent, results, strict=True):
+        row = rows[txn["id"]]
+        assert (row.item, row.card, row.status) == (txn["item"], txn.get("card"), "refused")
+        assert row.at == datetime.fromisoformat(txn["at"])
+        assert TransactionIn.model_validate_json(row.payload).item == txn["item"]
+        assert TransactionResult.model_validate_json(row.result).message == result["message"]
