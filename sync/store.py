@@ -276,19 +276,21 @@ class LocalStore(SnapshotStoreMixin):
         # Rows are kept narrow (no nulls, no default values): fewer bytes per commit.
         res_json = _RESULT_JSON(result, exclude_defaults=True).decode()
         now = time.time()
+        # Plain str and int only: sqlite3 looks for an adapter for any subclass (an
+        # enum member, a bool), which costs more than taking the value here.
         params = (
             tx.seq,
             tx.id,
-            tx.kind,
+            tx.kind.value,
             tx.at.isoformat(),
-            tx.offline,
+            1 if tx.offline else 0,
             _TX_JSON(tx, exclude_none=True).decode(),
             _SENT if sent else _PENDING,
             res_json,
             res_json if applied_on_server else None,
             now,
             now if sent else None,
-            status if applied_on_server else None,
+            status.value if applied_on_server else None,
         )
         # The hot path (one per scan): the same steps as _tx() without its generator overhead.
         with self._lock:
@@ -358,7 +360,13 @@ class LocalStore(SnapshotStoreMixin):
                 if why:
                     flagged.append(r.id)
                 rows.append(
-                    (_RESULT_JSON(r, exclude_defaults=True).decode(), now, r.status, why, r.id)
+                    (
+                        _RESULT_JSON(r, exclude_defaults=True).decode(),
+                        now,
+                        r.status.value,
+                        why,
+                        r.id,
+                    )
                 )
             db.executemany(
                 "UPDATE outbox SET state='sent', server_result=?, sent_at=?, last_error=NULL,"
