@@ -296,7 +296,7 @@ def test_online_request_after_late_offline_ones_in_the_same_batch(
 
 def test_the_log_keeps_text_exactly(client: TestClient, kiosk_a: dict, demo: Server) -> None:
     """Quotes, backslashes, braces and non-ASCII text survive the bulk log write."""
-    odd = 'B"\\{x}, \'y\' é 漢 \u2028 \\"'
+    odd = "B\"\\{x}, 'y' é 漢 \u2028 \\\""
     sent = [
         tx("checkout", card="AGT0001", item=odd),
         tx("checkout", card='K"\\{,} NULL', item="B000102"),
