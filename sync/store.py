@@ -76,6 +76,8 @@ _LOWER_MARK = "UPDATE meta SET value=?1 WHERE key='unsent_from' AND CAST(value A
 #: pydantic's own serialisers, called directly (``model_dump_json`` adds a Python layer).
 _TX_JSON = TransactionIn.__pydantic_serializer__.to_json
 _RESULT_JSON = TransactionResult.__pydantic_serializer__.to_json
+_TX_VALIDATE = TransactionIn.__pydantic_validator__.validate_python
+_MADE_HERE = frozenset({"id", "kiosk", "seq", "kind", "at"})
 
 _INSERT = (
     "INSERT INTO outbox(seq, id, kind, at, offline, payload, state, local_result,"
@@ -250,14 +252,16 @@ class LocalStore(SnapshotStoreMixin):
         out, so a crash between an online decision and the local commit leaves
         a gap in the sequence, never a reuse.
         """
-        return TransactionIn(
-            id=uuid7(),
-            kiosk=self.kiosk,
-            seq=self._take_seq(),
-            kind=kind,
-            at=at or datetime.now(UTC),
-            **fields,  # type: ignore[arg-type]
-        )
+        if fields.keys() & _MADE_HERE:
+            raise TypeError(f"new_transaction() makes {sorted(fields.keys() & _MADE_HERE)} itself")
+        fields["id"] = uuid7()
+        fields["kiosk"] = self.kiosk
+        fields["seq"] = self._take_seq()
+        fields["kind"] = kind
+        fields["at"] = at or datetime.now(UTC)
+        # The same validation as TransactionIn(**fields), without BaseModel.__init__'s layer.
+        tx: TransactionIn = _TX_VALIDATE(fields)
+        return tx
 
     def commit(
         self, tx: TransactionIn, result: TransactionResult, *, applied_on_server: bool
