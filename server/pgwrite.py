@@ -49,7 +49,16 @@ _PARTS = {
         " FROM unnest(CAST(:loan_ids AS INTEGER[]), CAST(:loan_returned AS TIMESTAMP[]))"
         " AS closed(id, returned_at) WHERE loans.id = closed.id"
     ),
+    # a field the kiosk did not report keeps its value
+    "kiosk": (
+        "UPDATE kiosks SET last_seen = :k_last_seen,"
+        " queue_depth = COALESCE(CAST(:k_queue_depth AS INTEGER), queue_depth),"
+        " snapshot_age_s = COALESCE(CAST(:k_snapshot_age_s AS FLOAT), snapshot_age_s),"
+        " app_version = COALESCE(CAST(:k_app_version AS VARCHAR), app_version)"
+        " WHERE name = :k_name"
+    ),
 }
+_KIOSK_FIELDS = ("queue_depth", "snapshot_age_s", "app_version")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -98,6 +107,12 @@ class ClosingWrites:
             self.params["loan_ids"] = list(returned)
             self.params["loan_returned"] = [as_naive_utc(t) for t in returned.values()]
             self.parts.append("loans")
+
+    def kiosk(self, name: str, seen: dict[str, Any]) -> None:
+        """The kiosk's last contact and reported health (``kiosk_seen_values``)."""
+        self.params.update(k_name=name, k_last_seen=as_naive_utc(seen["last_seen"]))
+        self.params.update({f"k_{f}": seen.get(f) for f in _KIOSK_FIELDS})
+        self.parts.append("kiosk")
 
     def execute(self, session: Session) -> None:
         if self.parts:

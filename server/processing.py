@@ -152,6 +152,8 @@ class BatchProcessor:
         self.inserted: set[str] = set()
         self.early_inserted: set[str] = set()
         self.deferred: list[Work] = []  # log rows to write with the closing writes
+        # (kiosk name, kiosks-row values) to write with the closing writes (PostgreSQL)
+        self.kiosk_seen: tuple[str, dict[str, Any]] | None = None
         self.postgres = session.get_bind().dialect.name == "postgresql"
 
     def _any_dirty(self) -> bool:
@@ -271,6 +273,8 @@ class BatchProcessor:
             writes.items([i for i, _ in changed], [k for _, k in changed])
             writes.patrons(patrons)
             writes.loans(self.ctx.take_closed_loans())
+            if self.kiosk_seen is not None:
+                writes.kiosk(*self.kiosk_seen)
             writes.execute(self.session)
         else:
             # SQLite's executemany runs in-process: no round trips to save

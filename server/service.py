@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -129,32 +130,38 @@ class Server:
         results: list[TransactionResult | None] = [None] * len(txns)
         for n, chunk in enumerate(chunks):
             with self.db.write(urgent) as (session, version):
-                if n == len(chunks) - 1:
-                    self._kiosk_seen(session, kiosk, batch)
-                out = BatchProcessor(
+                processor = BatchProcessor(
                     session,
                     version,
                     self.ticket_key,
                     self.public_key,
                     self.settings.closed_weekdays,
                     rules=self.rules(session),
-                ).apply([txns[i] for i in chunk])
+                )
+                if n == len(chunks) - 1:
+                    seen = kiosk_seen_values(batch)
+                    if processor.postgres:
+                        processor.kiosk_seen = (kiosk, seen)  # sent with its closing writes
+                    else:
+                        session.execute(update(Kiosk).where(Kiosk.name == kiosk).values(**seen))
+                out = processor.apply([txns[i] for i in chunk])
             for i, result in zip(chunk, out, strict=True):
                 results[i] = result
         return [r for r in results if r is not None]
 
     BULK_CHUNK = 50
 
-    @staticmethod
-    def _kiosk_seen(session: Session, kiosk: str, batch: TransactionBatch) -> None:
-        values: dict[str, object] = {"last_seen": utcnow()}
-        if batch.queue_depth is not None:
-            values["queue_depth"] = min(batch.queue_depth, 2**31 - 1)  # an INTEGER column
-        if batch.snapshot_age_s is not None:
-            values["snapshot_age_s"] = min(batch.snapshot_age_s, 1e12)
-        if batch.version is not None and storable(batch.version):
-            values["app_version"] = batch.version
-        session.execute(update(Kiosk).where(Kiosk.name == kiosk).values(**values))
+
+def kiosk_seen_values(batch: TransactionBatch) -> dict[str, Any]:
+    """What a batch tells about its kiosk: now, and the health fields it reported."""
+    values: dict[str, Any] = {"last_seen": utcnow()}
+    if batch.queue_depth is not None:
+        values["queue_depth"] = min(batch.queue_depth, 2**31 - 1)  # an INTEGER column
+    if batch.snapshot_age_s is not None:
+        values["snapshot_age_s"] = min(batch.snapshot_age_s, 1e12)
+    if batch.version is not None and storable(batch.version):
+        values["app_version"] = batch.version
+    return values
 
 
 def _sort_key(txn: TransactionIn) -> str:
