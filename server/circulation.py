@@ -115,10 +115,11 @@ def _checkout(ctx: BatchContext, state: ItemState, txn: TransactionIn, decide: b
         patron_id=patron.id,
         issued_at=txn.at,
         due_at=due,
+        returned_at=None,
         renewals=0,
         checkout_txn_id=txn.id,
     )
-    ctx.session.add(loan)
+    ctx.new_loans.append(loan)  # inserted with the batch's closing writes
     state.open_loan = loan
     ctx.adjust_loans(patron.id, +1)
     if item.hold_patron_id == patron.id:
@@ -223,4 +224,5 @@ def reset_item(ctx: BatchContext, state: ItemState) -> None:
         state.open_loan = None
     ctx.session.flush()
     ctx.session.execute(delete(Loan).where(Loan.item_id == state.item.id))
+    ctx.new_loans = [loan for loan in ctx.new_loans if loan.item_id != state.item.id]
     state.touched = True

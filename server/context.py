@@ -7,10 +7,10 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import ColumnElement, Table, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -22,6 +22,9 @@ from sync.tickets import sign_ticket
 from sync.wire import Reason, Status
 
 _LOANS = cast(Table, Loan.__table__)
+_NEW_LOAN_COLUMNS = (
+    "item_id", "patron_id", "issued_at", "due_at", "returned_at", "renewals", "checkout_txn_id"
+)  # fmt: skip
 _OPEN_LOANS = (
     select(func.count())
     .where(_LOANS.c.patron_id == Patron.id, _LOANS.c.returned_at.is_(None))
@@ -73,12 +76,26 @@ class BatchContext:
     loan_counts: dict[int, int] = field(default_factory=dict)
     touched_patrons: set[int] = field(default_factory=set)  # loan count changed
     closed_loans: list[Loan] = field(default_factory=list)  # returned_at still to write
+    # loans made in this batch: plain objects outside the session, inserted in bulk
+    # with their final values at the end (see take_new_loans)
+    new_loans: list[Loan] = field(default_factory=list)
 
     def close_loan(self, loan: Loan, returned_at: datetime) -> None:
         """Set a loan's return time; written for all of a batch's loans in one statement
         (:meth:`write_closed_loans`) instead of one UPDATE per loan at the next flush."""
+        if loan.id is None:  # made in this batch: inserted already returned
+            loan.returned_at = returned_at
+            return
         set_committed_value(loan, "returned_at", returned_at)
         self.closed_loans.append(loan)
+
+    def take_new_loans(self) -> list[dict[str, Any]]:
+        """Rows for the loans made since the last call. Nothing in a batch reads open
+        loans back from the database after it changed them, so inserting them at the
+        end changes no answer; a replay drops the item's new loans with its old ones."""
+        rows = [{c: getattr(loan, c) for c in _NEW_LOAN_COLUMNS} for loan in self.new_loans]
+        self.new_loans = []
+        return rows
 
     def take_closed_loans(self) -> dict[int, datetime | None]:
         """Return times of the loans closed since the last call, by loan id (call after
@@ -89,20 +106,26 @@ class BatchContext:
         self.closed_loans = []
         return rows
 
-    def write_closed_loans(self) -> None:
-        if not self.closed_loans:
+    def write_loans(self) -> None:
+        """Write the loans made and the return times set since the last call."""
+        if not self.closed_loans and not self.new_loans:
             return
         self.session.flush()
-        rows = self.take_closed_loans()
+        closed = self.take_closed_loans()
+        made = self.take_new_loans()
         if self.session.get_bind().dialect.name == "postgresql":
             writes = ClosingWrites(self.version)
-            writes.loans(rows)
+            writes.loans(closed)
+            writes.new_loans(made)
             writes.execute(self.session)
-        else:
+            return
+        if closed:
             self.session.execute(
                 update(_LOANS).where(_LOANS.c.id == bindparam("_id")),
-                [{"_id": i, "returned_at": t} for i, t in rows.items()],
+                [{"_id": i, "returned_at": t} for i, t in closed.items()],
             )
+        if made:
+            self.session.execute(insert(_LOANS), made)
 
     def load_patrons(self, cards: Iterable[str]) -> None:
         wanted = {c for c in cards if c and c not in self.patrons}

@@ -49,6 +49,13 @@ _PARTS = {
         " FROM unnest(CAST(:loan_ids AS INTEGER[]), CAST(:loan_returned AS TIMESTAMP[]))"
         " AS closed(id, returned_at) WHERE loans.id = closed.id"
     ),
+    "new_loans": (
+        "INSERT INTO loans (item_id, patron_id, issued_at, due_at, returned_at, renewals,"
+        " checkout_txn_id) SELECT * FROM unnest(CAST(:nl_item AS INTEGER[]),"
+        " CAST(:nl_patron AS INTEGER[]), CAST(:nl_issued AS TIMESTAMP[]),"
+        " CAST(:nl_due AS TIMESTAMP[]), CAST(:nl_returned AS TIMESTAMP[]),"
+        " CAST(:nl_renewals AS INTEGER[]), CAST(:nl_txn AS VARCHAR[]))"
+    ),
     # a field the kiosk did not report keeps its value
     "kiosk": (
         "UPDATE kiosks SET last_seen = :k_last_seen,"
@@ -107,6 +114,19 @@ class ClosingWrites:
             self.params["loan_ids"] = list(returned)
             self.params["loan_returned"] = [as_naive_utc(t) for t in returned.values()]
             self.parts.append("loans")
+
+    def new_loans(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self.params.update(
+                nl_item=[r["item_id"] for r in rows],
+                nl_patron=[r["patron_id"] for r in rows],
+                nl_issued=[as_naive_utc(r["issued_at"]) for r in rows],
+                nl_due=[as_naive_utc(r["due_at"]) for r in rows],
+                nl_returned=[as_naive_utc(r["returned_at"]) for r in rows],
+                nl_renewals=[r["renewals"] for r in rows],
+                nl_txn=[r["checkout_txn_id"] for r in rows],
+            )
+            self.parts.append("new_loans")
 
     def kiosk(self, name: str, seen: dict[str, Any]) -> None:
         """The kiosk's last contact and reported health (``kiosk_seen_values``)."""

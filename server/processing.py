@@ -230,7 +230,7 @@ class BatchProcessor:
                 [(RowRef(w.txn.id, w.txn.kind.value), w.outcome) for w in late if w.outcome],
                 replay=False,
             )
-        self.ctx.write_closed_loans()
+        self.ctx.write_loans()
         self.session.flush()
         for i, txn in enumerate(txns):
             if results[i] is None:
@@ -273,6 +273,7 @@ class BatchProcessor:
             writes.items([i for i, _ in changed], [k for _, k in changed])
             writes.patrons(patrons)
             writes.loans(self.ctx.take_closed_loans())
+            writes.new_loans(self.ctx.take_new_loans())
             if self.kiosk_seen is not None:
                 writes.kiosk(*self.kiosk_seen)
             writes.execute(self.session)
@@ -289,7 +290,7 @@ class BatchProcessor:
                     .where(_PATRONS.c.id.in_(patrons[start : start + 500]))
                     .values(version=v)
                 )
-            self.ctx.write_closed_loans()
+            self.ctx.write_loans()
         ids = {i for i, _ in changed}
         for s in self.items.values():
             if s.item.id in ids:
