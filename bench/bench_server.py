@@ -4,7 +4,8 @@ Starts ``kiosk-server serve`` (uvicorn) on 127.0.0.1 against PostgreSQL when
 ``KIOSK_BENCH_PG_URL`` or ``KIOSK_TEST_PG_URL`` is set (a throwaway database is
 created and dropped), else against a SQLite file. Figures:
 
-- ``server.tx_per_s``: transactions per second, N kiosks posting batches of 10
+- ``server.tx_per_s``: transactions per second, N kiosks (default 200) each posting
+  batches of 50 (``KIOSK_BENCH_BATCH``) with its own token and sequence numbers
 - ``server.checkout_p50_ms`` / ``server.checkout_p99_ms``: one online checkout per
   request from a probe kiosk while that load runs
 - ``server.batch10k_s``: a 10,000-transaction offline queue (two posts of 5,000,
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -254,3 +256,4 @@ def run(rec) -> None:
         db.dispose()
         if pg:
             _admin(pg, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        shutil.rmtree(tmp, ignore_errors=True)
