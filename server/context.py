@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -54,12 +52,6 @@ class Outcome:
     @classmethod
     def refused(cls, reason: Reason, message: str) -> Outcome:
         return cls(Status.REFUSED, reason, message, effective=False)
-
-
-def ticket_code_for(txn_id: str) -> str:
-    """The registration code a transaction creates; stable, so replays keep it."""
-    digest = hashlib.sha256(b"ticket:" + txn_id.encode("utf-8")).digest()
-    return base64.b32encode(digest).decode("ascii")[:10]
 
 
 @dataclass

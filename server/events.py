@@ -15,8 +15,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from server.context import BatchContext, Outcome, ticket_code_for
+from server.context import BatchContext, Outcome
 from server.models import Event, Registration
+from sync.tickets import ticket_code_for
 from sync.wire import Guest, Kind, Reason, Status, TransactionIn
 
 

@@ -22,14 +22,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from server.calendar import SUNDAY, LibraryCalendar, Policies
 from server.circulation import ItemState, apply_item, load_item_states, reset_item
-from server.context import BatchContext, Outcome, sync_conflicts, ticket_code_for
+from server.context import BatchContext, Outcome, sync_conflicts
 from server.events import EventState, apply_event, load_event_states, person_key, reset_event
 from server.events import write_back as write_back_event
 from server.models import Item, Patron, Registration, Transaction
 from server.pgwrite import ClosingWrites
 from server.text import storable
 from server.timeutil import as_utc, order_key, utcnow
-from sync.tickets import TicketError, verify_ticket
+from sync.tickets import TicketError, read_ticket, ticket_code_for
 from sync.wire import Kind, Reason, Status, TransactionIn, TransactionResult
 
 _TXN = cast(Table, Transaction.__table__)
@@ -323,7 +323,7 @@ class BatchProcessor:
         self.ctx.load_patrons_by_id(holders)
         self.ctx.load_loan_counts(holders)
         self.ctx.load_loan_counts(p.id for p in self.ctx.patrons.values() if p is not None)
-        codes: dict[str, str | None] = {}
+        codes: dict[str, tuple[str, int | None] | None] = {}
         for w in new:
             if w.txn.kind in ITEM_KINDS:
                 continue
@@ -332,11 +332,18 @@ class BatchProcessor:
                 self._resolve_ticket(w, codes)
         self.events = load_event_states(self.ctx, {w.event_id for w in new if w.event_id})
 
-    def _resolve_ticket(self, w: Work, codes: dict[str, str | None]) -> None:
+    def _resolve_ticket(self, w: Work, codes: dict[str, tuple[str, int | None] | None]) -> None:
+        """Find who a door ticket belongs to.
+
+        A signed ticket (PK1) is checked against the server's key; an unsigned one
+        (PKU, printed by a kiosk that registered the visitor offline) vouches for
+        nothing by itself, so it counts only where its code names a registration
+        the server holds for that same event.
+        """
         assert w.txn.ticket is not None
         decide = not w.txn.offline
         try:
-            ticket = verify_ticket(self.public_key, w.txn.ticket)
+            ticket = read_ticket(self.public_key, w.txn.ticket)
         except TicketError as exc:
             w.early = _refuse_or_conflict(decide, Reason.UNKNOWN_TICKET, str(exc))
             return
@@ -346,17 +353,31 @@ class BatchProcessor:
             )
             return
         if ticket.code not in codes:
-            codes[ticket.code] = (
+            found = (
                 self.session.execute(
-                    select(Registration.person_key).where(Registration.ticket_code == ticket.code)
-                ).scalar()
+                    select(Registration.person_key, Registration.event_id).where(
+                        Registration.ticket_code == ticket.code
+                    )
+                ).first()
                 or self.session.execute(
-                    select(Transaction.person_key).where(Transaction.ticket_code == ticket.code)
-                ).scalar()
+                    # an offline registration of someone already registered keeps the
+                    # old registration; its own code still names that person
+                    select(Transaction.person_key, Transaction.event_id).where(
+                        Transaction.ticket_code == ticket.code
+                    )
+                ).first()
             )
-        w.event_id, w.person = ticket.event_id, codes[ticket.code]
-        if w.person is None:
+            codes[ticket.code] = (found[0], found[1]) if found and found[0] else None
+        w.event_id, w.person = ticket.event_id, None
+        known = codes[ticket.code]
+        if known is None:
             w.early = _refuse_or_conflict(decide, Reason.UNKNOWN_TICKET, "no such registration")
+        elif not ticket.verified and known[1] != ticket.event_id:
+            w.early = _refuse_or_conflict(
+                decide, Reason.UNKNOWN_TICKET, "no such registration for this event"
+            )
+        else:
+            w.person = known[0]
 
     def _process(self, w: Work) -> None:
         txn = w.txn

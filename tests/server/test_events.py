@@ -7,7 +7,7 @@ from sqlalchemy import update
 
 from server.models import Event
 from server.service import Server
-from sync.tickets import verify_ticket
+from sync.tickets import read_ticket, unsigned_ticket, verify_ticket
 from tests.server.helpers import post, tx
 
 API = "/api/v1"
@@ -144,3 +144,50 @@ def test_over_capacity_offline_signin_is_a_conflict(
     assert results[1]["attendance_count"] == 2  # they were let in: counted
     conflicts = client.get(f"{API}/staff/conflicts", headers=staff).json()
     assert [c["reason"] for c in conflicts] == ["event_full"]
+
+
+def test_unsigned_ticket_from_an_offline_signup_opens_the_door_once_known(
+    client: TestClient, kiosk_a: dict, kiosk_b: dict
+) -> None:
+    """A kiosk that registered someone offline printed PKU.<event>.<code>; the server
+    honours it once that registration has synced, and only for its own event."""
+    eid = _event_id(client, kiosk_a)
+    signup = tx("event_register", card="AGT0001", event_id=eid, offline=True)
+    printed = unsigned_ticket(eid, signup["id"])
+    # before the sign-up has reached the server nothing vouches for the ticket
+    [early] = post(client, kiosk_b, tx("door_signin", "kiosk-b", ticket=printed))
+    assert (early["status"], early["reason"]) == ("refused", "unknown_ticket")
+    [reg] = post(client, kiosk_a, signup)
+    assert reg["status"] == "accepted" and read_ticket(None, reg["ticket"]).code == (
+        read_ticket(None, printed).code
+    )
+    # another event's number on the same code, and a made-up code, stay refused
+    other_event, made_up = post(
+        client,
+        kiosk_b,
+        tx("door_signin", "kiosk-b", ticket=printed.replace(f".{eid}.", f".{eid + 1}.")),
+        tx("door_signin", "kiosk-b", ticket=f"PKU.{eid}.ABCDEFGHIJ"),
+    )
+    assert (other_event["status"], other_event["reason"]) == ("refused", "unknown_ticket")
+    assert (made_up["status"], made_up["reason"]) == ("refused", "unknown_ticket")
+    [door] = post(client, kiosk_b, tx("door_signin", "kiosk-b", ticket=printed))
+    assert door["status"] == "accepted" and door["event_id"] == eid
+    assert door["attendance_count"] == 1
+    [again] = post(client, kiosk_b, tx("door_signin", "kiosk-b", card="AGT0001", event_id=eid))
+    assert again["reason"] == "already_signed_in"  # the PKU ticket signed in that patron
+
+
+def test_unsigned_ticket_of_someone_already_registered_names_them(
+    client: TestClient, kiosk_a: dict
+) -> None:
+    """Registered online, then again at an offline kiosk: the server keeps the first
+    registration, and the offline slip's code still signs in the same person."""
+    eid = _event_id(client, kiosk_a)
+    [first] = post(client, kiosk_a, tx("event_register", card="AGT0002", event_id=eid))
+    again = tx("event_register", card="AGT0002", event_id=eid, offline=True)
+    [dup] = post(client, kiosk_a, again)
+    assert dup["reason"] == "already_registered" and dup["ticket"] == first["ticket"]
+    [door] = post(client, kiosk_a, tx("door_signin", ticket=unsigned_ticket(eid, again["id"])))
+    assert door["status"] == "accepted" and door["attendance_count"] == 1
+    [by_card] = post(client, kiosk_a, tx("door_signin", card="AGT0002", event_id=eid))
+    assert by_card["reason"] == "already_signed_in"
