@@ -232,8 +232,13 @@ class LocalStore(SnapshotStoreMixin):
     def _take_seq(self) -> int:
         with self._lock:
             if self._next_seq >= self._seq_limit:
-                limit = self._next_seq + SEQ_BLOCK
                 with self._tx() as db:
+                    # Another store on this file (a second process, a tool) may have
+                    # reserved a block since we last looked: start past its reservation.
+                    row = db.execute("SELECT value FROM meta WHERE key='next_seq'").fetchone()
+                    if row is not None and int(row[0]) > self._next_seq:
+                        self._next_seq = int(row[0])
+                    limit = self._next_seq + SEQ_BLOCK
                     db.execute(
                         "INSERT OR REPLACE INTO meta(key, value) VALUES ('next_seq', ?)",
                         (str(limit),),

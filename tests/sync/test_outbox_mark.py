@@ -79,6 +79,24 @@ def test_two_stores_on_one_file_keep_the_mark_right(tmp_path):
     cli.close()
 
 
+def test_two_stores_opened_together_never_hand_out_the_same_seq(tmp_path):
+    """Both opened before either reserved a block: the second to reserve starts past
+    the first one's reservation instead of reusing its numbers."""
+    a = LocalStore(tmp_path / "k.sqlite3", kiosk="k1")
+    b = LocalStore(tmp_path / "k.sqlite3", kiosk="k1")
+    seqs = []
+    for i in range(3):
+        for store in (a, b, b, a):
+            tx = store.new_transaction(Kind.CHECKIN, item=f"B{i}", offline=True)
+            store.commit(tx, _accept(tx), applied_on_server=False)
+            seqs.append(tx.seq)
+    assert len(set(seqs)) == len(seqs) == 12
+    _check(a)
+    assert len(a.pending(100)) == 12
+    a.close()
+    b.close()
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_random_histories_never_hide_an_unsent_row(tmp_path, seed):
     rng = random.Random(seed)
