@@ -226,8 +226,8 @@ def _queue(store: LocalStore, first: int, n: int) -> None:
 def bench_drain(rec, srv: ServerProcess, folder: Path) -> None:
     batched = LocalStore(folder / "drain.sqlite3", kiosk="k1")
     _queue(batched, 0, N_DRAIN)
-    # The worker's default batch size (sync.worker.DEFAULT_BATCH_SIZE). A kiosk takes
-    # [server] batch_size from its config, whose default (kiosk/config.py) is still 200.
+    # The worker's default batch size (sync.worker.DEFAULT_BATCH_SIZE), which is also
+    # the default of a kiosk's [server] batch_size (kiosk/config.py).
     worker = SyncWorker(batched, ServerClient(srv.url, srv.tokens["k1"]))
     started = time.perf_counter()
     sent = worker.drain_all()
