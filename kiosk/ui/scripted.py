@@ -180,9 +180,15 @@ class Driver:
         # The longest pause between two frames: a blocked UI thread shows up here.
         self._last_frame = time.monotonic()
         self.metrics["max_frame_gap_s"] = 0.0
+        # Frames the UI thread ran while a decision was still pending on the flow
+        # thread: a screen that waits on the network itself would run none.
+        self.metrics["frames_while_busy"] = 0
         Clock.schedule_interval(self._frame, 0)
 
     def _frame(self, _dt: float) -> None:
+        bridge = getattr(self.app, "bridge", None)
+        if bridge is not None and bridge.busy:
+            self.metrics["frames_while_busy"] += 1
         now = time.monotonic()
         gap = now - self._last_frame
         self._last_frame = now

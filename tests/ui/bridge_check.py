@@ -24,9 +24,13 @@ def check_slow_work_runs_off_the_ui_thread_and_reports_busy() -> None:
     ui_thread = threading.get_ident()
     seen: dict[str, int] = {}
 
+    release = threading.Event()
+
     def work() -> str:
         seen["work"] = threading.get_ident()
-        time.sleep(0.2)  # a decision waiting on the network
+        # A decision waiting on the network, until the test lets it answer; had run()
+        # called work itself, this would give up (after 5 s) before run() returned.
+        seen["released"] = int(release.wait(timeout=5))
         return "done"
 
     results: list[str] = []
@@ -35,13 +39,13 @@ def check_slow_work_runs_off_the_ui_thread_and_reports_busy() -> None:
         seen["done"] = threading.get_ident()
         results.append(value)
 
-    started = time.monotonic()
     bridge.run(work, done)
-    assert time.monotonic() - started < 0.05  # run() never blocks the caller
-    assert bridge.busy
+    assert bridge.busy and not results  # run() returned while the work still waits
+    release.set()
     _pump(lambda: results)
     assert results == ["done"]
     assert seen["work"] != ui_thread and seen["done"] == ui_thread
+    assert seen["released"] == 1  # the work answered because the test released it
     assert busy_changes[0] is True and busy_changes[-1] is False
     _pump(lambda: not bridge.busy)
     bridge.shutdown()
