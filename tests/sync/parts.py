@@ -14,6 +14,7 @@ from sync.client import ServerClient
 from sync.connectivity import Connectivity
 from sync.decider import Decider
 from sync.store import LocalStore
+from sync.wire import Kind, Status, TransactionIn
 from sync.worker import SyncWorker
 from tests.server_process import ServerProcess
 
@@ -114,3 +115,16 @@ def wait_for(cond: Callable[[], bool], timeout: float = 30.0, what: str = "condi
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def offline_accepted(k: Kiosk, pairs: list[tuple[Kind, str]]) -> list[TransactionIn]:
+    """Make (kind, item) transactions at ``k`` offline (checkouts for AGT0001), each
+    accepted by the offline policy, as a kiosk with no network does; return them."""
+    offline = Decider(k.store, None, None, OfflinePolicy(max_items_per_session=50))
+    out = []
+    for kind, item in pairs:
+        fields = {"card": "AGT0001"} if kind == Kind.CHECKOUT else {}
+        d = offline.submit(kind, item=item, **fields)
+        assert d.result.status == Status.ACCEPTED, d.result
+        out.append(d.tx)
+    return out

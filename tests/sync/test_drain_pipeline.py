@@ -9,31 +9,26 @@ import threading
 
 import pytest
 
-from kiosk.config import OfflinePolicy
 from kiosk.errors import SyncError
-from sync.decider import Decider
 from sync.store import OutboxState
-from sync.wire import Kind, Status
-from tests.sync.parts import loans_per_checkout, make_kiosk, server_db, server_tx_ids
+from sync.wire import Kind
+from tests.sync.parts import (
+    loans_per_checkout,
+    make_kiosk,
+    offline_accepted,
+    server_db,
+    server_tx_ids,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
 ITEMS = ["B000101", "B000102", "B000103", "B000104", "B000105"]
 
 
-def _offline(k, pairs):
-    offline = Decider(k.store, None, None, OfflinePolicy(max_items_per_session=50))
-    out = []
-    for kind, item in pairs:
-        fields = {"card": "AGT0001"} if kind == Kind.CHECKOUT else {}
-        d = offline.submit(kind, item=item, **fields)
-        assert d.result.status == Status.ACCEPTED, d.result
-        out.append(d.tx)
-    return out
-
-
 def _loans_then_returns(k):
-    return _offline(k, [(Kind.CHECKOUT, i) for i in ITEMS] + [(Kind.CHECKIN, i) for i in ITEMS[:3]])
+    return offline_accepted(
+        k, [(Kind.CHECKOUT, i) for i in ITEMS] + [(Kind.CHECKIN, i) for i in ITEMS[:3]]
+    )
 
 
 def _watch_posts(k):

@@ -9,14 +9,13 @@ import time
 import pytest
 import requests
 
-from kiosk.config import OfflinePolicy
 from kiosk.errors import SyncError
-from sync.decider import Decider
 from sync.store import OutboxState
 from sync.wire import Kind, Reason, Status
 from tests.sync.parts import (
     loans_per_checkout,
     make_kiosk,
+    offline_accepted,
     open_loans,
     server_db,
     server_tx_ids,
@@ -43,22 +42,11 @@ def staff_conflicts(srv) -> list[dict]:
     return resp.json()
 
 
-def _offline_loans(k, pairs):
-    offline = Decider(k.store, None, None, OfflinePolicy(max_items_per_session=50))
-    out = []
-    for kind, item in pairs:
-        fields = {"card": "AGT0001"} if kind == Kind.CHECKOUT else {}
-        d = offline.submit(kind, item=item, **fields)
-        assert d.result.status == Status.ACCEPTED, d.result
-        out.append(d.tx)
-    return out
-
-
 def test_drain_in_batches_in_sequence_order_with_health(tmp_path, server):
     k = make_kiosk(tmp_path / "k1", "k1", server.url, server.tokens["k1"], batch_size=4)
     k.worker.refresh_snapshot()
     items = ["B000101", "B000102", "B000103", "B000104", "B000105"]
-    txs = _offline_loans(
+    txs = offline_accepted(
         k, [(Kind.CHECKOUT, i) for i in items] + [(Kind.CHECKIN, i) for i in items[:3]]
     )
     assert k.store.queue_depth() == 8
@@ -113,7 +101,7 @@ def test_offline_yes_server_no_is_flagged_for_staff(tmp_path, server):
     # k1 is offline; meanwhile k2 lends the same book online, earlier in event time.
     online = k2.decider.submit(Kind.CHECKOUT, card="AGT0002", item="B000107")
     assert online.result.status == Status.ACCEPTED
-    [late] = _offline_loans(k1, [(Kind.CHECKOUT, "B000107")])
+    [late] = offline_accepted(k1, [(Kind.CHECKOUT, "B000107")])
     assert late.at > online.tx.at
     k1.worker.drain_all()
     row = k1.store.row(late.id)
@@ -139,7 +127,7 @@ def test_offline_yes_server_no_is_flagged_for_staff(tmp_path, server):
 
 def test_bad_token_keeps_the_queue(tmp_path, server):
     k = make_kiosk(tmp_path / "k1", "k1", server.url, "wrong-token")
-    [tx] = _offline_loans(k, [(Kind.CHECKIN, "B000101")])
+    [tx] = offline_accepted(k, [(Kind.CHECKIN, "B000101")])
     with pytest.raises(SyncError):
         k.worker.drain_all()
     row = k.store.row(tx.id)
@@ -153,7 +141,7 @@ def test_usb_export_import_then_normal_sync_changes_nothing(tmp_path, server):
     data = tmp_path / "kiosk" / "data"
     k = make_kiosk(data, "k1", server.url, server.tokens["k1"])
     k.worker.refresh_snapshot()
-    txs = _offline_loans(
+    txs = offline_accepted(
         k,
         [(Kind.CHECKOUT, "B000101"), (Kind.CHECKOUT, "B000102"), (Kind.CHECKIN, "B000101")],
     )
@@ -185,7 +173,7 @@ def test_worker_backs_off_while_the_server_is_down(tmp_path, server):
     k = make_kiosk(tmp_path / "k1", "k1", server.url, server.tokens["k1"])
     k.worker.refresh_snapshot()
     server.stop()
-    [tx] = _offline_loans(k, [(Kind.CHECKOUT, "B000101")])
+    [tx] = offline_accepted(k, [(Kind.CHECKOUT, "B000101")])
     k.worker.interval_s = 0.01  # without backoff this would retry ~100 times a second
     k.worker.start()
     time.sleep(3)
