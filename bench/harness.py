@@ -40,7 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     rec = Recorder()
     failed: list[str] = []
     bench_dir = Path(__file__).resolve().parent
-    for info in sorted(pkgutil.iter_modules([str(bench_dir)]), key=lambda m: m.name):
+    # bench_machine first: its reference figures describe the machine the rest ran on.
+    modules = sorted(
+        pkgutil.iter_modules([str(bench_dir)]), key=lambda m: (m.name != "bench_machine", m.name)
+    )
+    for info in modules:
         if not info.name.startswith("bench_"):
             continue
         short = info.name.removeprefix("bench_")
