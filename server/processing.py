@@ -86,6 +86,8 @@ def validate(txn: TransactionIn) -> str | None:
         return "checkout needs a card"
     if txn.kind == Kind.EVENT_REGISTER and (txn.event_id is None or not (txn.card or txn.guest)):
         return "event_register needs event_id and a card or a guest"
+    if txn.kiosk_refused and not txn.offline:
+        return "kiosk_refused is only for transactions decided offline"
     if txn.kind == Kind.DOOR_SIGNIN and not txn.ticket:
         if txn.event_id is None or not (txn.card or txn.guest):
             return "door_signin needs a ticket, or event_id with a card or a guest"
@@ -401,6 +403,12 @@ class BatchProcessor:
             "status": "",
             "received_at": self.now,
         }
+        if txn.kiosk_refused:
+            # Logged (so a late copy of the online attempt finds this id) with no effect.
+            w.outcome = Outcome.refused(
+                Reason.REFUSED_AT_KIOSK, "the kiosk refused this offline; nothing happened"
+            )
+            return
         if txn.kind in ITEM_KINDS:
             assert txn.item is not None
             item_state = self.items.get(txn.item)

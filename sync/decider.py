@@ -84,6 +84,7 @@ class Decider:
     def submit(self, kind: Kind, *, session_items: int = 0, **fields: object) -> Decision:
         """Make, decide and durably commit one transaction."""
         tx = self.store.new_transaction(kind, **fields)  # type: ignore[arg-type]
+        unanswered = False  # an online attempt that may have reached the server
         if self.online and self.client is not None:
             try:
                 result = self.client.post_transactions([tx], timeout=self.deadline_s)[0]
@@ -91,6 +92,7 @@ class Decider:
                 # Misconfiguration (bad token, kiosk unknown): keep serving offline, staff see why.
                 self._failed(exc)
             except SyncError as exc:
+                unanswered = True
                 self._failed(exc)
             else:
                 self._ok()
@@ -100,11 +102,16 @@ class Decider:
         # answer was lost, the later sync gets that first result back, never a second loan.
         tx = tx.model_copy(update={"offline": True})
         result = decide_offline(tx, self.store, self.policy, session_items=session_items)
+        if unanswered and result.status == Status.REFUSED:
+            # The server may have applied the online attempt while the patron is told
+            # "refused": this refusal is sent too, so the server's result for the id
+            # comes back and any difference is flagged for staff (see kiosk_refused).
+            tx = tx.model_copy(update={"kiosk_refused": True})
         if tx.kind == Kind.CHECKOUT and result.due_at is not None and tx.due_at is None:
             # Carry the due date printed on the slip, so the server can honour it.
             tx = tx.model_copy(update={"due_at": result.due_at})
         self.store.commit(tx, result, applied_on_server=False)
-        if self.on_queued is not None and result.status != Status.REFUSED:
+        if self.on_queued is not None and (result.status != Status.REFUSED or tx.kiosk_refused):
             self.on_queued()
         return Decision(tx, result)
 

@@ -276,11 +276,13 @@ class LocalStore(SnapshotStoreMixin):
         ``applied_on_server`` is true when the server itself decided (online):
         the row is then already sent. Refusals are stored too (audit trail),
         as sent when the server refused, and never sent when the kiosk refused
-        offline, because nothing happened.
+        offline, because nothing happened (except a ``kiosk_refused`` one, whose
+        online attempt may have reached the server: it is sent like any other).
         """
         status = result.status
-        # A local refusal changes nothing anywhere: there is nothing to send.
-        sent = applied_on_server or status == Status.REFUSED
+        # A local refusal changes nothing anywhere: there is nothing to send, unless an
+        # unanswered online attempt with this id may have changed something there.
+        sent = applied_on_server or (status == Status.REFUSED and not tx.kiosk_refused)
         # Serialise before taking the lock: only the INSERT and the effect run under it.
         # Rows are kept narrow (no nulls, no default values): fewer bytes per commit.
         res_json = _RESULT_JSON(result, exclude_defaults=True).decode()
@@ -293,7 +295,7 @@ class LocalStore(SnapshotStoreMixin):
             tx.kind.value,
             tx.at.isoformat(),
             1 if tx.offline else 0,
-            _TX_JSON(tx, exclude_none=True).decode(),
+            _TX_JSON(tx, exclude_defaults=True).decode(),
             _SENT if sent else _PENDING,
             res_json,
             res_json if applied_on_server else None,

@@ -70,6 +70,7 @@ class Reason(StrEnum):
     OFFLINE_NOT_ALLOWED = "offline_not_allowed"
     OFFLINE_SESSION_LIMIT = "offline_session_limit"
     NOT_IN_SNAPSHOT = "not_in_snapshot"
+    REFUSED_AT_KIOSK = "refused_at_kiosk"  # the kiosk refused it offline: nothing happened
 
 
 class Guest(BaseModel):
@@ -104,6 +105,11 @@ class TransactionIn(BaseModel):
     ticket: str | None = Field(default=None, max_length=512)
     guest: Guest | None = None
     due_at: datetime | None = None  # an offline checkout's due date as printed on the slip
+    # The kiosk refused this offline after an online attempt with the same id got no
+    # answer. If that attempt reached the server, its first result stands (and the
+    # kiosk flags the difference for staff); if not, the server records a refusal
+    # that changes nothing, and a late copy of the attempt can no longer apply.
+    kiosk_refused: bool = False
 
 
 class TransactionResult(BaseModel):

@@ -11,7 +11,7 @@ from sync.connectivity import LinkState
 from sync.decider import Decider
 from sync.faultproxy import FaultPlan, FaultProxy
 from sync.store import OutboxState
-from sync.wire import Kind, Status
+from sync.wire import Kind, Reason, Status
 from tests.sync.parts import loans_per_checkout, make_kiosk, open_loans, server_tx_ids, wait_for
 
 pytestmark = pytest.mark.timeout(120)
@@ -87,6 +87,53 @@ def test_lost_answer_to_an_online_decision_never_makes_a_second_loan(tmp_path, s
     assert row.state == OutboxState.SENT and row.server_result.duplicate
     assert loans_per_checkout(server) == {d.tx.id: 1}
     assert server_tx_ids(server) == [d.tx.id]
+    k.close()
+    proxy.stop()
+
+
+def test_lost_answer_then_offline_refusal_reaches_staff(tmp_path, server):
+    """The server applied an online checkout, its answer was lost, and the offline
+    policy then refused the same id (no snapshot yet): the patron was told "refused".
+    The refusal is sent all the same, gets the server's first result back, and the
+    difference is flagged for staff instead of staying unknown."""
+    proxy = _proxy(server)
+    k = make_kiosk(tmp_path / "k1", "k1", proxy.url, server.tokens["k1"])  # no snapshot
+    proxy.plan = FaultPlan(drop_response=1.0)
+    d = k.decider.submit(Kind.CHECKOUT, card="AGT0001", item="B000106")
+    assert d.offline and d.result.status == Status.REFUSED and d.tx.kiosk_refused
+    assert open_loans(server) == {"B000106": "AGT0001"}  # the server had applied it
+    assert k.store.queue_depth() == 1  # a refusal, queued to be sent
+    proxy.plan = FaultPlan()
+    k.worker.drain_all()
+    row = k.store.row(d.tx.id)
+    assert row.state == OutboxState.SENT
+    assert row.server_result.status == Status.ACCEPTED and row.server_result.duplicate
+    assert [m.tx.id for m in k.store.mismatches()] == [d.tx.id]
+    assert "kiosk said refused, server says accepted" in k.store.mismatches()[0].mismatch
+    assert loans_per_checkout(server) == {d.tx.id: 1}
+    k.close()
+    proxy.stop()
+
+
+def test_offline_refusal_after_an_undelivered_attempt_changes_nothing(tmp_path, server):
+    """The online attempt never reached the server: the refusal sent later is logged
+    with no effect, and a late copy of the attempt can no longer make a loan."""
+    proxy = _proxy(server)
+    k = make_kiosk(tmp_path / "k1", "k1", proxy.url, server.tokens["k1"])  # no snapshot
+    proxy.plan = FaultPlan(refuse=1.0)
+    d = k.decider.submit(Kind.CHECKOUT, card="AGT0001", item="B000106")
+    assert d.offline and d.result.status == Status.REFUSED and d.tx.kiosk_refused
+    assert server_tx_ids(server) == []
+    proxy.plan = FaultPlan()
+    k.worker.drain_all()
+    row = k.store.row(d.tx.id)
+    assert row.state == OutboxState.SENT and row.server_result.status == Status.REFUSED
+    assert row.server_result.reason == Reason.REFUSED_AT_KIOSK
+    assert k.store.mismatches() == [] and open_loans(server) == {}
+    late = d.tx.model_copy(update={"offline": False, "kiosk_refused": False})
+    [again] = k.decider.client.post_transactions([late], timeout=10)
+    assert again.duplicate and again.status == Status.REFUSED
+    assert open_loans(server) == {} and server_tx_ids(server) == [d.tx.id]
     k.close()
     proxy.stop()
 

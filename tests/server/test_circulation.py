@@ -312,3 +312,21 @@ def test_the_log_keeps_text_exactly(client: TestClient, kiosk_a: dict, demo: Ser
         assert row.at == datetime.fromisoformat(txn["at"])
         assert TransactionIn.model_validate_json(row.payload).item == txn["item"]
         assert TransactionResult.model_validate_json(row.result).message == result["message"]
+
+
+def test_a_kiosk_refusal_is_logged_with_no_effect(client: TestClient, kiosk_a: dict) -> None:
+    """``kiosk_refused``: the kiosk refused it offline after an unanswered online try.
+    Logged as refused (so a late copy of that try cannot apply), nothing changes;
+    only meaningful for offline decisions."""
+    refused = tx("checkout", card="AGT0001", item="B000101", offline=True, kiosk_refused=True)
+    wrong = tx("checkout", card="AGT0001", item="B000102", kiosk_refused=True)
+    first, invalid = post(client, kiosk_a, refused, wrong)
+    assert (first["status"], first["reason"]) == ("refused", "refused_at_kiosk")
+    assert (invalid["status"], invalid["reason"]) == ("refused", "invalid")
+    late = {**refused, "offline": False, "kiosk_refused": False}  # the lost online try
+    [again] = post(client, kiosk_a, late)
+    assert again["duplicate"] is True and again["status"] == "refused"
+    info = client.get(f"{API}/patrons/AGT0001", headers=kiosk_a).json()
+    assert info["loan_count"] == 0
+    [other] = post(client, kiosk_a, tx("checkout", card="AGT0002", item="B000101"))
+    assert other["status"] == "accepted"  # the item was never lent by the refusal
