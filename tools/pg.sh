@@ -23,20 +23,27 @@ for _ in $(seq 1 50); do
   sleep 0.2
 done
 secret_file="$(dirname "$0")/../.venv/.pgtest-password"
+role_file="$(dirname "$0")/../.venv/.pgtest-role"
 if [ ! -s "$secret_file" ]; then
   mkdir -p "$(dirname "$secret_file")"
   head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' >"$secret_file"
 fi
+# One role (and database) per checkout: two checkouts on one machine (a CI clone
+# beside a working copy) would otherwise reset each other's password mid-run.
+if [ ! -s "$role_file" ]; then
+  echo "kiosk_test_$(head -c 5 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$role_file"
+fi
 pw=$(cat "$secret_file")
+role=$(cat "$role_file")
 su postgres -c "psql -p $port -Atq" >/dev/null 2>&1 <<SQL || exit 0
 DO \$\$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'kiosk_test') THEN
-    CREATE ROLE kiosk_test LOGIN CREATEDB PASSWORD '$pw';
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role') THEN
+    CREATE ROLE $role LOGIN CREATEDB PASSWORD '$pw';
   ELSE
-    ALTER ROLE kiosk_test LOGIN CREATEDB PASSWORD '$pw';
+    ALTER ROLE $role LOGIN CREATEDB PASSWORD '$pw';
   END IF;
 END \$\$;
 SQL
-su postgres -c "psql -p $port -Atqc \"SELECT 1 FROM pg_database WHERE datname='kiosk_test'\"" | grep -q 1 \
-  || su postgres -c "createdb -p $port -O kiosk_test kiosk_test" >/dev/null 2>&1
-echo "postgresql+psycopg://kiosk_test:$pw@127.0.0.1:$port/kiosk_test"
+su postgres -c "psql -p $port -Atqc \"SELECT 1 FROM pg_database WHERE datname='$role'\"" | grep -q 1 \
+  || su postgres -c "createdb -p $port -O $role $role" >/dev/null 2>&1
+echo "postgresql+psycopg://$role:$pw@127.0.0.1:$port/$role"
