@@ -66,6 +66,9 @@ def build_runtime(settings: KioskSettings, *, sync: bool = True) -> KioskRuntime
     data = settings.kiosk.data_dir
     data.mkdir(parents=True, exist_ok=True)
     store = LocalStore(data / "kiosk.sqlite3", kiosk=settings.kiosk.name)
+    # This process makes this kiosk's decisions: any note of one still undecided
+    # is from before a crash or power cut, and goes out with the queue.
+    store.recover_interrupted(0)
     client: ServerClient | None = None
     link: Connectivity | None = None
     worker: SyncWorker | None = None

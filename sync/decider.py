@@ -85,7 +85,12 @@ class Decider:
         """Make, decide and durably commit one transaction."""
         tx = self.store.new_transaction(kind, **fields)  # type: ignore[arg-type]
         unanswered = False  # an online attempt that may have reached the server
+        intent = False
         if self.online and self.client is not None:
+            # Noted before the request goes out, so a crash between the server
+            # applying it and the commit below is found after the restart.
+            self.store.begin_online(tx)
+            intent = True
             try:
                 result = self.client.post_transactions([tx], timeout=self.deadline_s)[0]
             except SyncRejected as exc:
@@ -96,7 +101,7 @@ class Decider:
                 self._failed(exc)
             else:
                 self._ok()
-                self.store.commit(tx, result, applied_on_server=True)
+                self.store.commit(tx, result, applied_on_server=True, had_intent=True)
                 return Decision(tx, result)
         # Same id as the online attempt: if the server did apply it before the
         # answer was lost, the later sync gets that first result back, never a second loan.
@@ -110,7 +115,7 @@ class Decider:
         if tx.kind == Kind.CHECKOUT and result.due_at is not None and tx.due_at is None:
             # Carry the due date printed on the slip, so the server can honour it.
             tx = tx.model_copy(update={"due_at": result.due_at})
-        self.store.commit(tx, result, applied_on_server=False)
+        self.store.commit(tx, result, applied_on_server=False, had_intent=intent)
         if self.on_queued is not None and (result.status != Status.REFUSED or tx.kiosk_refused):
             self.on_queued()
         return Decision(tx, result)

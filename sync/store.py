@@ -16,6 +16,7 @@ server), the row is flagged with a ``mismatch`` so staff can see it.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -30,11 +31,13 @@ from pathlib import Path
 from sync.effects import apply_local_effect, ticket_code
 from sync.ids import uuid7
 from sync.snapshot_store import SNAPSHOT_INDEXES, SNAPSHOT_TABLES, SnapshotStoreMixin
-from sync.wire import Kind, Status, TransactionIn, TransactionResult
+from sync.wire import Kind, Reason, Status, TransactionIn, TransactionResult
+
+log = logging.getLogger(__name__)
 
 __all__ = ["LocalStore", "OutboxRow", "OutboxState", "QueueStats", "ticket_code"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Sequence numbers are reserved durably in blocks: one extra fsync per block
 #: instead of one per transaction. A crash leaves a gap, never a reuse.
@@ -58,6 +61,16 @@ CREATE TABLE IF NOT EXISTS outbox (
     sent_at REAL,
     server_status TEXT,
     mismatch TEXT
+);
+-- A transaction sent for an online decision whose result is not committed yet.
+-- Committed (fsync) before the request goes out, deleted in the same SQLite
+-- transaction as the outbox row: one left behind means the kiosk stopped while
+-- the server may have applied it and before the patron saw any result.
+CREATE TABLE IF NOT EXISTS intents (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at REAL NOT NULL
 );
 """
 
@@ -83,6 +96,33 @@ _INSERT = (
     "INSERT INTO outbox(seq, id, kind, at, offline, payload, state, local_result,"
     " server_result, created_at, sent_at, server_status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
 )
+
+
+def _outbox_params(
+    tx: TransactionIn, result: TransactionResult, *, sent: bool, on_server: bool
+) -> tuple[object, ...]:
+    """The values of one outbox row (``_INSERT``'s parameters).
+
+    Rows are kept narrow (no nulls, no default values): fewer bytes per commit.
+    Plain str and int only: sqlite3 looks for an adapter for any subclass (an
+    enum member, a bool), which costs more than taking the value here.
+    """
+    res_json = _RESULT_JSON(result, exclude_defaults=True).decode()
+    now = time.time()
+    return (
+        tx.seq,
+        tx.id,
+        tx.kind.value,
+        tx.at.isoformat(),
+        1 if tx.offline else 0,
+        _TX_JSON(tx, exclude_defaults=True).decode(),
+        _SENT if sent else _PENDING,
+        res_json,
+        res_json if on_server else None,
+        now,
+        now if sent else None,
+        result.status.value if on_server else None,
+    )
 
 
 class OutboxState(StrEnum):
@@ -130,6 +170,9 @@ def mismatch_of(local: TransactionResult, server: TransactionResult) -> str | No
     """Why the server's result differs from what the kiosk told the patron, or None."""
     if local.status != server.status:
         why = f"kiosk said {local.status.value}, server says {server.status.value}"
+        if local.reason == Reason.KIOSK_INTERRUPTED:
+            why = "the kiosk stopped before the patron saw a result, server says "
+            why += server.status.value
         if server.reason is not None:
             why += f" ({server.reason.value})"
         return why
@@ -268,8 +311,66 @@ class LocalStore(SnapshotStoreMixin):
         tx: TransactionIn = _TX_VALIDATE(fields)
         return tx
 
+    def begin_online(self, tx: TransactionIn) -> None:
+        """Durably note that ``tx`` is about to be sent for an online decision.
+
+        :meth:`commit` with ``had_intent=True`` removes the note with the result.
+        A note still here after a crash is picked up by :meth:`recover_interrupted`.
+        """
+        payload = _TX_JSON(tx, exclude_defaults=True).decode()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO intents(seq, id, payload, created_at) VALUES (?,?,?,?)",
+                (tx.seq, tx.id, payload, time.time()),
+            )
+
+    def intents(self) -> list[str]:
+        """Ids sent for an online decision whose result is not committed (yet)."""
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT id FROM intents ORDER BY seq")]
+
+    def recover_interrupted(self, older_than_s: float) -> int:
+        """Queue the transactions a stopped kiosk left undecided; returns how many.
+
+        The server may have applied one before the kiosk stopped, and nobody saw
+        its result. Each is queued as refused here (``kiosk_refused``): the server
+        returns its first result if it had applied it (the kiosk then flags the
+        difference for staff), or logs a refusal that changes nothing, after which
+        a late copy of the lost request can no longer apply. Only notes older than
+        ``older_than_s`` are taken, so a decision still in progress in another
+        process on this file is left alone.
+        """
+        cutoff = time.time() - older_than_s
+        with self._tx() as db:
+            found = db.execute(
+                "SELECT seq, payload FROM intents WHERE created_at <= ? ORDER BY seq", (cutoff,)
+            ).fetchall()
+            for seq, payload in found:
+                db.execute("DELETE FROM intents WHERE seq=?", (seq,))
+                if db.execute("SELECT 1 FROM outbox WHERE seq=?", (seq,)).fetchone():
+                    continue  # committed after all (a note is never left with its row)
+                tx = TransactionIn.model_validate_json(payload).model_copy(
+                    update={"offline": True, "kiosk_refused": True}
+                )
+                result = TransactionResult(
+                    id=tx.id,
+                    status=Status.REFUSED,
+                    reason=Reason.KIOSK_INTERRUPTED,
+                    message="the kiosk stopped before the patron saw a result",
+                )
+                db.execute(_INSERT, _outbox_params(tx, result, sent=False, on_server=False))
+                db.execute(_LOWER_MARK, (seq,))
+        if found:
+            log.warning("queued %d transaction(s) a stopped kiosk left undecided", len(found))
+        return len(found)
+
     def commit(
-        self, tx: TransactionIn, result: TransactionResult, *, applied_on_server: bool
+        self,
+        tx: TransactionIn,
+        result: TransactionResult,
+        *,
+        applied_on_server: bool,
+        had_intent: bool = False,
     ) -> None:
         """Store a decided transaction and its local effect in one SQLite transaction.
 
@@ -284,31 +385,15 @@ class LocalStore(SnapshotStoreMixin):
         # unanswered online attempt with this id may have changed something there.
         sent = applied_on_server or (status == Status.REFUSED and not tx.kiosk_refused)
         # Serialise before taking the lock: only the INSERT and the effect run under it.
-        # Rows are kept narrow (no nulls, no default values): fewer bytes per commit.
-        res_json = _RESULT_JSON(result, exclude_defaults=True).decode()
-        now = time.time()
-        # Plain str and int only: sqlite3 looks for an adapter for any subclass (an
-        # enum member, a bool), which costs more than taking the value here.
-        params = (
-            tx.seq,
-            tx.id,
-            tx.kind.value,
-            tx.at.isoformat(),
-            1 if tx.offline else 0,
-            _TX_JSON(tx, exclude_defaults=True).decode(),
-            _SENT if sent else _PENDING,
-            res_json,
-            res_json if applied_on_server else None,
-            now,
-            now if sent else None,
-            status.value if applied_on_server else None,
-        )
+        params = _outbox_params(tx, result, sent=sent, on_server=applied_on_server)
         # The hot path (one per scan): the same steps as _tx() without its generator overhead.
         with self._lock:
             cur = self._cur
             cur.execute("BEGIN IMMEDIATE")
             try:
                 cur.execute(_INSERT, params)
+                if had_intent:
+                    cur.execute("DELETE FROM intents WHERE seq=?", (tx.seq,))
                 if not sent:
                     cur.execute(_LOWER_MARK, (tx.seq,))
                 if status != Status.REFUSED:

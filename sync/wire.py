@@ -71,6 +71,7 @@ class Reason(StrEnum):
     OFFLINE_SESSION_LIMIT = "offline_session_limit"
     NOT_IN_SNAPSHOT = "not_in_snapshot"
     REFUSED_AT_KIOSK = "refused_at_kiosk"  # the kiosk refused it offline: nothing happened
+    KIOSK_INTERRUPTED = "kiosk_interrupted"  # the kiosk stopped before it showed a result
 
 
 class Guest(BaseModel):

@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 #: the wire maximum, is two requests) and keep one request open for seconds on a
 #: slow server, close to the request deadline.
 DEFAULT_BATCH_SIZE = 1000
+#: A note of an online decision older than this belongs to a kiosk that stopped
+#: (decisions are bounded by the deadline, at most 30 s by the config's rules).
+INTERRUPTED_AFTER_S = 60.0
 
 
 class _ResultWriter:
@@ -244,6 +247,9 @@ class SyncWorker:
         results are being written leaves N in flight, to be re-sent after the
         restart and answered from the server's first result (idempotent by id).
         """
+        # Decisions a stopped kiosk left undecided go out with the queue; the age
+        # keeps a decision still in progress in another process on this file out.
+        self.store.recover_interrupted(INTERRUPTED_AFTER_S)
         writer: _ResultWriter | None = None
         answered: list[TransactionResult] | None = None  # answered, results not written yet
         try:
