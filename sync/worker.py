@@ -21,6 +21,7 @@ from collections.abc import Callable
 from kiosk.errors import SyncError, SyncRejected
 from sync.client import RequestRejected, ServerClient
 from sync.connectivity import Connectivity
+from sync.gcpause import gc_paused
 from sync.store import LocalStore
 from sync.wire import TransactionResult
 
@@ -288,10 +289,12 @@ class SyncWorker:
 
     def refresh_snapshot(self) -> None:
         """Fetch the snapshot (whole the first time, then the changes since the cursor)."""
-        snap = self.client.snapshot(
-            self.store.snapshot_cursor(), timeout=self.request_timeout_s * 4
-        )
-        self.store.apply_snapshot(snap)
+        with gc_paused():  # hundreds of thousands of small acyclic objects
+            snap = self.client.snapshot(
+                self.store.snapshot_cursor(), timeout=self.request_timeout_s * 4
+            )
+            self.store.apply_snapshot(snap)
+            del snap  # freed by reference counting before the collector is back
         self._last_snapshot = time.monotonic()
         self._changed()
 
