@@ -321,7 +321,7 @@ def run_station(
     """Run until the scanners end (stdin closed) or SIGTERM/SIGINT; 0 on a clean stop."""
     out = out or sys.stdout
     hs = settings.headless
-    rt = build_runtime(settings)
+    rt = build_runtime(settings, decides=True)
     scans: queue.Queue[str | None] = queue.Queue()
     sources: list[Any] = []
     try:

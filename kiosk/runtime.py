@@ -61,14 +61,22 @@ class KioskRuntime:
         self.store.close()
 
 
-def build_runtime(settings: KioskSettings, *, sync: bool = True) -> KioskRuntime:
-    """Open the local store and wire the parts; nothing is started yet."""
+def build_runtime(
+    settings: KioskSettings, *, sync: bool = True, decides: bool = False
+) -> KioskRuntime:
+    """Open the local store and wire the parts; nothing is started yet.
+
+    ``decides`` is for the process that serves patrons (the app, the screenless
+    station): any note of an online decision still undecided when it starts is from
+    before a crash or power cut and goes out with the queue at once. A staff CLI
+    beside a running app must not take those, so it leaves them to the worker's age
+    rule.
+    """
     data = settings.kiosk.data_dir
     data.mkdir(parents=True, exist_ok=True)
     store = LocalStore(data / "kiosk.sqlite3", kiosk=settings.kiosk.name)
-    # This process makes this kiosk's decisions: any note of one still undecided
-    # is from before a crash or power cut, and goes out with the queue.
-    store.recover_interrupted(0)
+    if decides:
+        store.recover_interrupted(0)
     client: ServerClient | None = None
     link: Connectivity | None = None
     worker: SyncWorker | None = None

@@ -334,7 +334,7 @@ def run_app(settings: KioskSettings) -> int:
     from kiosk.runtime import build_runtime
 
     _configure_kivy(settings)
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, decides=True)
     runtime.start()
     try:
         app = make_app_class()(runtime)

@@ -404,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.ui.app import _configure_kivy, make_app_class
 
     _configure_kivy(settings)
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, decides=True)
     runtime.start()
     try:
         app = make_app_class()(runtime)

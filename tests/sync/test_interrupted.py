@@ -90,3 +90,24 @@ def test_a_store_from_schema_3_gets_the_notes_table(tmp_path):
     store.begin_online(tx)
     assert store.intents() == [tx.id]
     store.close()
+
+
+def test_only_the_deciding_process_takes_fresh_notes_at_start(tmp_path):
+    """A staff CLI (``kiosk sync``) beside the running app must not take the app's
+    decision in progress; the app or station starting up takes any note at once."""
+    from kiosk.config import load_settings
+    from kiosk.runtime import build_runtime
+    from tests.sync.test_headless import write_config
+
+    settings = load_settings(write_config(tmp_path / "cfg", token="t"))
+    app = build_runtime(settings, decides=True)  # nothing to take yet
+    tx = app.store.new_transaction(Kind.CHECKOUT, card="AGT0001", item="B000101")
+    app.store.begin_online(tx)  # the app waits for the server's answer...
+    cli = build_runtime(settings)  # ...while staff run `kiosk sync`
+    assert cli.store.intents() == [tx.id] and cli.store.queue_depth() == 0
+    cli.stop()
+    app.stop()  # the app dies before the answer
+    restarted = build_runtime(settings, decides=True)
+    assert restarted.store.intents() == [] and restarted.store.queue_depth() == 1
+    assert restarted.store.row(tx.id).tx.kiosk_refused
+    restarted.stop()
