@@ -169,10 +169,11 @@ class QueueStats:
 def mismatch_of(local: TransactionResult, server: TransactionResult) -> str | None:
     """Why the server's result differs from what the kiosk told the patron, or None."""
     if local.status != server.status:
-        why = f"kiosk said {local.status.value}, server says {server.status.value}"
         if local.reason == Reason.KIOSK_INTERRUPTED:
-            why = "the kiosk stopped before the patron saw a result, server says "
-            why += server.status.value
+            said = "the kiosk stopped before the patron saw a result"
+        else:
+            said = f"kiosk said {local.status.value}"
+        why = f"{said}, server says {server.status.value}"
         if server.reason is not None:
             why += f" ({server.reason.value})"
         return why
