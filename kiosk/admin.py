@@ -53,7 +53,7 @@ def status(settings: KioskSettings, out: TextIO = sys.stdout) -> int:
     """Queue depth, last sync, conflicts, mismatches and snapshot age, one per line."""
     store = _store(settings)
     try:
-        st = store.stats()
+        st = store.stats(count_sent=True)
         last = None if st.last_sent_at is None else time.time() - st.last_sent_at
         oldest = st.oldest_pending_at
         counts = store.snapshot_counts()

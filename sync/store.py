@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["LocalStore", "OutboxRow", "OutboxState", "QueueStats", "ticket_code"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Sequence numbers are reserved durably in blocks: one extra fsync per block
 #: instead of one per transaction. A crash leaves a gap, never a reuse.
@@ -85,6 +85,12 @@ _UNSENT = f"seq >= {UNSENT_FROM} AND state IN ('pending','in_flight')"
 #: A pending row committed below the mark (its seq was taken before a sync moved
 #: the mark past it, e.g. while the online decision was awaited) lowers it.
 _LOWER_MARK = "UPDATE meta SET value=?1 WHERE key='unsent_from' AND CAST(value AS INTEGER) > ?1"
+
+#: Rows staff must look at: failed, in conflict on the server, or different from what
+#: the patron was told. A partial index holds only these (see ``_migrate``): an enqueue
+#: never matches it, so it adds no page to a patron's commit, and the staff screen
+#: counts them without reading the years of sent rows around them.
+_FLAGGED = "(state='failed' OR server_status='conflict' OR mismatch IS NOT NULL)"
 
 #: pydantic's own serialisers, called directly (``model_dump_json`` adds a Python layer).
 _TX_JSON = TransactionIn.__pydantic_serializer__.to_json
@@ -158,7 +164,7 @@ class QueueStats:
     pending: int
     in_flight: int
     failed: int
-    sent: int
+    sent: int | None  # counted only when asked: LocalStore.stats(count_sent=True)
     conflicts: int
     oldest_pending_at: datetime | None
     last_sent_at: float | None
@@ -242,6 +248,8 @@ class LocalStore(SnapshotStoreMixin):
                 low = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox").fetchone()[0]
             db.execute("INSERT INTO meta(key, value) VALUES ('unsent_from', ?)", (str(low),))
         db.execute("DROP INDEX IF EXISTS outbox_state")
+        # Schema 5. A store with years of rows builds it once, here (~1 s per 300k rows).
+        db.execute(f"CREATE INDEX IF NOT EXISTS outbox_flagged ON outbox(seq) WHERE {_FLAGGED}")
         db.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
             (str(SCHEMA_VERSION),),
@@ -561,22 +569,34 @@ class LocalStore(SnapshotStoreMixin):
         """Rows whose server result differs from what the patron was told (staff review)."""
         with self._lock:
             found = self._db.execute(
-                self._ROW_COLS + " WHERE mismatch IS NOT NULL ORDER BY seq"
+                self._ROW_COLS + f" WHERE {_FLAGGED} AND mismatch IS NOT NULL ORDER BY seq"
             ).fetchall()
         return [self._to_row(r) for r in found]
 
-    def stats(self) -> QueueStats:
+    def stats(self, *, count_sent: bool = False) -> QueueStats:
+        """What staff mode shows, read from the unsent rows and the flagged ones only.
+
+        The staff screen asks every 2 s on the UI thread, and a kiosk keeps every row
+        it ever sent: one pass over 300,000 rows took ~270 ms. ``sent`` needs that
+        pass, so it is counted only when asked (``kiosk status``); otherwise it is None.
+        """
         with self._lock:
-            # One pass over the outbox (there is no index on state to count from).
-            pending, in_flight, failed, sent, oldest, conflicts, mismatches = self._db.execute(
+            db = self._db
+            pending, in_flight, oldest = db.execute(
                 "SELECT COUNT(CASE WHEN state='pending' THEN 1 END),"
                 " COUNT(CASE WHEN state='in_flight' THEN 1 END),"
-                " COUNT(CASE WHEN state='failed' THEN 1 END),"
-                " COUNT(CASE WHEN state='sent' THEN 1 END),"
-                " MIN(CASE WHEN state IN ('pending','in_flight') THEN at END),"
-                " COUNT(CASE WHEN server_status='conflict' THEN 1 END),"
-                " COUNT(mismatch) FROM outbox"
+                f" MIN(at) FROM outbox WHERE {_UNSENT}"
             ).fetchone()
+            failed, conflicts, mismatches = db.execute(
+                "SELECT COUNT(CASE WHEN state='failed' THEN 1 END),"
+                " COUNT(CASE WHEN server_status='conflict' THEN 1 END),"
+                f" COUNT(mismatch) FROM outbox WHERE {_FLAGGED}"
+            ).fetchone()
+            sent = (
+                db.execute("SELECT COUNT(*) FROM outbox WHERE state='sent'").fetchone()[0]
+                if count_sent
+                else None
+            )
         last = self.get_meta("last_sync")
         return QueueStats(
             pending=pending,

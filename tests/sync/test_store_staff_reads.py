@@ -1,0 +1,123 @@
+"""What the staff screen reads from the outbox every 2 s must not grow with the rows
+a kiosk sent long ago: counts come from the unsent rows and the flagged ones only,
+and they agree with a full count of the file."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sync.store import LocalStore
+from sync.wire import Kind, Reason, Status, TransactionResult
+
+
+def _accept(tx):
+    return TransactionResult(id=tx.id, status=Status.ACCEPTED)
+
+
+def _history(store: LocalStore) -> None:
+    """Sent rows, a conflict with a mismatch, a failed row, pending and in-flight ones."""
+    sent = []
+    for i in range(60):
+        tx = store.new_transaction(Kind.CHECKIN, item=f"B{i:06d}", offline=True)
+        store.commit(tx, _accept(tx), applied_on_server=False)
+        sent.append(tx)
+    online = store.new_transaction(Kind.CHECKIN, item="B900000")
+    store.commit(online, _accept(online), applied_on_server=True)  # sent as it was decided
+    store.mark_in_flight([t.id for t in sent])
+    results = [_accept(t) for t in sent[:-1]]
+    results.append(
+        TransactionResult(id=sent[-1].id, status=Status.CONFLICT, reason=Reason.NOT_ON_LOAN)
+    )
+    assert store.mark_sent(results) == [sent[-1].id]
+    bad = store.new_transaction(Kind.CHECKIN, item="B800000", offline=True)
+    store.commit(bad, _accept(bad), applied_on_server=False)
+    store.mark_failed(bad.id, "422: the server will never take this")
+    for i in range(3):
+        tx = store.new_transaction(Kind.CHECKIN, item=f"B7{i:05d}", offline=True)
+        store.commit(tx, _accept(tx), applied_on_server=False)
+    store.mark_in_flight([store.pending(1)[0].id])
+
+
+def _full_count(path) -> tuple[int, ...]:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute(
+            "SELECT COUNT(CASE WHEN state='pending' THEN 1 END),"
+            " COUNT(CASE WHEN state='in_flight' THEN 1 END),"
+            " COUNT(CASE WHEN state='failed' THEN 1 END),"
+            " COUNT(CASE WHEN state='sent' THEN 1 END),"
+            " COUNT(CASE WHEN server_status='conflict' THEN 1 END),"
+            " COUNT(mismatch) FROM outbox"
+        ).fetchone()
+    finally:
+        db.close()
+
+
+def _counts(store: LocalStore, count_sent: bool) -> tuple[int | None, ...]:
+    st = store.stats(count_sent=count_sent)
+    return st.pending, st.in_flight, st.failed, st.sent, st.conflicts, st.mismatches
+
+
+def test_staff_counts_agree_with_a_full_count(tmp_path):
+    store = LocalStore(tmp_path / "k.sqlite3", kiosk="k1")
+    _history(store)
+    full = _full_count(store.path)
+    assert full == (2, 1, 1, 61, 1, 1)
+    assert _counts(store, count_sent=True) == full
+    assert _counts(store, count_sent=False) == full[:3] + (None,) + full[4:]
+    assert [r.tx.item for r in store.mismatches()] == ["B000059"]
+
+
+def _plans(store: LocalStore, call) -> list[str]:
+    """The query plan of every statement ``call`` runs on the store's connection."""
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    try:
+        call()
+    finally:
+        store._db.set_trace_callback(None)
+    probe = sqlite3.connect(store.path)
+    try:
+        return [
+            f"{sql} -> {row[3]}"
+            for sql in statements
+            if sql.lstrip().upper().startswith("SELECT")
+            for row in probe.execute("EXPLAIN QUERY PLAN " + sql)
+        ]
+    finally:
+        probe.close()
+
+
+def test_staff_reads_never_scan_the_whole_outbox(tmp_path):
+    store = LocalStore(tmp_path / "k.sqlite3", kiosk="k1")
+    _history(store)
+    plans = _plans(store, lambda: (store.stats(), store.mismatches(), store.queue_depth()))
+    on_outbox = [p for p in plans if "outbox" in p.split(" -> ")[1]]
+    assert len(on_outbox) >= 4, plans
+    # A range search from the unsent mark, or a walk of the flagged rows' index:
+    # never "SCAN outbox" (the table) nor a scan of the id index (every row too).
+    full = [
+        p for p in on_outbox if p.split(" -> ")[1].startswith("SCAN") and "outbox_flagged" not in p
+    ]
+    assert full == []
+    # The one count that needs every row is only made when asked for.
+    asked = _plans(store, lambda: store.stats(count_sent=True))
+    assert any(p.split(" -> ")[1].startswith("SCAN outbox") for p in asked)
+
+
+def test_a_store_from_schema_4_gets_the_flagged_index(tmp_path):
+    path = tmp_path / "k.sqlite3"
+    store = LocalStore(path, kiosk="k1")
+    _history(store)
+    store.close()
+    db = sqlite3.connect(path)
+    db.execute("DROP INDEX outbox_flagged")
+    db.execute("UPDATE meta SET value='4' WHERE key='schema_version'")
+    db.commit()
+    db.close()
+
+    again = LocalStore(path, kiosk="k1")
+    names = [r[0] for r in again._db.execute("SELECT name FROM sqlite_master WHERE type='index'")]
+    assert "outbox_flagged" in names
+    assert again.get_meta("schema_version") == "5"
+    assert _counts(again, count_sent=True) == _full_count(path)
