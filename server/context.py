@@ -227,13 +227,56 @@ def sync_conflicts(
                         message=outcome.message or "",
                     )
                 )
-            elif conflict.resolved_at is None:
+            elif conflict.resolved_at is None and conflict.reason != Reason.KIOSK_TOLD_REFUSED:
                 conflict.reason = outcome.reason.value
                 conflict.message = outcome.message or ""
-        elif replay and conflict is not None and conflict.resolved_at is None:
+        elif (
+            replay
+            and conflict is not None
+            and conflict.resolved_at is None
+            and conflict.reason != Reason.KIOSK_TOLD_REFUSED
+        ):
             conflict.resolved_at = utcnow()
             conflict.resolved_by = "server"
             conflict.note = "no longer a conflict once late transactions were merged in time order"
+
+
+#: What staff read in the conflict list for a KIOSK_TOLD_REFUSED conflict.
+TOLD_REFUSED_MESSAGE = (
+    "applied here, but the kiosk told the patron it was refused or showed no result"
+    " (its answer was lost): check that the patron has what this says"
+)
+
+
+def flag_told_refused(session: Session, rows: Sequence[LoggedTxn]) -> None:
+    """A conflict for each applied transaction a kiosk later reported as refused.
+
+    The kiosk's copy carries ``kiosk_refused``; the server answers it with its first
+    result and changes nothing. Only the kiosk flagged the difference before, so a
+    librarian at the central server never saw that a loan (or a return) stands for
+    a patron who walked away told otherwise. One conflict per transaction, so a
+    repeated copy adds nothing.
+    """
+    if not rows:
+        return
+    have = set(
+        session.scalars(
+            select(Conflict.transaction_id).where(
+                Conflict.transaction_id.in_([r.id for r in rows])
+            )
+        )
+    )
+    for row in rows:
+        if row.id not in have:
+            have.add(row.id)
+            session.add(
+                Conflict(
+                    transaction_id=row.id,
+                    kind=row.kind,
+                    reason=Reason.KIOSK_TOLD_REFUSED.value,
+                    message=TOLD_REFUSED_MESSAGE,
+                )
+            )
 
 
 def _chunks(values: list, size: int) -> Iterable[list]:

@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from server.calendar import SUNDAY, LibraryCalendar, Policies
 from server.circulation import ItemState, apply_item, load_item_states, reset_item
-from server.context import BatchContext, Outcome, sync_conflicts
+from server.context import BatchContext, Outcome, flag_told_refused, sync_conflicts
 from server.events import EventState, apply_event, load_event_states, person_key, reset_event
 from server.events import write_back as write_back_event
 from server.models import Item, Patron, Registration, Transaction
@@ -180,12 +180,16 @@ class BatchProcessor:
             work.append(Work(i, t, order_key(t.at, t.kiosk, t.seq)))
         stored = self._stored([w.txn.id for w in work])
         new: list[Work] = []
+        told_refused: list[RowRef] = []
         for w in work:
             if w.txn.id in stored:
                 old = TransactionResult.model_validate_json(stored[w.txn.id])
                 results[w.index] = old.model_copy(update={"duplicate": True})
+                if w.txn.kiosk_refused and old.status == Status.ACCEPTED:
+                    told_refused.append(RowRef(w.txn.id, w.txn.kind.value))
             else:
                 new.append(w)
+        flag_told_refused(self.session, told_refused)
         new.sort(key=lambda w: w.key)
         self.batch = {w.txn.id: w for w in new}
         self._preload(new)

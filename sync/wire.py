@@ -72,6 +72,9 @@ class Reason(StrEnum):
     NOT_IN_SNAPSHOT = "not_in_snapshot"
     REFUSED_AT_KIOSK = "refused_at_kiosk"  # the kiosk refused it offline: nothing happened
     KIOSK_INTERRUPTED = "kiosk_interrupted"  # the kiosk stopped before it showed a result
+    # A conflict for staff (never a kiosk result): the server applied it, the patron
+    # was told "refused" or saw nothing (a lost answer, then a kiosk_refused copy).
+    KIOSK_TOLD_REFUSED = "kiosk_told_refused"
 
 
 class Guest(BaseModel):

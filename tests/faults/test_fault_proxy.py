@@ -12,7 +12,14 @@ from sync.decider import Decider
 from sync.faultproxy import FaultPlan, FaultProxy
 from sync.store import OutboxState
 from sync.wire import Kind, Reason, Status
-from tests.sync.parts import loans_per_checkout, make_kiosk, open_loans, server_tx_ids, wait_for
+from tests.sync.parts import (
+    loans_per_checkout,
+    make_kiosk,
+    open_loans,
+    server_conflicts,
+    server_tx_ids,
+    wait_for,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -111,6 +118,8 @@ def test_lost_answer_then_offline_refusal_reaches_staff(tmp_path, server):
     assert [m.tx.id for m in k.store.mismatches()] == [d.tx.id]
     assert "kiosk said refused, server says accepted" in k.store.mismatches()[0].mismatch
     assert loans_per_checkout(server) == {d.tx.id: 1}
+    # ... and on the server too, where staff resolve conflicts for every kiosk
+    assert server_conflicts(server) == [(d.tx.id, "kiosk_told_refused")]
     k.close()
     proxy.stop()
 
@@ -130,6 +139,7 @@ def test_offline_refusal_after_an_undelivered_attempt_changes_nothing(tmp_path, 
     assert row.state == OutboxState.SENT and row.server_result.status == Status.REFUSED
     assert row.server_result.reason == Reason.REFUSED_AT_KIOSK
     assert k.store.mismatches() == [] and open_loans(server) == {}
+    assert server_conflicts(server) == []  # nothing happened, nothing for staff
     late = d.tx.model_copy(update={"offline": False, "kiosk_refused": False})
     [again] = k.decider.client.post_transactions([late], timeout=10)
     assert again.duplicate and again.status == Status.REFUSED

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from server.models import Loan, Transaction
 from server.service import Server
 from sync.wire import TransactionIn, TransactionResult
-from tests.server.helpers import post, tx, wib
+from tests.server.helpers import post, soon, tx, wib
 
 API = "/api/v1"
 
@@ -330,3 +330,37 @@ def test_a_kiosk_refusal_is_logged_with_no_effect(client: TestClient, kiosk_a: d
     assert info["loan_count"] == 0
     [other] = post(client, kiosk_a, tx("checkout", card="AGT0002", item="B000101"))
     assert other["status"] == "accepted"  # the item was never lent by the refusal
+
+
+def test_an_applied_transaction_the_kiosk_told_refused_is_a_conflict(
+    client: TestClient, kiosk_a: dict, staff: dict
+) -> None:
+    """The online checkout applied, its answer was lost, and the kiosk refused the same
+    id offline: the patron walked away told "refused". The copy it sends gets the first
+    result and changes nothing, and staff get one conflict to check the shelf."""
+    lent = tx("checkout", card="AGT0001", item="B000101")
+    [first] = post(client, kiosk_a, lent)
+    assert first["status"] == "accepted"
+    copy = {**lent, "offline": True, "kiosk_refused": True}
+    [again] = post(client, kiosk_a, copy)
+    assert again["status"] == "accepted" and again["duplicate"] is True
+    [again] = post(client, kiosk_a, copy)  # repeated: still one conflict
+    refused = tx("checkout", card="AGT0001", item="B999999")  # unknown item: refused online
+    [no] = post(client, kiosk_a, refused)
+    assert no["status"] == "refused"
+    post(client, kiosk_a, {**refused, "offline": True, "kiosk_refused": True})
+    conflicts = client.get(f"{API}/staff/conflicts", headers=staff).json()
+    assert [(c["transaction_id"], c["reason"]) for c in conflicts] == [
+        (lent["id"], "kiosk_told_refused")
+    ]
+    assert "told the patron it was refused" in conflicts[0]["message"]
+    info = client.get(f"{API}/patrons/AGT0001", headers=kiosk_a).json()
+    assert info["loan_count"] == 1  # the loan stands until staff look
+    # an earlier offline return arriving late replays the item's history in time order;
+    # the checkout is still accepted, and that does not settle the conflict: staff do
+    early = tx("checkin", item="B000101", offline=True, at=soon(-1))
+    post(client, kiosk_a, early)
+    conflicts = client.get(f"{API}/staff/conflicts", headers=staff).json()
+    assert (lent["id"], "kiosk_told_refused") in [
+        (c["transaction_id"], c["reason"]) for c in conflicts
+    ]

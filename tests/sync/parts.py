@@ -83,6 +83,18 @@ def server_tx_ids(srv: ServerProcess) -> list[str]:
         db.close()
 
 
+def server_conflicts(srv: ServerProcess) -> list[tuple[str, str]]:
+    """(transaction id, reason) of every open conflict on the server."""
+    db = server_db(srv)
+    try:
+        rows = db.execute(
+            "SELECT transaction_id, reason FROM conflicts WHERE resolved_at IS NULL ORDER BY id"
+        ).fetchall()
+    finally:
+        db.close()
+    return [tuple(r) for r in rows]
+
+
 def open_loans(srv: ServerProcess) -> dict[str, str]:
     """item barcode -> card of every open loan on the server."""
     db = server_db(srv)
