@@ -261,9 +261,7 @@ def flag_told_refused(session: Session, rows: Sequence[LoggedTxn]) -> None:
         return
     have = set(
         session.scalars(
-            select(Conflict.transaction_id).where(
-                Conflict.transaction_id.in_([r.id for r in rows])
-            )
+            select(Conflict.transaction_id).where(Conflict.transaction_id.in_([r.id for r in rows]))
         )
     )
     for row in rows:
