@@ -83,6 +83,17 @@ def server_tx_ids(srv: ServerProcess) -> list[str]:
         db.close()
 
 
+def age_store_file(path: Path | str, *statements: str) -> None:
+    """Run ``statements`` on a closed store's file (to make it look like an older one)."""
+    db = sqlite3.connect(path)
+    try:
+        for sql in statements:
+            db.execute(sql)
+        db.commit()
+    finally:
+        db.close()
+
+
 def server_conflicts(srv: ServerProcess) -> list[tuple[str, str]]:
     """(transaction id, reason) of every open conflict on the server."""
     db = server_db(srv)

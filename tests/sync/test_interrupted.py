@@ -8,7 +8,13 @@ import pytest
 
 from sync.store import LocalStore, OutboxState
 from sync.wire import Kind, Reason, Status
-from tests.sync.parts import loans_per_checkout, make_kiosk, open_loans, server_tx_ids
+from tests.sync.parts import (
+    age_store_file,
+    loans_per_checkout,
+    make_kiosk,
+    open_loans,
+    server_tx_ids,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -77,14 +83,9 @@ def test_decisions_leave_no_note_behind(tmp_path, server):
 
 
 def test_a_store_from_schema_3_gets_the_notes_table(tmp_path):
-    import sqlite3
-
     path = tmp_path / "old.sqlite3"
     LocalStore(path, kiosk="k1").close()
-    db = sqlite3.connect(path)
-    db.execute("DROP TABLE intents")
-    db.commit()
-    db.close()
+    age_store_file(path, "DROP TABLE intents")
     store = LocalStore(path, kiosk="k1")
     tx = store.new_transaction(Kind.CHECKIN, item="B1")
     store.begin_online(tx)

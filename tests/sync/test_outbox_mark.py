@@ -11,6 +11,7 @@ import pytest
 
 from sync.store import LocalStore
 from sync.wire import Kind, Status, TransactionResult
+from tests.sync.parts import age_store_file
 
 
 def _brute(path) -> tuple[list[str], int]:
@@ -146,11 +147,11 @@ def test_a_version_2_store_gets_its_mark_from_the_unsent_rows(tmp_path):
     store.mark_sent([_accept(txs[0])])
     store.close()
     # As a version 2 store left it: no mark, an index on state.
-    db = sqlite3.connect(path)
-    db.execute("DELETE FROM meta WHERE key='unsent_from'")
-    db.execute("CREATE INDEX outbox_state ON outbox(state, seq)")
-    db.commit()
-    db.close()
+    age_store_file(
+        path,
+        "DELETE FROM meta WHERE key='unsent_from'",
+        "CREATE INDEX outbox_state ON outbox(state, seq)",
+    )
     again = LocalStore(path, kiosk="k1")
     assert [t.id for t in again.pending(10)] == [t.id for t in txs[1:]]
     assert again.get_meta("unsent_from") == str(txs[1].seq)

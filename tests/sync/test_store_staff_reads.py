@@ -8,6 +8,7 @@ import sqlite3
 
 from sync.store import LocalStore
 from sync.wire import Kind, Reason, Status, TransactionResult
+from tests.sync.parts import age_store_file
 
 
 def _accept(tx):
@@ -110,12 +111,9 @@ def test_a_store_from_schema_4_gets_the_flagged_index(tmp_path):
     store = LocalStore(path, kiosk="k1")
     _history(store)
     store.close()
-    db = sqlite3.connect(path)
-    db.execute("DROP INDEX outbox_flagged")
-    db.execute("UPDATE meta SET value='4' WHERE key='schema_version'")
-    db.commit()
-    db.close()
-
+    age_store_file(
+        path, "DROP INDEX outbox_flagged", "UPDATE meta SET value='4' WHERE key='schema_version'"
+    )
     again = LocalStore(path, kiosk="k1")
     names = [r[0] for r in again._db.execute("SELECT name FROM sqlite_master WHERE type='index'")]
     assert "outbox_flagged" in names
