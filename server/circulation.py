@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, bindparam, delete, select
 
 from server.context import BatchContext, Outcome
 from server.models import Item, Loan, Patron
@@ -36,17 +36,21 @@ class ItemState:
     touched: bool = False  # changed in this batch: gets the batch's version
 
 
+# Built once: every batch runs it, and building a select (and its cache key) on each
+# call cost more Python than running it (see server/context.py).
+_ITEM_STATES = (
+    select(Item, Loan)
+    .outerjoin(Loan, and_(Loan.item_id == Item.id, Loan.returned_at.is_(None)))
+    .where(Item.barcode.in_(bindparam("codes", expanding=True)), Item.deleted.is_(False))
+)
+
+
 def load_item_states(ctx: BatchContext, barcodes: set[str]) -> dict[str, ItemState]:
     """Items and their open loans, one query per 500 barcodes."""
     states: dict[str, ItemState] = {}
     codes = sorted(barcodes)
     for start in range(0, len(codes), 500):
-        chunk = codes[start : start + 500]
-        rows = ctx.session.execute(
-            select(Item, Loan)
-            .outerjoin(Loan, and_(Loan.item_id == Item.id, Loan.returned_at.is_(None)))
-            .where(Item.barcode.in_(chunk), Item.deleted.is_(False))
-        )
+        rows = ctx.session.execute(_ITEM_STATES, {"codes": codes[start : start + 500]})
         for item, loan in rows:
             state = states.get(item.barcode)
             if state is None:

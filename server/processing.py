@@ -35,6 +35,16 @@ from sync.wire import Kind, Reason, Status, TransactionIn, TransactionResult
 _TXN = cast(Table, Transaction.__table__)
 _ITEMS = cast(Table, Item.__table__)
 _PATRONS = cast(Table, Patron.__table__)
+# Built once (see server/context.py): every batch runs them.
+_STORED = select(_TXN.c.id, _TXN.c.result).where(_TXN.c.id.in_(bindparam("ids", expanding=True)))
+_ITEM_VERSIONS = (
+    update(_ITEMS).where(_ITEMS.c.id == bindparam("_id")).values(version=bindparam("_v"))
+)
+_PATRON_VERSIONS = (
+    update(_PATRONS)
+    .where(_PATRONS.c.id.in_(bindparam("_ids", expanding=True)))
+    .values(version=bindparam("_v"))
+)
 ITEM_KINDS = {Kind.CHECKOUT, Kind.CHECKIN, Kind.RENEW}
 _MAX_BIGINT = 2**63 - 1
 _MAX_INT = 2**31 - 1
@@ -287,14 +297,11 @@ class BatchProcessor:
             # SQLite's executemany runs in-process: no round trips to save
             if changed:
                 self.session.execute(
-                    update(_ITEMS).where(_ITEMS.c.id == bindparam("_id")).values(version=v),
-                    [{"_id": i, "last_key": k} for i, k in changed],
+                    _ITEM_VERSIONS, [{"_id": i, "_v": v, "last_key": k} for i, k in changed]
                 )
             for start in range(0, len(patrons), 500):
                 self.session.execute(
-                    update(_PATRONS)
-                    .where(_PATRONS.c.id.in_(patrons[start : start + 500]))
-                    .values(version=v)
+                    _PATRON_VERSIONS, {"_ids": patrons[start : start + 500], "_v": v}
                 )
             self.ctx.write_loans()
         ids = {i for i, _ in changed}
@@ -314,10 +321,7 @@ class BatchProcessor:
     def _stored(self, ids: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            for tid, result in self.session.execute(
-                select(Transaction.id, Transaction.result).where(Transaction.id.in_(chunk))
-            ):
+            for tid, result in self.session.execute(_STORED, {"ids": ids[start : start + 500]}):
                 found[tid] = result
         return found
 
