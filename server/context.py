@@ -224,6 +224,15 @@ def sync_conflicts(
             existing[c.transaction_id] = c
     for row, outcome in outcomes:
         conflict = existing.get(row.id)
+        # An open conflict the merge may rewrite or settle: not one only staff can
+        # settle (a patron told "refused", whatever the replay decides now).
+        mergeable = (
+            conflict
+            if conflict is not None
+            and conflict.resolved_at is None
+            and conflict.reason != Reason.KIOSK_TOLD_REFUSED
+            else None
+        )
         if outcome.status == Status.CONFLICT and outcome.reason is not None:
             if conflict is None:
                 session.add(
@@ -234,18 +243,13 @@ def sync_conflicts(
                         message=outcome.message or "",
                     )
                 )
-            elif conflict.resolved_at is None and conflict.reason != Reason.KIOSK_TOLD_REFUSED:
-                conflict.reason = outcome.reason.value
-                conflict.message = outcome.message or ""
-        elif (
-            replay
-            and conflict is not None
-            and conflict.resolved_at is None
-            and conflict.reason != Reason.KIOSK_TOLD_REFUSED
-        ):
-            conflict.resolved_at = utcnow()
-            conflict.resolved_by = "server"
-            conflict.note = "no longer a conflict once late transactions were merged in time order"
+            elif mergeable is not None:
+                mergeable.reason = outcome.reason.value
+                mergeable.message = outcome.message or ""
+        elif replay and mergeable is not None:
+            mergeable.resolved_at = utcnow()
+            mergeable.resolved_by = "server"
+            mergeable.note = "no longer a conflict once late transactions were merged in time order"
 
 
 #: What staff read in the conflict list for a KIOSK_TOLD_REFUSED conflict.

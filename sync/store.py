@@ -92,6 +92,9 @@ _LOWER_MARK = "UPDATE meta SET value=?1 WHERE key='unsent_from' AND CAST(value A
 #: counts them without reading the years of sent rows around them.
 _FLAGGED = "(state='failed' OR server_status='conflict' OR mismatch IS NOT NULL)"
 
+#: What an interrupted decision's local result says, and its mismatch after it.
+_INTERRUPTED = "the kiosk stopped before the patron saw a result"
+
 #: pydantic's own serialisers, called directly (``model_dump_json`` adds a Python layer).
 _TX_JSON = TransactionIn.__pydantic_serializer__.to_json
 _RESULT_JSON = TransactionResult.__pydantic_serializer__.to_json
@@ -176,7 +179,7 @@ def mismatch_of(local: TransactionResult, server: TransactionResult) -> str | No
     """Why the server's result differs from what the kiosk told the patron, or None."""
     if local.status != server.status:
         if local.reason == Reason.KIOSK_INTERRUPTED:
-            said = "the kiosk stopped before the patron saw a result"
+            said = _INTERRUPTED
         else:
             said = f"kiosk said {local.status.value}"
         why = f"{said}, server says {server.status.value}"
@@ -372,7 +375,7 @@ class LocalStore(SnapshotStoreMixin):
                     id=tx.id,
                     status=Status.REFUSED,
                     reason=Reason.KIOSK_INTERRUPTED,
-                    message="the kiosk stopped before the patron saw a result",
+                    message=_INTERRUPTED,
                 )
                 db.execute(_INSERT, _outbox_params(tx, result, sent=False, on_server=False))
                 db.execute(_LOWER_MARK, (seq,))
