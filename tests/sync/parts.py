@@ -14,7 +14,7 @@ from sync.client import ServerClient
 from sync.connectivity import Connectivity
 from sync.decider import Decider
 from sync.store import LocalStore
-from sync.wire import Kind, Status, TransactionIn
+from sync.wire import Kind, Status, TransactionIn, TransactionResult
 from sync.worker import SyncWorker
 from tests.server_process import ServerProcess
 
@@ -81,6 +81,11 @@ def server_tx_ids(srv: ServerProcess) -> list[str]:
         return [r[0] for r in db.execute("SELECT id FROM transactions")]
     finally:
         db.close()
+
+
+def accepted(tx: TransactionIn, **fields: object) -> TransactionResult:
+    """The result of ``tx`` accepted (``fields``: due_at and the like)."""
+    return TransactionResult(id=tx.id, status=Status.ACCEPTED, **fields)
 
 
 def age_store_file(path: Path | str, *statements: str) -> None:

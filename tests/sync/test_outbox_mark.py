@@ -11,7 +11,7 @@ import pytest
 
 from sync.store import LocalStore
 from sync.wire import Kind, Status, TransactionResult
-from tests.sync.parts import age_store_file
+from tests.sync.parts import accepted, age_store_file
 
 
 def _brute(path) -> tuple[list[str], int]:
@@ -38,21 +38,17 @@ def _check(store: LocalStore) -> None:
     assert stats.pending + stats.in_flight == unsent
 
 
-def _accept(tx):
-    return TransactionResult(id=tx.id, status=Status.ACCEPTED)
-
-
 def test_a_seq_taken_before_the_mark_moved_past_it_is_still_found(tmp_path):
     store = LocalStore(tmp_path / "k.sqlite3", kiosk="k1")
     waiting = store.new_transaction(Kind.CHECKIN, item="B1")  # an online decision in progress
     later = store.new_transaction(Kind.CHECKIN, item="B2", offline=True)
-    store.commit(later, _accept(later), applied_on_server=False)
+    store.commit(later, accepted(later), applied_on_server=False)
     store.mark_in_flight([later.id])
-    store.mark_sent([_accept(later)])  # nothing unsent: the mark moves past `later`
+    store.mark_sent([accepted(later)])  # nothing unsent: the mark moves past `later`
     assert store.queue_depth() == 0
     # The server did not answer in time: decided offline, committed below the mark.
     offline = waiting.model_copy(update={"offline": True})
-    store.commit(offline, _accept(offline), applied_on_server=False)
+    store.commit(offline, accepted(offline), applied_on_server=False)
     assert [i for i, _ in store.pending_payloads(10)] == [offline.id]
     store.close()
     again = LocalStore(tmp_path / "k.sqlite3", kiosk="k1")  # and after a restart
@@ -67,12 +63,12 @@ def test_two_stores_on_one_file_keep_the_mark_right(tmp_path):
     cli = LocalStore(tmp_path / "k.sqlite3", kiosk="k1")
     waiting = app.new_transaction(Kind.CHECKIN, item="B1")
     tx = app.new_transaction(Kind.CHECKIN, item="B2", offline=True)
-    app.commit(tx, _accept(tx), applied_on_server=False)
+    app.commit(tx, accepted(tx), applied_on_server=False)
     # The CLI's store sends it (it makes no transactions of its own).
     cli.mark_in_flight([i for i, _ in cli.pending_payloads(10)])
-    cli.mark_sent([_accept(tx)])
+    cli.mark_sent([accepted(tx)])
     assert cli.queue_depth() == 0
-    app.commit(waiting, _accept(waiting), applied_on_server=False)
+    app.commit(waiting, accepted(waiting), applied_on_server=False)
     assert [i for i, _ in cli.pending_payloads(10)] == [waiting.id]
     _check(app)
     _check(cli)
@@ -89,7 +85,7 @@ def test_two_stores_opened_together_never_hand_out_the_same_seq(tmp_path):
     for i in range(3):
         for store in (a, b, b, a):
             tx = store.new_transaction(Kind.CHECKIN, item=f"B{i}", offline=True)
-            store.commit(tx, _accept(tx), applied_on_server=False)
+            store.commit(tx, accepted(tx), applied_on_server=False)
             seqs.append(tx.seq)
     assert len(set(seqs)) == len(seqs) == 12
     _check(a)
@@ -111,7 +107,7 @@ def test_random_histories_never_hide_an_unsent_row(tmp_path, seed):
         elif op < 0.6 and taken:
             tx = taken.pop(rng.randrange(len(taken)))  # in any order
             online = rng.random() < 0.3
-            store.commit(tx, _accept(tx), applied_on_server=online)
+            store.commit(tx, accepted(tx), applied_on_server=online)
         elif op < 0.72:
             batch = store.pending_payloads(rng.randint(1, 6))
             ids = [i for i, _ in batch]
@@ -132,7 +128,7 @@ def test_random_histories_never_hide_an_unsent_row(tmp_path, seed):
         _check(store)
     # Everything committed and not sent is still there to send.
     for tx in taken:
-        store.commit(tx, _accept(tx), applied_on_server=False)
+        store.commit(tx, accepted(tx), applied_on_server=False)
     _check(store)
     store.close()
 
@@ -142,9 +138,9 @@ def test_a_version_2_store_gets_its_mark_from_the_unsent_rows(tmp_path):
     store = LocalStore(path, kiosk="k1")
     txs = [store.new_transaction(Kind.CHECKIN, item=f"B{i}", offline=True) for i in range(4)]
     for tx in txs:
-        store.commit(tx, _accept(tx), applied_on_server=False)
+        store.commit(tx, accepted(tx), applied_on_server=False)
     store.mark_in_flight([txs[0].id])
-    store.mark_sent([_accept(txs[0])])
+    store.mark_sent([accepted(txs[0])])
     store.close()
     # As a version 2 store left it: no mark, an index on state.
     age_store_file(

@@ -21,6 +21,7 @@ from sync.wire import (
     TransactionResult,
 )
 from tests.helpers import demo_snapshot
+from tests.sync.parts import accepted
 
 
 def _open(tmp_path, name="kiosk.sqlite3"):
@@ -29,15 +30,11 @@ def _open(tmp_path, name="kiosk.sqlite3"):
     return store
 
 
-def _accept(tx, **kw):
-    return TransactionResult(id=tx.id, status=Status.ACCEPTED, **kw)
-
-
 def test_commit_writes_row_and_effect_together(tmp_path):
     store = _open(tmp_path)
     tx = store.new_transaction(Kind.CHECKOUT, card="AGT0001", item="B000101", offline=True)
     due = datetime(2030, 1, 1, tzinfo=UTC)
-    store.commit(tx, _accept(tx, due_at=due), applied_on_server=False)
+    store.commit(tx, accepted(tx, due_at=due), applied_on_server=False)
     store.close()
     # A fresh connection (as after a power cut) sees both the row and the loan.
     again = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
@@ -52,7 +49,7 @@ def test_commit_writes_row_and_effect_together(tmp_path):
 def test_effects_are_idempotent_when_replayed(tmp_path):
     store = _open(tmp_path)
     tx = store.new_transaction(Kind.CHECKOUT, card="AGT0001", item="B000101", offline=True)
-    store.commit(tx, _accept(tx), applied_on_server=False)
+    store.commit(tx, accepted(tx), applied_on_server=False)
     # A delta that does not mention the patron or item: the pending loan is replayed once.
     store.apply_snapshot(Snapshot(cursor="2", full=False, generated_at=datetime.now(UTC)))
     store.apply_snapshot(Snapshot(cursor="3", full=False, generated_at=datetime.now(UTC)))
@@ -62,7 +59,7 @@ def test_effects_are_idempotent_when_replayed(tmp_path):
     assert store.item("B000101").on_loan_to == "AGT0001"
     assert store.patron("AGT0001").loan_count == 1
     ret = store.new_transaction(Kind.CHECKIN, item="B000101", offline=True)
-    store.commit(ret, _accept(ret), applied_on_server=False)
+    store.commit(ret, accepted(ret), applied_on_server=False)
     store.apply_snapshot(demo_snapshot())
     assert store.item("B000101").status == "available"
     assert store.patron("AGT0001").loan_count == 0
@@ -74,7 +71,7 @@ def test_in_flight_rows_go_back_to_pending_at_start(tmp_path):
     txs = []
     for item in ("B000101", "B000102"):
         tx = store.new_transaction(Kind.CHECKOUT, card="AGT0001", item=item, offline=True)
-        store.commit(tx, _accept(tx), applied_on_server=False)
+        store.commit(tx, accepted(tx), applied_on_server=False)
         txs.append(tx)
     store.mark_in_flight([t.id for t in txs])
     assert store.pending(10) == []
@@ -92,7 +89,7 @@ def test_sequence_numbers_never_reused_across_restarts(tmp_path):
             tx = store.new_transaction(Kind.CHECKIN, item="B000101", offline=True)
             seen.append(tx.seq)
             if len(seen) % 2:  # some are never committed (a crash after the online post)
-                store.commit(tx, _accept(tx), applied_on_server=False)
+                store.commit(tx, accepted(tx), applied_on_server=False)
         store.close()
     assert seen == sorted(seen) and len(set(seen)) == len(seen)
 
@@ -110,12 +107,12 @@ def test_sequence_block_is_reserved_durably(tmp_path):
 def test_mismatch_flagged_when_server_disagrees(tmp_path):
     store = _open(tmp_path)
     ok = store.new_transaction(Kind.CHECKOUT, card="AGT0001", item="B000101", offline=True)
-    store.commit(ok, _accept(ok), applied_on_server=False)
+    store.commit(ok, accepted(ok), applied_on_server=False)
     bad = store.new_transaction(Kind.CHECKOUT, card="AGT0001", item="B000102", offline=True)
-    store.commit(bad, _accept(bad), applied_on_server=False)
+    store.commit(bad, accepted(bad), applied_on_server=False)
     flagged = store.mark_sent(
         [
-            _accept(ok),
+            accepted(ok),
             TransactionResult(id=bad.id, status=Status.CONFLICT, reason=Reason.PATRON_BLOCKED),
         ]
     )
@@ -134,8 +131,8 @@ def test_due_date_difference_is_a_mismatch(tmp_path):
     store = _open(tmp_path)
     tx = store.new_transaction(Kind.CHECKOUT, card="AGT0001", item="B000101", offline=True)
     slip = datetime(2030, 1, 8, 16, 59, tzinfo=UTC)
-    store.commit(tx, _accept(tx, due_at=slip), applied_on_server=False)
-    flagged = store.mark_sent([_accept(tx, due_at=slip + timedelta(days=7))])
+    store.commit(tx, accepted(tx, due_at=slip), applied_on_server=False)
+    flagged = store.mark_sent([accepted(tx, due_at=slip + timedelta(days=7))])
     assert flagged == [tx.id] and "slip due" in store.row(tx.id).mismatch
 
 
@@ -156,9 +153,9 @@ def test_export_queue_writes_pending_jsonl_in_order(tmp_path):
     ids = []
     for item in ("B000101", "B000102", "B000103"):
         tx = store.new_transaction(Kind.CHECKOUT, card="AGT0001", item=item, offline=True)
-        store.commit(tx, _accept(tx), applied_on_server=False)
+        store.commit(tx, accepted(tx), applied_on_server=False)
         ids.append(tx.id)
-    store.mark_sent([_accept(store.pending(1)[0])])
+    store.mark_sent([accepted(store.pending(1)[0])])
     out = tmp_path / "usb" / "queue.jsonl"
     out.parent.mkdir()
     assert store.export_queue(out) == 2
@@ -192,7 +189,7 @@ def test_full_snapshot_does_not_hold_the_lock_throughout(tmp_path, monkeypatch):
     def scan_while_loading():
         while not done.is_set():
             tx = store.new_transaction(Kind.CHECKIN, item="B000101", offline=True)
-            store.commit(tx, _accept(tx), applied_on_server=False)
+            store.commit(tx, accepted(tx), applied_on_server=False)
             commits_during.append(time.monotonic())
 
     t = threading.Thread(target=scan_while_loading, daemon=True)

@@ -8,11 +8,7 @@ import sqlite3
 
 from sync.store import LocalStore
 from sync.wire import Kind, Reason, Status, TransactionResult
-from tests.sync.parts import age_store_file
-
-
-def _accept(tx):
-    return TransactionResult(id=tx.id, status=Status.ACCEPTED)
+from tests.sync.parts import accepted, age_store_file
 
 
 def _history(store: LocalStore) -> None:
@@ -20,22 +16,22 @@ def _history(store: LocalStore) -> None:
     sent = []
     for i in range(60):
         tx = store.new_transaction(Kind.CHECKIN, item=f"B{i:06d}", offline=True)
-        store.commit(tx, _accept(tx), applied_on_server=False)
+        store.commit(tx, accepted(tx), applied_on_server=False)
         sent.append(tx)
     online = store.new_transaction(Kind.CHECKIN, item="B900000")
-    store.commit(online, _accept(online), applied_on_server=True)  # sent as it was decided
+    store.commit(online, accepted(online), applied_on_server=True)  # sent as it was decided
     store.mark_in_flight([t.id for t in sent])
-    results = [_accept(t) for t in sent[:-1]]
+    results = [accepted(t) for t in sent[:-1]]
     results.append(
         TransactionResult(id=sent[-1].id, status=Status.CONFLICT, reason=Reason.NOT_ON_LOAN)
     )
     assert store.mark_sent(results) == [sent[-1].id]
     bad = store.new_transaction(Kind.CHECKIN, item="B800000", offline=True)
-    store.commit(bad, _accept(bad), applied_on_server=False)
+    store.commit(bad, accepted(bad), applied_on_server=False)
     store.mark_failed(bad.id, "422: the server will never take this")
     for i in range(3):
         tx = store.new_transaction(Kind.CHECKIN, item=f"B7{i:05d}", offline=True)
-        store.commit(tx, _accept(tx), applied_on_server=False)
+        store.commit(tx, accepted(tx), applied_on_server=False)
     store.mark_in_flight([store.pending(1)[0].id])
 
 
