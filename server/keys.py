@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -18,7 +19,19 @@ def load_or_create_ticket_key(data_dir: Path) -> Ed25519PrivateKey:
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         pem, _ = generate_keypair()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pem)
+        # Written whole under a private name, then linked into place: two processes
+        # starting on a new data folder (server workers, a CLI beside the server)
+        # never see a half-written key, and the first link wins for both.
+        fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".ticket-key-")
+        try:
+            with os.fdopen(fd, "wb") as fh:  # mkstemp makes it readable by us only
+                fh.write(pem)
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another process made it first: use theirs
+        finally:
+            os.unlink(tmp)
     return load_private_key(path.read_bytes())
