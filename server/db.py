@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -108,11 +109,13 @@ class WriteGate:
         self._cond = threading.Condition()
         self._busy = False
         self._urgent_waiting = 0
+        self.last_urgent = float("-inf")  # time.monotonic() of the last urgent writer
 
     @contextmanager
     def hold(self, urgent: bool = False) -> Iterator[None]:
         with self._cond:
             if urgent:
+                self.last_urgent = time.monotonic()
                 self._urgent_waiting += 1
                 try:
                     while self._busy:

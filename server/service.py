@@ -115,20 +115,19 @@ class Server:
 
         ``urgent`` (a patron waiting for an online decision) lets it overtake queue
         uploads. A large upload is applied in event-time order in chunks of
-        BULK_CHUNK, each committed on its own (the wire contract allows per-transaction
-        acceptance), so it never holds the write gate for long.
+        BULK_CHUNK, or BUSY_CHUNK while patrons are deciding at kiosks, each committed
+        on its own (the wire contract allows per-transaction acceptance), so it never
+        holds the write gate for long.
         """
         txns = batch.transactions
-        if len(txns) <= self.BULK_CHUNK:
-            chunks = [list(range(len(txns)))]
-        else:
-            order = sorted(range(len(txns)), key=lambda i: _sort_key(txns[i]))
-            chunks = [
-                order[start : start + self.BULK_CHUNK]
-                for start in range(0, len(order), self.BULK_CHUNK)
-            ]
+        order = list(range(len(txns)))
+        if len(txns) > min(self.BULK_CHUNK, self.BUSY_CHUNK):
+            order.sort(key=lambda i: _sort_key(txns[i]))
         results: list[TransactionResult | None] = [None] * len(txns)
-        for n, chunk in enumerate(chunks):
+        start = 0
+        while True:  # once at least: an empty batch still reports the kiosk's health
+            chunk = order[start : start + self._chunk_size(urgent)]
+            start += len(chunk)
             with self.db.write(urgent) as (session, version):
                 processor = BatchProcessor(
                     session,
@@ -138,7 +137,7 @@ class Server:
                     self.settings.closed_weekdays,
                     rules=self.rules(session),
                 )
-                if n == len(chunks) - 1:
+                if start == len(order):
                     seen = kiosk_seen_values(batch)
                     if processor.postgres:
                         processor.kiosk_seen = (kiosk, seen)  # sent with its closing writes
@@ -147,9 +146,18 @@ class Server:
                 out = processor.apply([txns[i] for i in chunk])
             for i, result in zip(chunk, out, strict=True):
                 results[i] = result
-        return [r for r in results if r is not None]
+            if start == len(order):
+                return [r for r in results if r is not None]
+
+    def _chunk_size(self, urgent: bool) -> int:
+        """Transactions per write-gate hold for the next part of an upload: fewer while
+        patrons are at kiosks, since a patron's request waits for the hold in progress."""
+        recent = time.monotonic() - self.db.gate.last_urgent < self.PATRONS_ACTIVE_S
+        return self.BUSY_CHUNK if recent and not urgent else self.BULK_CHUNK
 
     BULK_CHUNK = 50
+    BUSY_CHUNK = 25
+    PATRONS_ACTIVE_S = 2.0
 
 
 def kiosk_seen_values(batch: TransactionBatch) -> dict[str, Any]:

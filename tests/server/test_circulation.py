@@ -7,6 +7,7 @@ from datetime import datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from server.db import current_counter
 from server.models import Loan, Transaction
 from server.service import Server
 from sync.wire import TransactionIn, TransactionResult
@@ -265,6 +266,34 @@ def test_large_upload_is_chunked_in_time_order_with_repeats(
     assert {r["status"] for r in results} == {"accepted"}
     loans = _loans(demo)
     assert len(loans) == 60 and all(returned is not None for *_, returned, _r in loans)
+
+
+def _commits_for_upload(demo: Server, client: TestClient, kiosk: dict, n: int) -> int:
+    """Write transactions (change numbers) one upload of ``n`` takes."""
+    with demo.db.read() as s:
+        before = current_counter(s)
+    sent = [tx("checkin", item=f"NOPE{i:04d}", offline=True) for i in range(n)]
+    results = post(client, kiosk, *sent)
+    assert [r["id"] for r in results] == [t["id"] for t in sent]
+    assert {r["reason"] for r in results} == {"unknown_item"}
+    with demo.db.read() as s:
+        return current_counter(s) - before
+
+
+def test_uploads_commit_in_smaller_parts_while_patrons_are_at_kiosks(
+    client: TestClient, kiosk_a: dict, kiosk_b: dict, demo: Server
+) -> None:
+    """A patron's request waits for the upload part in progress: while patrons have
+    been deciding in the last seconds, an upload yields the gate twice as often."""
+    full, busy = Server.BULK_CHUNK, Server.BUSY_CHUNK
+    assert busy < full
+    n = 2 * full + 10
+    assert _commits_for_upload(demo, client, kiosk_a, n) == 3  # nobody waiting
+    [online] = post(client, kiosk_b, tx("checkout", "kiosk-b", card="AGT0001", item="B000101"))
+    assert online["status"] == "accepted"
+    assert _commits_for_upload(demo, client, kiosk_a, n) == -(-n // busy)
+    demo.db.gate.last_urgent -= Server.PATRONS_ACTIVE_S  # a quiet spell
+    assert _commits_for_upload(demo, client, kiosk_a, n) == 3
 
 
 def test_online_request_after_late_offline_ones_in_the_same_batch(
