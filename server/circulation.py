@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam, delete, select
 
-from server.context import BatchContext, Outcome
+from server.context import BatchContext, Outcome, chunks
 from server.models import Item, Loan, Patron
 from sync.wire import Kind, Reason, Status, TransactionIn
 
@@ -48,10 +48,8 @@ _ITEM_STATES = (
 def load_item_states(ctx: BatchContext, barcodes: set[str]) -> dict[str, ItemState]:
     """Items and their open loans, one query per 500 barcodes."""
     states: dict[str, ItemState] = {}
-    codes = sorted(barcodes)
-    for start in range(0, len(codes), 500):
-        rows = ctx.session.execute(_ITEM_STATES, {"codes": codes[start : start + 500]})
-        for item, loan in rows:
+    for codes in chunks(sorted(barcodes)):
+        for item, loan in ctx.session.execute(_ITEM_STATES, {"codes": codes}):
             state = states.get(item.barcode)
             if state is None:
                 state = states[item.barcode] = ItemState(item, last_key=item.last_key)

@@ -133,7 +133,7 @@ class BatchContext:
 
     def load_patrons(self, cards: Iterable[str]) -> None:
         wanted = {c for c in cards if c and c not in self.patrons}
-        for chunk in _chunks(sorted(wanted), 500):
+        for chunk in chunks(sorted(wanted)):
             self._add_patrons(_PATRONS_BY_CARD, chunk)
         for card in wanted:
             self.patrons.setdefault(card, None)
@@ -155,7 +155,7 @@ class BatchContext:
 
     def load_patrons_by_id(self, ids: Iterable[int]) -> None:
         wanted = sorted({i for i in ids if i not in self.patrons_by_id})
-        for chunk in _chunks(wanted, 500):
+        for chunk in chunks(wanted):
             self._add_patrons(_PATRONS_BY_ID, chunk)
 
     def patron_by_id(self, patron_id: int) -> Patron:
@@ -169,7 +169,7 @@ class BatchContext:
     def load_loan_counts(self, patron_ids: Iterable[int]) -> None:
         """Open-loan counts, read once per patron before this batch changes them."""
         wanted = sorted({i for i in patron_ids if i not in self.loan_counts})
-        for chunk in _chunks(wanted, 500):
+        for chunk in chunks(wanted):
             for pid, n in self.session.execute(_LOAN_COUNTS, {"ids": chunk}):
                 self.loan_counts[pid] = int(n)
             for pid in chunk:
@@ -219,7 +219,7 @@ def sync_conflicts(
     if not replay and any(o.status == Status.CONFLICT for _, o in outcomes):
         session.flush()  # transactions first: conflicts reference them (no ORM relationship)
     existing: dict[str, Conflict] = {}
-    for chunk in _chunks(ids, 500):
+    for chunk in chunks(ids):
         for c in session.scalars(select(Conflict).where(Conflict.transaction_id.in_(chunk))):
             existing[c.transaction_id] = c
     for row, outcome in outcomes:
@@ -270,11 +270,13 @@ def flag_told_refused(session: Session, rows: Sequence[LoggedTxn]) -> None:
     """
     if not rows:
         return
-    have = set(
-        session.scalars(
-            select(Conflict.transaction_id).where(Conflict.transaction_id.in_([r.id for r in rows]))
+    have: set[str] = set()
+    for chunk in chunks([r.id for r in rows]):
+        have.update(
+            session.scalars(
+                select(Conflict.transaction_id).where(Conflict.transaction_id.in_(chunk))
+            )
         )
-    )
     for row in rows:
         if row.id not in have:
             have.add(row.id)
@@ -288,6 +290,8 @@ def flag_told_refused(session: Session, rows: Sequence[LoggedTxn]) -> None:
             )
 
 
-def _chunks(values: list, size: int) -> Iterable[list]:
+def chunks(values: list, size: int = 500) -> Iterable[list]:
+    """``values`` in lists of ``size``: one ``IN (...)`` list per query stays well
+    under the database's limit on parameters, whatever a batch brings."""
     for start in range(0, len(values), size):
         yield values[start : start + size]

@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from server.calendar import SUNDAY, LibraryCalendar, Policies
 from server.circulation import ItemState, apply_item, load_item_states, reset_item
-from server.context import BatchContext, Outcome, flag_told_refused, sync_conflicts
+from server.context import BatchContext, Outcome, chunks, flag_told_refused, sync_conflicts
 from server.events import EventState, apply_event, load_event_states, person_key, reset_event
 from server.events import write_back as write_back_event
 from server.models import Item, Patron, Registration, Transaction
@@ -299,10 +299,8 @@ class BatchProcessor:
                 self.session.execute(
                     _ITEM_VERSIONS, [{"_id": i, "_v": v, "last_key": k} for i, k in changed]
                 )
-            for start in range(0, len(patrons), 500):
-                self.session.execute(
-                    _PATRON_VERSIONS, {"_ids": patrons[start : start + 500], "_v": v}
-                )
+            for part in chunks(patrons):
+                self.session.execute(_PATRON_VERSIONS, {"_ids": part, "_v": v})
             self.ctx.write_loans()
         ids = {i for i, _ in changed}
         for s in self.items.values():
@@ -320,8 +318,8 @@ class BatchProcessor:
 
     def _stored(self, ids: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
-        for start in range(0, len(ids), 500):
-            for tid, result in self.session.execute(_STORED, {"ids": ids[start : start + 500]}):
+        for part in chunks(ids):
+            for tid, result in self.session.execute(_STORED, {"ids": part}):
                 found[tid] = result
         return found
 

@@ -128,6 +128,7 @@ class Server:
         while True:  # once at least: an empty batch still reports the kiosk's health
             chunk = order[start : start + self._chunk_size(urgent)]
             start += len(chunk)
+            last = start == len(order)
             with self.db.write(urgent) as (session, version):
                 processor = BatchProcessor(
                     session,
@@ -137,7 +138,7 @@ class Server:
                     self.settings.closed_weekdays,
                     rules=self.rules(session),
                 )
-                if start == len(order):
+                if last:
                     seen = kiosk_seen_values(batch)
                     if processor.postgres:
                         processor.kiosk_seen = (kiosk, seen)  # sent with its closing writes
@@ -146,7 +147,7 @@ class Server:
                 out = processor.apply([txns[i] for i in chunk])
             for i, result in zip(chunk, out, strict=True):
                 results[i] = result
-            if start == len(order):
+            if last:
                 return [r for r in results if r is not None]
 
     def _chunk_size(self, urgent: bool) -> int:
