@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kiosk.config import KioskSettings, load_settings
 from kiosk.errors import ConfigError
+from sync.text import ascii_digits
 
 DEFAULT_CONFIG = "kiosk.toml"
 
@@ -85,7 +86,7 @@ def _hash_pin() -> int:
     from argon2 import PasswordHasher
 
     pin = getpass.getpass("Staff PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
-    if not pin.isdigit() or not 4 <= len(pin) <= 12:
+    if not ascii_digits(pin) or not 4 <= len(pin) <= 12:
         print("kiosk: a staff PIN is 4 to 12 digits", file=sys.stderr)
         return 2
     print(PasswordHasher().hash(pin))

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from server.db import Database
 from server.models import Item, Patron
+from sync.text import ascii_digits
 
 PATRON_FIELDS: dict[str, tuple[str, ...]] = {
     "card": ("card", "card_number", "member_id", "no_anggota", "nomor_anggota", "member_no",
@@ -140,7 +141,7 @@ def _patron_row(values: dict) -> dict:
     if status not in _PATRON_STATUS:
         raise RowError(f"status {status!r} is not active, blocked or expired")
     fines = (values.get("fines_idr") or "0").replace(".", "").replace(",", "").replace("Rp", "")
-    if not fines.strip().isdigit():
+    if not ascii_digits(fines.strip()):
         raise RowError(f"fines {values.get('fines_idr')!r} is not a whole number of rupiah")
     return {
         "card": _text(values, "card", 64, True),

@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sync.text import ascii_digits
+
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
         Ed25519PrivateKey,
@@ -138,7 +140,7 @@ def parse_ticket(payload: str) -> tuple[Ticket, bytes, bytes]:
     if len(parts) != 4 or parts[0] != PREFIX:
         raise TicketError("not a Pustaka ticket (expected PK1.<event>.<code>.<signature>)")
     _, event_part, code, sig_text = parts
-    if not event_part.isdigit() or len(event_part) > 12:
+    if not ascii_digits(event_part) or len(event_part) > 12:
         raise TicketError("ticket event id is not a number")
     if not _CODE_RE.match(code):
         raise TicketError("ticket code is malformed")
@@ -166,7 +168,7 @@ def _parse_unsigned(text: str) -> Ticket:
     if len(parts) != 3 or parts[0] != UNSIGNED_PREFIX:
         raise TicketError("not a Pustaka ticket (expected PKU.<event>.<code>)")
     _, event_part, code = parts
-    if not event_part.isdigit() or len(event_part) > 12:
+    if not ascii_digits(event_part) or len(event_part) > 12:
         raise TicketError("ticket event id is not a number")
     if not _CODE_RE.match(code):
         raise TicketError("ticket code is malformed")

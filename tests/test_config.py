@@ -70,5 +70,6 @@ def test_hash_pin_makes_a_hash_the_staff_flow_accepts(tmp_path, monkeypatch, cap
     settings = parse_settings({"ui": {"staff_pin_hash": pin_hash}})
     assert staff_pin_ok(settings, "2468")
     assert not staff_pin_ok(settings, "9999")
-    monkeypatch.setattr("sys.stdin", io.StringIO("12\n"))
-    assert kiosk_main(["hash-pin"]) == 2
+    for bad in ("12", "²²²²"):
+        monkeypatch.setattr("sys.stdin", io.StringIO(bad + "\n"))
+        assert kiosk_main(["hash-pin"]) == 2

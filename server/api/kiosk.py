@@ -21,6 +21,7 @@ from server.service import Server
 from server.snapshot import stream_snapshot
 from server.text import storable
 from server.timeutil import utcnow
+from sync.text import ascii_digits
 from sync.wire import (
     AccountView,
     BatchResult,
@@ -115,7 +116,7 @@ def get_snapshot(
     """A full copy (no ``since``) or the changes since ``since`` for offline use."""
     cursor: int | None = None
     if since is not None and since != "":
-        if not since.isdigit():
+        if not ascii_digits(since):
             raise ApiError(422, "invalid_cursor", "since must be a cursor from an earlier snapshot")
         cursor = int(since)
     chunks = stream_snapshot(

@@ -63,13 +63,15 @@ def test_import_patrons_with_a_bad_row(run, db_url: str, tmp_path: Path) -> None
         "P0001;Sri Wahyuni;Umum;2027-06-30;Jl. Suroyo 1;0\n"
         "P0002;Agus Salim;Pelajar;31/12/2027;Jl. Panglima Sudirman 5;5.000\n"
         "P0003;Tanggal Salah;Umum;2027-31-31;;0\n"
-        ";Tanpa Nomor;Umum;2027-01-01;;0\n",
+        ";Tanpa Nomor;Umum;2027-01-01;;0\n"
+        "P0004;Denda Aneh;Umum;2027-01-01;;²\n",
         encoding="utf-8",
     )
     code, out, err = run("import-patrons", str(path))
     assert code == 3
-    assert "2 created, 0 updated, 2 rejected" in out
+    assert "2 created, 0 updated, 3 rejected" in out
     assert f"{path}:4: date '2027-31-31'" in err and f"{path}:5: card is empty" in err
+    assert f"{path}:6: fines '²' is not a whole number" in err
     assert _count(db_url, Patron) == 2
     # again: updates, no duplicates
     assert "0 created, 2 updated" in run("import-patrons", str(path))[1]

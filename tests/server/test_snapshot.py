@@ -59,8 +59,9 @@ def test_delta_since_cursor(client: TestClient, kiosk_a: dict) -> None:
 
 
 def test_bad_cursor_is_422_and_future_cursor_restarts(client: TestClient, kiosk_a: dict) -> None:
-    r = client.get(f"{API}/snapshot?since=abc", headers=kiosk_a)
-    assert r.status_code == 422 and r.json()["code"] == "invalid_cursor"
+    for bad in ("abc", "²"):  # a digit to str.isdigit, not to int
+        r = client.get(f"{API}/snapshot", params={"since": bad}, headers=kiosk_a)
+        assert r.status_code == 422 and r.json()["code"] == "invalid_cursor"
     r = client.get(f"{API}/snapshot?since=99999999", headers=kiosk_a)
     assert Snapshot.model_validate_json(r.content).full is True
 

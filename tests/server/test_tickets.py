@@ -9,6 +9,7 @@ from sync.tickets import (
     generate_keypair,
     load_private_key,
     parse_ticket,
+    read_ticket,
     sign_ticket,
     verify_ticket,
 )
@@ -47,11 +48,26 @@ def test_ticket_from_another_key_is_forged() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "PK1", "PK2.1.CODE.sig", "PK1.x.CODE.AAAA", "PK1.1.code.AAAA", "PK1.1.CODE.!!"]
+    "text",
+    [
+        "",
+        "PK1",
+        "PK2.1.CODE.sig",
+        "PK1.x.CODE.AAAA",
+        "PK1.².CODE.AAAA",
+        "PK1.1.code.AAAA",
+        "PK1.1.CODE.!!",
+    ],  # fmt: skip
 )
 def test_malformed_tickets_have_clear_errors(text: str) -> None:
     with pytest.raises(TicketError):
         parse_ticket(text)
+
+
+def test_unsigned_ticket_with_a_non_ascii_digit_is_malformed() -> None:
+    assert read_ticket(None, "PKU.3.CODE1234").event_id == 3
+    with pytest.raises(TicketError, match="not a number"):
+        read_ticket(None, "PKU.³.CODE1234")  # a digit to str.isdigit, not to int
 
 
 def test_bad_private_key() -> None:
