@@ -137,7 +137,26 @@ def bench_staff_stats(rec, folder: Path, rows: int = N_HISTORY) -> None:
     rec.record("sync.staff_stats_ms", ours, "ms")
     rec.record("sync.staff_stats_full_pass_ms", full, "ms")
     rec.record("sync.staff_stats_speedup", full / ours, "x")
+    bench_prune(rec, store, rows)
     store.close()
+
+
+def bench_prune(rec, store: LocalStore, rows: int) -> None:
+    """Dropping years of sent rows: each step holds the store (a patron's commit waits
+    for it), so the figure that matters is the longest step."""
+    steps: list[float] = []
+    deleted, more = 0, True
+    started = time.perf_counter()
+    while more:
+        t0 = time.perf_counter()
+        n, more = store.prune_sent(90 * 86400.0)
+        steps.append((time.perf_counter() - t0) * 1000)
+        deleted += n
+    took = time.perf_counter() - started
+    print(f"   (pruned {deleted} of {rows} sent rows in {len(steps)} steps)")
+    rec.record("sync.prune_300k_s", took, "s")
+    rec.record("sync.prune_step_p50_ms", statistics.median(steps), "ms")
+    rec.record("sync.prune_step_max_ms", max(steps), "ms")
 
 
 # -- server data ----------------------------------------------------------------

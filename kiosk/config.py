@@ -46,6 +46,9 @@ class ServerSection(_Section):
     # 1000: the best measured drain (bench_sync); the server takes up to 5000 per request.
     batch_size: int = Field(1000, ge=1, le=5000, description="Transactions per sync request")
     snapshot_interval_s: float = Field(300.0, gt=0, description="Pause between snapshot refreshes")
+    keep_sent_days: int = Field(
+        90, ge=0, le=3650, description="Days a sent transaction stays on the kiosk; 0 keeps all"
+    )
 
 
 class DevicesSection(_Section):

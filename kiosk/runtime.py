@@ -95,6 +95,7 @@ def build_runtime(
             interval_s=srv.sync_interval_s,
             snapshot_interval_s=srv.snapshot_interval_s,
             version=__version__,
+            keep_sent_s=srv.keep_sent_days * 86400.0 if srv.keep_sent_days else None,
         )
     elif sync:
         log.warning("no server token configured: the kiosk runs offline only")

@@ -92,6 +92,12 @@ _LOWER_MARK = "UPDATE meta SET value=?1 WHERE key='unsent_from' AND CAST(value A
 #: counts them without reading the years of sent rows around them.
 _FLAGGED = "(state='failed' OR server_status='conflict' OR mismatch IS NOT NULL)"
 
+#: Rows looked at per :meth:`LocalStore.prune_sent` call (one short write transaction:
+#: a patron's commit waits for it at most a few milliseconds).
+PRUNE_BATCH = 1000
+#: An integer kept in ``meta`` (0 when not there yet).
+_META_INT = "SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key=?), 0)"
+
 #: What an interrupted decision's local result says, and its mismatch after it.
 _INTERRUPTED = "the kiosk stopped before the patron saw a result"
 
@@ -167,7 +173,8 @@ class QueueStats:
     pending: int
     in_flight: int
     failed: int
-    sent: int | None  # counted only when asked: LocalStore.stats(count_sent=True)
+    # sent in all, pruned rows included; counted only when asked: stats(count_sent=True)
+    sent: int | None
     conflicts: int
     oldest_pending_at: datetime | None
     last_sent_at: float | None
@@ -597,6 +604,7 @@ class LocalStore(SnapshotStoreMixin):
             ).fetchone()
             sent = (
                 db.execute("SELECT COUNT(*) FROM outbox WHERE state='sent'").fetchone()[0]
+                + db.execute(_META_INT, ("pruned_sent",)).fetchone()[0]
                 if count_sent
                 else None
             )
@@ -616,6 +624,51 @@ class LocalStore(SnapshotStoreMixin):
     def queue_depth(self) -> int:
         with self._lock:
             return self._db.execute(f"SELECT COUNT(*) FROM outbox WHERE {_UNSENT}").fetchone()[0]
+
+    def prune_sent(self, older_than_s: float, *, now: float | None = None) -> tuple[int, bool]:
+        """Delete up to PRUNE_BATCH sent rows whose result came back over
+        ``older_than_s`` ago, oldest first; returns ``(deleted, more)``.
+
+        The server keeps every transaction for good (and answers a resend from it),
+        so a kiosk's copy of a settled one is only history; without this a kiosk
+        adds ~500 bytes per transaction for as long as it runs. Rows staff must see
+        (failed, in conflict, different from what the patron was told) stay. The
+        walk goes in sequence order from where the last one stopped (kept in
+        ``meta``), so the rows kept for staff are passed over once, and it stops at
+        the first row still unsent or too young: each call holds the store's lock
+        for one short transaction, and ``more`` says whether to call again.
+        """
+        cutoff = (time.time() if now is None else now) - older_than_s
+        with self._tx() as db:
+            start = int(db.execute(_META_INT, ("prune_from",)).fetchone()[0])
+            walked = db.execute(
+                f"SELECT seq, state, sent_at, {_FLAGGED} FROM outbox WHERE seq >= ?"
+                " ORDER BY seq LIMIT ?",
+                (start, PRUNE_BATCH),
+            ).fetchall()
+            doomed: list[int] = []
+            more = len(walked) == PRUNE_BATCH
+            for seq, state, sent_at, flagged in walked:
+                if not flagged and (state != _SENT or sent_at is None or sent_at >= cutoff):
+                    more = False  # unsent or too young: the rows after it wait for it
+                    break
+                if not flagged:
+                    doomed.append(seq)
+                start = seq + 1
+            if doomed:
+                db.execute(
+                    "DELETE FROM outbox WHERE seq IN (SELECT value FROM json_each(?))",
+                    (json.dumps(doomed),),
+                )
+                pruned = int(db.execute(_META_INT, ("pruned_sent",)).fetchone()[0])
+                db.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('pruned_sent', ?)",
+                    (str(pruned + len(doomed)),),
+                )
+            db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('prune_from', ?)", (str(start),)
+            )
+        return len(doomed), more
 
     def export_queue(self, path: Path | str) -> int:
         """Write every unsent transaction as JSONL (``TransactionIn``), in sequence order.

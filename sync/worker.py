@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 #: the wire maximum, is two requests) and keep one request open for seconds on a
 #: slow server, close to the request deadline.
 DEFAULT_BATCH_SIZE = 1000
+#: How often the sent rows past their keeping time are pruned, and the pause between
+#: two of its short transactions (the UI's commits get the store in between).
+PRUNE_EVERY_S = 3600.0
+PRUNE_PAUSE_S = 0.05
 #: A note of an online decision older than this belongs to a kiosk that stopped
 #: (decisions are bounded by the deadline, at most 30 s by the config's rules).
 INTERRUPTED_AFTER_S = 60.0
@@ -89,6 +93,7 @@ class SyncWorker:
         request_timeout_s: float = 15.0,
         version: str = "",
         on_change: Callable[[], None] | None = None,
+        keep_sent_s: float | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -99,6 +104,7 @@ class SyncWorker:
         self.request_timeout_s = request_timeout_s
         self.version = version
         self.on_change = on_change
+        self.keep_sent_s = keep_sent_s  # None: keep every sent row
         self.last_error: str | None = None
         self.sent_total = 0
         self._stop = threading.Event()
@@ -106,6 +112,7 @@ class SyncWorker:
         self._thread: threading.Thread | None = None
         self._backoff = 0.0
         self._last_snapshot = 0.0
+        self._last_prune = float("-inf")
 
     # -- thread control -----------------------------------------------------
     def start(self) -> None:
@@ -143,6 +150,8 @@ class SyncWorker:
                     ok = self._guarded(self.refresh_snapshot) and ok
                 if ok:
                     self._backoff = 0.0
+            if time.monotonic() - self._last_prune >= PRUNE_EVERY_S:
+                self._prune_quietly()
             pause = self.interval_s if self._backoff == 0 else random.uniform(0, self._backoff)
             self._wake.wait(pause)
             self._wake.clear()
@@ -176,6 +185,37 @@ class SyncWorker:
             self.on_change()
 
     # -- work ---------------------------------------------------------------
+    def _prune_quietly(self) -> None:
+        # Local book-keeping, also while offline: a failure here (a full disk, say)
+        # is logged and tried again in PRUNE_EVERY_S, and never backs off the sync.
+        try:
+            self.prune_sent()
+        except Exception:
+            self._last_prune = time.monotonic()
+            log.exception("cannot prune sent transactions")
+
+    def prune_sent(self, max_steps: int = 20) -> int:
+        """Drop the sent rows older than ``keep_sent_s``: at most ``max_steps`` short
+        transactions with a pause between them, so neither a patron's commit nor the
+        queue's drain waits long for it; the next pass goes on where this one stopped.
+        Returns how many rows went."""
+        if self.keep_sent_s is None:
+            self._last_prune = time.monotonic()
+            return 0
+        total = 0
+        more = True
+        for _ in range(max_steps):
+            deleted, more = self.store.prune_sent(self.keep_sent_s)
+            total += deleted
+            if not more or self._stop.wait(PRUNE_PAUSE_S):
+                break
+        if not more:
+            self._last_prune = time.monotonic()  # all done: again in PRUNE_EVERY_S
+        if total:
+            log.info("pruned %d sent transaction(s) older than %.0f days", total,
+                     self.keep_sent_s / 86400)  # fmt: skip
+        return total
+
     def drain_once(self) -> bool:
         """Send one batch and write its results. True when a batch went through."""
         batch = self.store.pending_payloads(self.batch_size)
