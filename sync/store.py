@@ -95,6 +95,9 @@ _FLAGGED = "(state='failed' OR server_status='conflict' OR mismatch IS NOT NULL)
 #: Rows looked at per :meth:`LocalStore.prune_sent` call (one short write transaction:
 #: a patron's commit waits for it at most a few milliseconds).
 PRUNE_BATCH = 1000
+#: Rows pruning never drops: those staff must see, and sent rows the server has no
+#: result for (refused offline by the kiosk: the only record of them is here).
+_KEPT = f"({_FLAGGED} OR (state='sent' AND server_status IS NULL))"
 #: An integer kept in ``meta`` (0 when not there yet).
 _META_INT = "SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key=?), 0)"
 
@@ -632,7 +635,8 @@ class LocalStore(SnapshotStoreMixin):
         The server keeps every transaction for good (and answers a resend from it),
         so a kiosk's copy of a settled one is only history; without this a kiosk
         adds ~500 bytes per transaction for as long as it runs. Rows staff must see
-        (failed, in conflict, different from what the patron was told) stay. The
+        (failed, in conflict, different from what the patron was told) stay, and so
+        do the kiosk's own offline refusals, which never went to the server. The
         walk goes in sequence order from where the last one stopped (kept in
         ``meta``), so the rows kept for staff are passed over once, and it stops at
         the first row still unsent or too young: each call holds the store's lock
@@ -642,17 +646,17 @@ class LocalStore(SnapshotStoreMixin):
         with self._tx() as db:
             start = int(db.execute(_META_INT, ("prune_from",)).fetchone()[0])
             walked = db.execute(
-                f"SELECT seq, state, sent_at, {_FLAGGED} FROM outbox WHERE seq >= ?"
+                f"SELECT seq, state, sent_at, {_KEPT} FROM outbox WHERE seq >= ?"
                 " ORDER BY seq LIMIT ?",
                 (start, PRUNE_BATCH),
             ).fetchall()
             doomed: list[int] = []
             more = len(walked) == PRUNE_BATCH
-            for seq, state, sent_at, flagged in walked:
-                if not flagged and (state != _SENT or sent_at is None or sent_at >= cutoff):
+            for seq, state, sent_at, kept in walked:
+                if not kept and (state != _SENT or sent_at is None or sent_at >= cutoff):
                     more = False  # unsent or too young: the rows after it wait for it
                     break
-                if not flagged:
+                if not kept:
                     doomed.append(seq)
                 start = seq + 1
             if doomed:

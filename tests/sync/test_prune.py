@@ -43,6 +43,9 @@ def test_prune_keeps_unsent_rows_and_what_staff_must_see(tmp_path):
     store.mark_sent([conflict if t is txs[3] else accepted(t) for t in txs])
     online = store.new_transaction(Kind.CHECKIN, item="B900000")
     store.commit(online, accepted(online), applied_on_server=True)
+    refused = store.new_transaction(Kind.CHECKOUT, card="AGT0009", item="B600000", offline=True)
+    no = TransactionResult(id=refused.id, status=Status.REFUSED, reason=Reason.CARD_EXPIRED)
+    store.commit(refused, no, applied_on_server=False)  # the kiosk's own offline refusal
     bad = store.new_transaction(Kind.CHECKIN, item="B800000", offline=True)
     store.commit(bad, accepted(bad), applied_on_server=False)
     store.mark_failed(bad.id, "422: the server will never take this")
@@ -58,9 +61,10 @@ def test_prune_keeps_unsent_rows_and_what_staff_must_see(tmp_path):
     deleted, more = store.prune_sent(DAY, now=time.time() + 2 * DAY)
 
     assert (deleted, more) == (10, False)  # nine accepted returns and the online one
-    assert _ids(store) == [txs[3].id, bad.id, *queued, *later]
+    assert _ids(store) == [txs[3].id, refused.id, bad.id, *queued, *later]
     after = store.stats(count_sent=True)
     assert after.sent == before.sent + 2  # "sent" still counts the pruned ones
+    assert store.row(refused.id).local_result == no  # nowhere else to find it
     assert (after.pending, after.in_flight, after.failed, after.conflicts) == (2, 1, 1, 1)
     assert [i for i, _ in store.pending_payloads(10)] == queued[1:]
     store.close()
