@@ -17,6 +17,7 @@ from sync.wire import (
     BatchResult,
     EventView,
     Health,
+    OpenConflicts,
     PatronInfo,
     PinCheck,
     PinResult,
@@ -186,6 +187,11 @@ class ServerClient:
     def account(self, card: str, timeout: float | None = None) -> AccountView:
         resp = self._request("GET", f"/patrons/{quote(card, safe='')}/account", timeout=timeout)
         return AccountView.model_validate(self._json(resp))
+
+    def open_conflicts(self, timeout: float | None = None) -> list[str]:
+        """Ids of this kiosk's transactions in a conflict staff have not resolved."""
+        got = self._json(self._request("GET", "/conflicts", timeout=timeout))
+        return OpenConflicts.model_validate(got).ids
 
     def events(self, timeout: float | None = None) -> list[EventView]:
         data = self._json(self._request("GET", "/events", timeout=timeout))

@@ -92,6 +92,9 @@ _LOWER_MARK = "UPDATE meta SET value=?1 WHERE key='unsent_from' AND CAST(value A
 #: counts them without reading the years of sent rows around them.
 _FLAGGED = "(state='failed' OR server_status='conflict' OR mismatch IS NOT NULL)"
 
+#: ``server_status`` of a row whose conflict staff resolved on the server since.
+RESOLVED = "resolved"
+
 #: Rows looked at per :meth:`LocalStore.prune_sent` call (one short write transaction:
 #: a patron's commit waits for it at most a few milliseconds).
 PRUNE_BATCH = 1000
@@ -627,6 +630,33 @@ class LocalStore(SnapshotStoreMixin):
     def queue_depth(self) -> int:
         with self._lock:
             return self._db.execute(f"SELECT COUNT(*) FROM outbox WHERE {_UNSENT}").fetchone()[0]
+
+    def match_conflicts(self, open_ids: Iterable[str], *, asked_at: float) -> tuple[int, int]:
+        """Bring the rows' conflict flags in step with the server's list of this kiosk's
+        open conflicts (asked for at ``asked_at``); returns ``(settled, opened)``.
+
+        Staff resolve conflicts on the server, and a merge there may settle one or
+        turn an accepted transaction into one; the kiosk heard only the first
+        result. A row the server no longer lists becomes ``resolved`` (no longer
+        counted for staff, and prunable), unless its result came after the list
+        was made; a sent row it lists is counted as a conflict again.
+        """
+        doc = json.dumps(sorted(set(open_ids)))
+        with self._tx() as db:
+            settled = db.execute(
+                # {_FLAGGED} first: the partial index finds the few flagged rows
+                f"UPDATE outbox SET server_status='{RESOLVED}' WHERE {_FLAGGED}"
+                " AND server_status='conflict' AND sent_at < ?"
+                " AND id NOT IN (SELECT value FROM json_each(?))",
+                (asked_at, doc),
+            ).rowcount
+            opened = db.execute(
+                "UPDATE outbox SET server_status='conflict' WHERE state='sent'"
+                " AND server_status IS NOT NULL AND server_status != 'conflict'"
+                " AND id IN (SELECT value FROM json_each(?))",
+                (doc,),
+            ).rowcount
+        return settled, opened
 
     def prune_sent(self, older_than_s: float, *, now: float | None = None) -> tuple[int, bool]:
         """Delete up to PRUNE_BATCH sent rows whose result came back over

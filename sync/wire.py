@@ -152,6 +152,13 @@ class BatchResult(BaseModel):
     results: list[TransactionResult]
 
 
+class OpenConflicts(BaseModel):
+    """``GET /api/v1/conflicts``: this kiosk's transactions in conflict that staff
+    have not resolved yet (a merge on the server may also open or settle some)."""
+
+    ids: list[str]
+
+
 class PatronStatus(StrEnum):
     ACTIVE = "active"
     BLOCKED = "blocked"

@@ -148,6 +148,8 @@ class SyncWorker:
                 ok = self._guarded(self._drain_until_empty)
                 if time.monotonic() - self._last_snapshot >= self.snapshot_interval_s:
                     ok = self._guarded(self.refresh_snapshot) and ok
+                    if ok:
+                        self._refresh_conflicts_quietly()
                 if ok:
                     self._backoff = 0.0
             if time.monotonic() - self._last_prune >= PRUNE_EVERY_S:
@@ -185,6 +187,27 @@ class SyncWorker:
             self.on_change()
 
     # -- work ---------------------------------------------------------------
+    def refresh_conflicts(self) -> tuple[int, int]:
+        """Ask the server which of this kiosk's conflicts are still open and update the
+        rows' flags (resolved by staff, or opened by a merge): ``(settled, opened)``."""
+        asked_at = time.time()
+        ids = self.client.open_conflicts(timeout=self.request_timeout_s)
+        settled, opened = self.store.match_conflicts(ids, asked_at=asked_at)
+        if settled or opened:
+            log.info("conflicts: %d resolved on the server, %d opened there", settled, opened)
+            self._changed()
+        return settled, opened
+
+    def _refresh_conflicts_quietly(self) -> None:
+        # What staff see at the kiosk, not the patrons' queue: a server too old for
+        # this request (404) or a failed try is logged and tried with the next snapshot.
+        try:
+            self.refresh_conflicts()
+        except SyncError as exc:  # a 404 from an older server too
+            log.warning("cannot refresh the open conflicts: %s", exc)
+        except Exception:
+            log.exception("cannot refresh the open conflicts")
+
     def _prune_quietly(self) -> None:
         # Local book-keeping, also while offline: a failure here (a full disk, say)
         # is logged and tried again in PRUNE_EVERY_S, and never backs off the sync.

@@ -15,7 +15,7 @@ from server import __version__
 from server.api.deps import AUTH_RESPONSES, Caller, any_caller, get_server, kiosk_caller
 from server.api.errors import ApiError
 from server.auth import verify_secret
-from server.models import Event
+from server.models import Conflict, Event, Transaction
 from server.queries import account_view, event_views, find_patron, patron_info, upcoming_events
 from server.service import Server
 from server.snapshot import stream_snapshot
@@ -28,6 +28,7 @@ from sync.wire import (
     ErrorBody,
     EventView,
     Health,
+    OpenConflicts,
     PatronInfo,
     PinCheck,
     PinResult,
@@ -181,6 +182,22 @@ def get_account(
         if patron is None:
             raise ApiError(404, "unknown_card", "no patron with that card number")
         return account_view(s, patron)
+
+
+@router.get("/conflicts", response_model=OpenConflicts, responses=ERRORS)
+def open_conflicts(
+    caller: Caller = Depends(kiosk_caller), server: Server = Depends(get_server)
+) -> OpenConflicts:
+    """Ids of this kiosk's transactions in conflict and not resolved yet, so its
+    staff screen counts what is still open rather than every conflict it was told of."""
+    with server.db.read() as s:
+        ids = s.scalars(
+            select(Conflict.transaction_id)
+            .join(Transaction, Transaction.id == Conflict.transaction_id)
+            .where(Conflict.resolved_at.is_(None), Transaction.kiosk == caller.name)
+            .order_by(Conflict.transaction_id)
+        ).all()
+    return OpenConflicts(ids=list(ids))
 
 
 @router.get("/events", response_model=list[EventView], responses=ERRORS)

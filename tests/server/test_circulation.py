@@ -158,6 +158,34 @@ def test_offline_transactions_are_applied_with_conflicts(
     assert missing.status_code == 404
 
 
+def test_a_kiosk_lists_its_own_conflicts_still_open(
+    client: TestClient, kiosk_a: dict, kiosk_b: dict, staff: dict
+) -> None:
+    blocked = tx("checkout", card="AGT0003", item="B000103", offline=True, at=wib(20, 10))
+    unknown = tx("checkout", card="UNKNOWN9", item="B000104", offline=True, at=wib(20, 11))
+    fine = tx("checkin", item="B000105", offline=True, at=wib(20, 12))
+    post(client, kiosk_a, blocked, unknown, fine)
+    other = tx("checkout", "kiosk-b", wib(20, 13), card="UNKNOWN8", item="B000106", offline=True)
+    post(client, kiosk_b, other)
+
+    def open_ids(headers: dict) -> list[str]:
+        r = client.get(f"{API}/conflicts", headers=headers)
+        assert r.status_code == 200, r.text
+        return r.json()["ids"]
+
+    assert open_ids(kiosk_a) == sorted([blocked["id"], unknown["id"]])
+    assert open_ids(kiosk_b) == [other["id"]]
+    found = client.get(f"{API}/staff/conflicts", headers=staff).json()
+    [first] = [c for c in found if c["transaction_id"] == blocked["id"]]
+    r = client.post(
+        f"{API}/staff/conflicts/{first['id']}/resolve", json={"note": "ok"}, headers=staff
+    )
+    assert r.status_code == 200
+    assert open_ids(kiosk_a) == [unknown["id"]]
+    r = client.get(f"{API}/conflicts", headers=staff)
+    assert r.status_code == 403 and r.json()["code"] == "kiosk_only"
+
+
 def test_return_arriving_before_the_checkout_it_ends(
     client: TestClient, kiosk_a: dict, kiosk_b: dict, demo: Server
 ) -> None:
