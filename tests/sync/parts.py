@@ -145,6 +145,43 @@ def wait_for(cond: Callable[[], bool], timeout: float = 30.0, what: str = "condi
         time.sleep(0.05)
 
 
+def two_kiosks(folder: Path, srv: ServerProcess) -> tuple[Kiosk, Kiosk]:
+    """Kiosks k1 and k2 of ``srv``, each with its own store under ``folder``."""
+    return (
+        make_kiosk(folder / "k1", "k1", srv.url, srv.tokens["k1"]),
+        make_kiosk(folder / "k2", "k2", srv.url, srv.tokens["k2"]),
+    )
+
+
+def lent_twice(k1: Kiosk, k2: Kiosk, item: str = "B000107") -> TransactionIn:
+    """k2 lends ``item`` online; then k1, offline, lends it too and sends that: the
+    server makes k1's (later) checkout a conflict. Returns k1's transaction."""
+    online = k2.decider.submit(Kind.CHECKOUT, card="AGT0002", item=item)
+    assert online.result.status == Status.ACCEPTED
+    [late] = offline_accepted(k1, [(Kind.CHECKOUT, item)])
+    assert late.at > online.tx.at
+    k1.worker.drain_all()
+    return late
+
+
+def sent_checkins(
+    store: LocalStore,
+    n: int,
+    prefix: str = "B",
+    result: Callable[[TransactionIn], TransactionResult] | None = None,
+) -> list[TransactionIn]:
+    """``n`` offline returns committed, sent and answered with ``result(tx)``
+    (accepted unless given)."""
+    txs = []
+    for i in range(n):
+        tx = store.new_transaction(Kind.CHECKIN, item=f"{prefix}{i:06d}", offline=True)
+        store.commit(tx, accepted(tx), applied_on_server=False)
+        txs.append(tx)
+    store.mark_in_flight([t.id for t in txs])
+    store.mark_sent([(result or accepted)(t) for t in txs])
+    return txs
+
+
 def offline_accepted(k: Kiosk, pairs: list[tuple[Kind, str]]) -> list[TransactionIn]:
     """Make (kind, item) transactions at ``k`` offline (checkouts for AGT0001), each
     accepted by the offline policy, as a kiosk with no network does; return them."""

@@ -10,7 +10,7 @@ import requests
 
 from sync.store import RESOLVED
 from sync.wire import Kind, Status, TransactionResult
-from tests.sync.parts import make_kiosk, offline_accepted, wait_for
+from tests.sync.parts import lent_twice, offline_accepted, sent_checkins, two_kiosks, wait_for
 from tests.sync.test_sync_server import staff_conflicts
 
 pytestmark = pytest.mark.timeout(120)
@@ -38,13 +38,10 @@ def _resolve(srv, conflict_id: int) -> None:
 
 
 def test_a_conflict_staff_resolved_on_the_server_stops_counting(tmp_path, server):
-    k1 = make_kiosk(tmp_path / "k1", "k1", server.url, server.tokens["k1"])
-    k2 = make_kiosk(tmp_path / "k2", "k2", server.url, server.tokens["k2"])
+    k1, k2 = two_kiosks(tmp_path, server)
     k1.worker.refresh_snapshot()
-    online = k2.decider.submit(Kind.CHECKOUT, card="AGT0002", item="B000107")
-    assert online.result.status == Status.ACCEPTED
-    late, other = offline_accepted(k1, [(Kind.CHECKOUT, "B000107"), (Kind.CHECKOUT, "B000102")])
-    k1.worker.drain_all()
+    [other] = offline_accepted(k1, [(Kind.CHECKOUT, "B000102")])
+    late = lent_twice(k1, k2)
     assert k1.store.stats().conflicts == 1
     assert k1.worker.refresh_conflicts() == (0, 0)  # still open: nothing changes
 
@@ -61,8 +58,7 @@ def test_a_conflict_staff_resolved_on_the_server_stops_counting(tmp_path, server
 
 
 def test_a_conflict_a_later_merge_opened_starts_counting(tmp_path, server):
-    k1 = make_kiosk(tmp_path / "k1", "k1", server.url, server.tokens["k1"])
-    k2 = make_kiosk(tmp_path / "k2", "k2", server.url, server.tokens["k2"])
+    k1, k2 = two_kiosks(tmp_path, server)
     k1.worker.refresh_snapshot()
     [lent] = offline_accepted(k1, [(Kind.CHECKOUT, "B000104")])
     k1.worker.drain_all()
@@ -94,16 +90,11 @@ def test_a_conflict_a_later_merge_opened_starts_counting(tmp_path, server):
 def test_a_result_newer_than_the_list_is_left_alone(tmp_path):
     """A conflict recorded after the server's list was made may not be in it yet."""
     from sync.store import LocalStore
-    from tests.sync.parts import accepted
 
     store = LocalStore(tmp_path / "k.sqlite3", kiosk="k1")
-    txs = []
-    for i in range(2):
-        tx = store.new_transaction(Kind.CHECKIN, item=f"B{i:06d}", offline=True)
-        store.commit(tx, accepted(tx), applied_on_server=False)
-        txs.append(tx)
-    store.mark_in_flight([t.id for t in txs])
-    store.mark_sent([TransactionResult(id=t.id, status=Status.CONFLICT) for t in txs])
+    txs = sent_checkins(
+        store, 2, result=lambda t: TransactionResult(id=t.id, status=Status.CONFLICT)
+    )
     sent_at = store._db.execute("SELECT MAX(sent_at) FROM outbox").fetchone()[0]
     assert store.match_conflicts([], asked_at=sent_at) == (0, 0)
     assert store.stats().conflicts == 2

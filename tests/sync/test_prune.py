@@ -8,23 +8,16 @@ import time
 from sync import worker as worker_module
 from sync.client import ServerClient
 from sync.store import PRUNE_BATCH, LocalStore
-from sync.wire import Kind, Reason, Status, TransactionResult
+from sync.wire import Kind, Reason, Status, TransactionIn, TransactionResult
 from sync.worker import SyncWorker
-from tests.sync.parts import accepted
+from tests.sync.parts import accepted, sent_checkins
 
 DAY = 86400.0
 
 
 def _sent(store: LocalStore, n: int, prefix: str = "B") -> list[str]:
     """``n`` offline returns, sent and accepted; their ids in sequence order."""
-    txs = []
-    for i in range(n):
-        tx = store.new_transaction(Kind.CHECKIN, item=f"{prefix}{i:06d}", offline=True)
-        store.commit(tx, accepted(tx), applied_on_server=False)
-        txs.append(tx)
-    store.mark_in_flight([t.id for t in txs])
-    store.mark_sent([accepted(t) for t in txs])
-    return [t.id for t in txs]
+    return [t.id for t in sent_checkins(store, n, prefix)]
 
 
 def _ids(store: LocalStore) -> list[str]:
@@ -33,14 +26,13 @@ def _ids(store: LocalStore) -> list[str]:
 
 def test_prune_keeps_unsent_rows_and_what_staff_must_see(tmp_path):
     store = LocalStore(tmp_path / "k.sqlite3", kiosk="k1")
-    txs = []
-    for i in range(10):
-        tx = store.new_transaction(Kind.CHECKIN, item=f"B{i:06d}", offline=True)
-        store.commit(tx, accepted(tx), applied_on_server=False)
-        txs.append(tx)
-    store.mark_in_flight([t.id for t in txs])
-    conflict = TransactionResult(id=txs[3].id, status=Status.CONFLICT, reason=Reason.NOT_ON_LOAN)
-    store.mark_sent([conflict if t is txs[3] else accepted(t) for t in txs])
+
+    def answer(t: TransactionIn) -> TransactionResult:
+        if t.item == "B000003":
+            return TransactionResult(id=t.id, status=Status.CONFLICT, reason=Reason.NOT_ON_LOAN)
+        return accepted(t)
+
+    txs = sent_checkins(store, 10, result=answer)
     online = store.new_transaction(Kind.CHECKIN, item="B900000")
     store.commit(online, accepted(online), applied_on_server=True)
     refused = store.new_transaction(Kind.CHECKOUT, card="AGT0009", item="B600000", offline=True)

@@ -13,12 +13,14 @@ from kiosk.errors import SyncError
 from sync.store import OutboxState
 from sync.wire import Kind, Reason, Status
 from tests.sync.parts import (
+    lent_twice,
     loans_per_checkout,
     make_kiosk,
     offline_accepted,
     open_loans,
     server_db,
     server_tx_ids,
+    two_kiosks,
     wait_for,
 )
 from tests.sync.test_headless import kiosk_cmd, write_config
@@ -70,8 +72,7 @@ def test_drain_in_batches_in_sequence_order_with_health(tmp_path, server):
 
 
 def test_snapshot_full_then_changes_since_cursor(tmp_path, server):
-    k1 = make_kiosk(tmp_path / "k1", "k1", server.url, server.tokens["k1"])
-    k2 = make_kiosk(tmp_path / "k2", "k2", server.url, server.tokens["k2"])
+    k1, k2 = two_kiosks(tmp_path, server)
     assert k1.store.snapshot_age_s() is None
     k1.worker.refresh_snapshot()
     first = k1.store.snapshot_cursor()
@@ -95,15 +96,10 @@ def test_snapshot_full_then_changes_since_cursor(tmp_path, server):
 
 
 def test_offline_yes_server_no_is_flagged_for_staff(tmp_path, server):
-    k1 = make_kiosk(tmp_path / "k1", "k1", server.url, server.tokens["k1"])
-    k2 = make_kiosk(tmp_path / "k2", "k2", server.url, server.tokens["k2"])
+    k1, k2 = two_kiosks(tmp_path, server)
     k1.worker.refresh_snapshot()
     # k1 is offline; meanwhile k2 lends the same book online, earlier in event time.
-    online = k2.decider.submit(Kind.CHECKOUT, card="AGT0002", item="B000107")
-    assert online.result.status == Status.ACCEPTED
-    [late] = offline_accepted(k1, [(Kind.CHECKOUT, "B000107")])
-    assert late.at > online.tx.at
-    k1.worker.drain_all()
+    late = lent_twice(k1, k2)
     row = k1.store.row(late.id)
     assert row.server_result.status == Status.CONFLICT
     assert row.server_result.reason == Reason.ITEM_ON_LOAN_TO_OTHER
