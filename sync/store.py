@@ -638,8 +638,8 @@ class LocalStore(SnapshotStoreMixin):
         Staff resolve conflicts on the server, and a merge there may settle one or
         turn an accepted transaction into one; the kiosk heard only the first
         result. A row the server no longer lists becomes ``resolved`` (no longer
-        counted for staff, and prunable), unless its result came after the list
-        was made; a sent row it lists is counted as a conflict again.
+        counted as a conflict), unless its result came after the list was made; a
+        sent row it lists is counted as a conflict again.
         """
         doc = json.dumps(sorted(set(open_ids)))
         with self._tx() as db:
