@@ -43,6 +43,10 @@ DO \$\$ BEGIN
     ALTER ROLE $role LOGIN CREATEDB PASSWORD '$pw';
   END IF;
 END \$\$;
+-- DROP DATABASE ... WITH (FORCE) ends the other sessions on a test database, and an
+-- autovacuum worker busy there counts as one: without this it fails ("must be a
+-- member of the role whose process is being terminated or member of pg_signal_backend")
+GRANT pg_signal_backend TO $role;
 SQL
 su postgres -c "psql -p $port -Atqc \"SELECT 1 FROM pg_database WHERE datname='$role'\"" | grep -q 1 \
   || su postgres -c "createdb -p $port -O $role $role" >/dev/null 2>&1
