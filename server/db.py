@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from select import select as select_fds
@@ -112,22 +112,37 @@ class WriteGate:
         self.last_urgent = float("-inf")  # time.monotonic() of the last urgent writer
 
     @contextmanager
-    def hold(self, urgent: bool = False) -> Iterator[None]:
+    def hold(self, urgent: bool = False, done: Callable[[], bool] | None = None) -> Iterator[bool]:
+        """Wait for the gate; yields True while holding it.
+
+        ``done`` lets a waiter whose work another holder took on (see
+        ``Server.apply_batch``) stop waiting: it is asked under the gate's lock
+        whenever a holder leaves, and when it answers true this yields False
+        without taking the gate.
+        """
         with self._cond:
             if urgent:
                 self.last_urgent = time.monotonic()
                 self._urgent_waiting += 1
                 try:
-                    while self._busy:
+                    while self._busy and not (done and done()):
                         self._cond.wait()
                 finally:
                     self._urgent_waiting -= 1
             else:
-                while self._busy or self._urgent_waiting:
+                while (self._busy or self._urgent_waiting) and not (done and done()):
                     self._cond.wait()
-            self._busy = True
+            held = not (done and done())
+            if held:
+                self._busy = True
+            elif urgent:
+                # writers that stood back for this urgent one must look again
+                self._cond.notify_all()
+        if not held:
+            yield False
+            return
         try:
-            yield
+            yield True
         finally:
             with self._cond:
                 self._busy = False
@@ -164,10 +179,15 @@ class Database:
         are serialised and change numbers appear in commit order, which the snapshot
         cursor depends on.
         """
-        with self.gate.hold(urgent):
-            with self.sessions() as session, session.begin():
-                version = bump_counter(session)
-                yield session, version
+        with self.gate.hold(urgent), self.write_held() as pair:
+            yield pair
+
+    @contextmanager
+    def write_held(self) -> Iterator[tuple[Session, int]]:
+        """:meth:`write` for a caller that holds ``self.gate`` already."""
+        with self.sessions() as session, session.begin():
+            version = bump_counter(session)
+            yield session, version
 
     def dispose(self) -> None:
         self.engine.dispose()

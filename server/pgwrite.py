@@ -56,13 +56,18 @@ _PARTS = {
         " CAST(:nl_due AS TIMESTAMP[]), CAST(:nl_returned AS TIMESTAMP[]),"
         " CAST(:nl_renewals AS INTEGER[]), CAST(:nl_txn AS VARCHAR[]))"
     ),
-    # a field the kiosk did not report keeps its value
-    "kiosk": (
-        "UPDATE kiosks SET last_seen = :k_last_seen,"
-        " queue_depth = COALESCE(CAST(:k_queue_depth AS INTEGER), queue_depth),"
-        " snapshot_age_s = COALESCE(CAST(:k_snapshot_age_s AS FLOAT), snapshot_age_s),"
-        " app_version = COALESCE(CAST(:k_app_version AS VARCHAR), app_version)"
-        " WHERE name = :k_name"
+    # the kiosks heard from (several when patrons' requests share a write); a field a
+    # kiosk did not report keeps its value
+    "kiosks": (
+        "UPDATE kiosks SET last_seen = seen.last_seen,"
+        " queue_depth = COALESCE(seen.queue_depth, kiosks.queue_depth),"
+        " snapshot_age_s = COALESCE(seen.snapshot_age_s, kiosks.snapshot_age_s),"
+        " app_version = COALESCE(seen.app_version, kiosks.app_version)"
+        " FROM unnest(CAST(:k_name AS VARCHAR[]), CAST(:k_last_seen AS TIMESTAMP[]),"
+        " CAST(:k_queue_depth AS INTEGER[]), CAST(:k_snapshot_age_s AS FLOAT[]),"
+        " CAST(:k_app_version AS VARCHAR[]))"
+        " AS seen(name, last_seen, queue_depth, snapshot_age_s, app_version)"
+        " WHERE kiosks.name = seen.name"
     ),
 }
 _KIOSK_FIELDS = ("queue_depth", "snapshot_age_s", "app_version")
@@ -128,11 +133,14 @@ class ClosingWrites:
             )
             self.parts.append("new_loans")
 
-    def kiosk(self, name: str, seen: dict[str, Any]) -> None:
-        """The kiosk's last contact and reported health (``kiosk_seen_values``)."""
-        self.params.update(k_name=name, k_last_seen=as_naive_utc(seen["last_seen"]))
-        self.params.update({f"k_{f}": seen.get(f) for f in _KIOSK_FIELDS})
-        self.parts.append("kiosk")
+    def kiosks(self, seen: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Each kiosk's last contact and reported health (``kiosk_seen_values``), one
+        entry per kiosk."""
+        if seen:
+            self.params["k_name"] = [name for name, _ in seen]
+            self.params["k_last_seen"] = [as_naive_utc(v["last_seen"]) for _, v in seen]
+            self.params.update({f"k_{f}": [v.get(f) for _, v in seen] for f in _KIOSK_FIELDS})
+            self.parts.append("kiosks")
 
     def execute(self, session: Session) -> None:
         if self.parts:

@@ -165,7 +165,7 @@ class BatchProcessor:
         self.early_inserted: set[str] = set()
         self.deferred: list[Work] = []  # log rows to write with the closing writes
         # (kiosk name, kiosks-row values) to write with the closing writes (PostgreSQL)
-        self.kiosk_seen: tuple[str, dict[str, Any]] | None = None
+        self.kiosks_seen: list[tuple[str, dict[str, Any]]] = []
         self.postgres = session.get_bind().dialect.name == "postgresql"
 
     def _any_dirty(self) -> bool:
@@ -290,8 +290,7 @@ class BatchProcessor:
             writes.patrons(patrons)
             writes.loans(self.ctx.take_closed_loans())
             writes.new_loans(self.ctx.take_new_loans())
-            if self.kiosk_seen is not None:
-                writes.kiosk(*self.kiosk_seen)
+            writes.kiosks(self.kiosks_seen)
             writes.execute(self.session)
         else:
             # SQLite's executemany runs in-process: no round trips to save

@@ -1,9 +1,17 @@
-"""Many kiosks at once: writers are serialised, so one item goes to one patron."""
+"""Many kiosks at once: writers are serialised, so one item goes to one patron, and
+patrons' requests waiting for the same write gate share one write."""
 
 from __future__ import annotations
 
 import threading
+import time
 
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+
+from server.admin import add_kiosk
+from server.db import current_counter
+from server.models import Kiosk, Transaction
 from server.service import Server
 from sync.ids import uuid7
 from sync.wire import TransactionBatch, TransactionIn
@@ -42,3 +50,116 @@ def test_simultaneous_checkouts_of_one_item(demo: Server) -> None:
         "item_on_loan_to_other",
         "item_already_on_loan_to_patron",
     }
+
+
+def _counter(server: Server) -> int:
+    with server.db.read() as s:
+        return current_counter(s)
+
+
+def _online(kiosk: str, card: str, item: str) -> TransactionBatch:
+    txn = TransactionIn(id=uuid7(), kiosk=kiosk, seq=1, kind="checkout", at=soon(), card=card,
+                        item=item)  # fmt: skip
+    return TransactionBatch(transactions=[txn], queue_depth=len(kiosk), version="9.9")
+
+
+def _while_gate_busy(server: Server, batches: dict[str, TransactionBatch]) -> dict[str, object]:
+    """Each kiosk's patron request sent while a write holds the gate: the answers
+    (results, or the exception raised) once the gate is free again."""
+    answers: dict[str, object] = {}
+
+    def kiosk(name: str) -> None:
+        try:
+            answers[name] = server.apply_batch(name, batches[name], urgent=True)
+        except Exception as exc:  # noqa: BLE001 - the test looks at what was raised
+            answers[name] = exc
+
+    threads = [threading.Thread(target=kiosk, args=(name,)) for name in batches]
+    with server.db.gate.hold():
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 30
+        while server.patrons_waiting < len(batches):
+            assert time.monotonic() < deadline, "the requests never queued"
+            time.sleep(0.005)
+    for t in threads:
+        t.join(timeout=60)
+    return answers
+
+
+def test_patron_requests_waiting_together_share_one_write(demo: Server) -> None:
+    """Four patrons scan while the gate is busy: one write decides all of them, in
+    event-time order (two want the same book), and every kiosk's health is kept."""
+    names = ["kiosk-1", "kiosk-22", "kiosk-333", "kiosk-4444"]
+    for name in names:
+        add_kiosk(demo.db, name)
+    batches = {
+        "kiosk-1": _online("kiosk-1", "AGT0001", "B000101"),
+        "kiosk-22": _online("kiosk-22", "AGT0002", "B000102"),
+        "kiosk-333": _online("kiosk-333", "STF0001", "B000103"),
+        "kiosk-4444": _online("kiosk-4444", "AGT0001", "B000103"),  # a later scan
+    }
+    before = _counter(demo)
+    answers = _while_gate_busy(demo, batches)
+    assert _counter(demo) == before + 1  # one write for the four
+    status = {}
+    for name, answer in answers.items():
+        assert isinstance(answer, list), answer
+        [result] = answer
+        assert result.id == batches[name].transactions[0].id
+        status[name] = result.reason.value if result.reason else result.status.value
+    assert status == {
+        "kiosk-1": "accepted",
+        "kiosk-22": "accepted",
+        "kiosk-333": "accepted",
+        "kiosk-4444": "item_on_loan_to_other",
+    }
+    with demo.db.read() as s:
+        rows = s.execute(
+            select(Kiosk.name, Kiosk.queue_depth, Kiosk.app_version, Kiosk.last_seen).where(
+                Kiosk.name.in_(names)
+            )
+        ).all()
+    assert {name: depth for name, depth, _v, _s in rows} == {name: len(name) for name in names}
+    assert {(version, seen is not None) for _n, _d, version, seen in rows} == {("9.9", True)}
+
+
+_POISON = {
+    # a database that refuses one transaction's row, as a constraint would
+    "sqlite": [
+        "CREATE TRIGGER poison BEFORE INSERT ON transactions WHEN NEW.item = 'B000105'"
+        " BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        " IF NEW.item = 'B000105' THEN RAISE EXCEPTION 'refused by the test trigger';"
+        " END IF; RETURN NEW; END $$",
+        "CREATE TRIGGER poison BEFORE INSERT ON transactions FOR EACH ROW"
+        " EXECUTE FUNCTION poison()",
+    ],
+}
+
+
+def test_a_request_that_fails_the_shared_write_fails_alone(demo: Server) -> None:
+    """The database refuses one request's row: the shared write rolls back, and the
+    requests are applied one by one, so only that one fails."""
+    with demo.db.engine.begin() as conn:
+        for stmt in _POISON[demo.db.engine.dialect.name]:
+            conn.exec_driver_sql(stmt)
+    batches = {
+        "kiosk-1": _online("kiosk-1", "AGT0001", "B000101"),
+        "kiosk-2": _online("kiosk-2", "STF0001", "B000105"),
+        "kiosk-3": _online("kiosk-3", "AGT0002", "B000102"),
+    }
+    before = _counter(demo)
+    answers = _while_gate_busy(demo, batches)
+    assert isinstance(answers["kiosk-2"], DBAPIError)
+    assert "refused by the test trigger" in str(answers["kiosk-2"])
+    for name in ("kiosk-1", "kiosk-3"):
+        answer = answers[name]
+        assert isinstance(answer, list), answer
+        assert [r.status.value for r in answer] == ["accepted"], answer
+    assert _counter(demo) == before + 2  # the two that stood alone
+    with demo.db.read() as s:
+        logged = set(s.scalars(select(Transaction.item)))
+    assert logged == {"B000101", "B000102"}
