@@ -10,7 +10,8 @@ idempotency on the transaction id makes that re-send harmless.
 
 When the server's result for an offline transaction differs from what the
 kiosk told the patron (accepted offline, refused or conflicting on the
-server), the row is flagged with a ``mismatch`` so staff can see it.
+server), the row is flagged with a ``mismatch`` so staff can see it; once they
+have settled it with the patron, they mark it handled (``handled_at``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["LocalStore", "OutboxRow", "OutboxState", "QueueStats", "ticket_code"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: Sequence numbers are reserved durably in blocks: one extra fsync per block
 #: instead of one per transaction. A crash leaves a gap, never a reuse.
@@ -60,7 +61,9 @@ CREATE TABLE IF NOT EXISTS outbox (
     created_at REAL NOT NULL,
     sent_at REAL,
     server_status TEXT,
-    mismatch TEXT
+    mismatch TEXT,
+    handled_at REAL,
+    handled_by TEXT
 );
 -- A transaction sent for an online decision whose result is not committed yet.
 -- Committed (fsync) before the request goes out, deleted in the same SQLite
@@ -86,11 +89,13 @@ _UNSENT = f"seq >= {UNSENT_FROM} AND state IN ('pending','in_flight')"
 #: the mark past it, e.g. while the online decision was awaited) lowers it.
 _LOWER_MARK = "UPDATE meta SET value=?1 WHERE key='unsent_from' AND CAST(value AS INTEGER) > ?1"
 
+#: A difference from what the patron was told that staff have not settled yet.
+_OPEN_MISMATCH = "(mismatch IS NOT NULL AND handled_at IS NULL)"
 #: Rows staff must look at: failed, in conflict on the server, or different from what
-#: the patron was told. A partial index holds only these (see ``_migrate``): an enqueue
-#: never matches it, so it adds no page to a patron's commit, and the staff screen
-#: counts them without reading the years of sent rows around them.
-_FLAGGED = "(state='failed' OR server_status='conflict' OR mismatch IS NOT NULL)"
+#: the patron was told and not handled yet. A partial index holds only these (see
+#: ``_migrate``): an enqueue never matches it, so it adds no page to a patron's commit,
+#: and the staff screen counts them without reading the years of sent rows around them.
+_FLAGGED = f"(state='failed' OR server_status='conflict' OR {_OPEN_MISMATCH})"
 
 #: ``server_status`` of a row whose conflict staff resolved on the server since.
 RESOLVED = "resolved"
@@ -170,6 +175,8 @@ class OutboxRow:
     local_result: TransactionResult | None
     server_result: TransactionResult | None
     mismatch: str | None = None
+    server_status: str | None = None  # as last heard: accepted, refused, conflict, resolved
+    handled_at: float | None = None  # when staff settled the mismatch with the patron
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,9 +258,14 @@ class LocalStore(SnapshotStoreMixin):
 
     def _migrate(self, db: sqlite3.Connection) -> None:
         cols = {r[1] for r in db.execute("PRAGMA table_info(outbox)")}
-        for col in ("server_status", "mismatch"):
-            if col not in cols:  # a store made by schema version 1
-                db.execute(f"ALTER TABLE outbox ADD COLUMN {col} TEXT")
+        for col, kind in (
+            ("server_status", "TEXT"),  # schema 2
+            ("mismatch", "TEXT"),
+            ("handled_at", "REAL"),  # schema 6
+            ("handled_by", "TEXT"),
+        ):
+            if col not in cols:
+                db.execute(f"ALTER TABLE outbox ADD COLUMN {col} {kind}")
         if db.execute("SELECT 1 FROM meta WHERE key='unsent_from'").fetchone() is None:
             # A new store, or one from schema version 2 (with the index on state,
             # still there to find the unsent rows once before it goes).
@@ -264,8 +276,10 @@ class LocalStore(SnapshotStoreMixin):
                 low = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox").fetchone()[0]
             db.execute("INSERT INTO meta(key, value) VALUES ('unsent_from', ?)", (str(low),))
         db.execute("DROP INDEX IF EXISTS outbox_state")
-        # Schema 5. A store with years of rows builds it once, here (~1 s per 300k rows).
-        db.execute(f"CREATE INDEX IF NOT EXISTS outbox_flagged ON outbox(seq) WHERE {_FLAGGED}")
+        # Schema 6 (schema 5's outbox_flagged counted handled mismatches). A store with
+        # years of rows builds it once, here (~1 s per 300k rows).
+        db.execute("DROP INDEX IF EXISTS outbox_flagged")
+        db.execute(f"CREATE INDEX IF NOT EXISTS outbox_follow_up ON outbox(seq) WHERE {_FLAGGED}")
         db.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
             (str(SCHEMA_VERSION),),
@@ -548,8 +562,8 @@ class LocalStore(SnapshotStoreMixin):
             self.set_meta("last_sync_error", error[:500])
 
     _ROW_COLS = (
-        "SELECT payload, state, attempts, last_error, local_result, server_result, mismatch"
-        " FROM outbox"
+        "SELECT payload, state, attempts, last_error, local_result, server_result, mismatch,"
+        " server_status, handled_at FROM outbox"
     )
 
     @staticmethod
@@ -562,6 +576,8 @@ class LocalStore(SnapshotStoreMixin):
             local_result=TransactionResult.model_validate_json(r[4]) if r[4] else None,
             server_result=TransactionResult.model_validate_json(r[5]) if r[5] else None,
             mismatch=r[6],
+            server_status=r[7],
+            handled_at=r[8],
         )
 
     def row(self, tx_id: str) -> OutboxRow | None:
@@ -582,12 +598,34 @@ class LocalStore(SnapshotStoreMixin):
         return [self._to_row(r) for r in found]
 
     def mismatches(self) -> list[OutboxRow]:
-        """Rows whose server result differs from what the patron was told (staff review)."""
+        """Rows whose server result differs from what the patron was told, not handled
+        by staff yet."""
         with self._lock:
             found = self._db.execute(
-                self._ROW_COLS + f" WHERE {_FLAGGED} AND mismatch IS NOT NULL ORDER BY seq"
+                self._ROW_COLS + f" WHERE {_FLAGGED} AND {_OPEN_MISMATCH} ORDER BY seq"
             ).fetchall()
         return [self._to_row(r) for r in found]
+
+    def follow_ups(self, limit: int = 100) -> list[OutboxRow]:
+        """The rows staff must look at (failed, in conflict, an open mismatch), newest
+        first."""
+        with self._lock:
+            found = self._db.execute(
+                self._ROW_COLS + f" WHERE {_FLAGGED} ORDER BY seq DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [self._to_row(r) for r in found]
+
+    def mark_handled(self, tx_id: str, by: str, *, now: float | None = None) -> bool:
+        """Staff settled this row's mismatch with the patron: it stops counting (and may
+        be pruned once its age allows). False when there is no open mismatch to settle."""
+        with self._tx() as db:
+            return (
+                db.execute(
+                    f"UPDATE outbox SET handled_at=?, handled_by=? WHERE id=? AND {_OPEN_MISMATCH}",
+                    (time.time() if now is None else now, by, tx_id),
+                ).rowcount
+                == 1
+            )
 
     def stats(self, *, count_sent: bool = False) -> QueueStats:
         """What staff mode shows, read from the unsent rows and the flagged ones only.
@@ -606,7 +644,7 @@ class LocalStore(SnapshotStoreMixin):
             failed, conflicts, mismatches = db.execute(
                 "SELECT COUNT(CASE WHEN state='failed' THEN 1 END),"
                 " COUNT(CASE WHEN server_status='conflict' THEN 1 END),"
-                f" COUNT(mismatch) FROM outbox WHERE {_FLAGGED}"
+                f" COUNT(CASE WHEN {_OPEN_MISMATCH} THEN 1 END) FROM outbox WHERE {_FLAGGED}"
             ).fetchone()
             sent = (
                 db.execute("SELECT COUNT(*) FROM outbox WHERE state='sent'").fetchone()[0]

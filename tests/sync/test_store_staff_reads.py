@@ -5,6 +5,7 @@ and they agree with a full count of the file."""
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from sync.store import LocalStore
 from sync.wire import Kind, Reason, Status, TransactionResult
@@ -44,7 +45,8 @@ def _full_count(path) -> tuple[int, ...]:
             " COUNT(CASE WHEN state='failed' THEN 1 END),"
             " COUNT(CASE WHEN state='sent' THEN 1 END),"
             " COUNT(CASE WHEN server_status='conflict' THEN 1 END),"
-            " COUNT(mismatch) FROM outbox"
+            " COUNT(CASE WHEN mismatch IS NOT NULL AND handled_at IS NULL THEN 1 END)"
+            " FROM outbox"
         ).fetchone()
     finally:
         db.close()
@@ -94,7 +96,7 @@ def test_staff_reads_never_scan_the_whole_outbox(tmp_path):
     # A range search from the unsent mark, or a walk of the flagged rows' index:
     # never "SCAN outbox" (the table) nor a scan of the id index (every row too).
     full = [
-        p for p in on_outbox if p.split(" -> ")[1].startswith("SCAN") and "outbox_flagged" not in p
+        p for p in on_outbox if p.split(" -> ")[1].startswith("SCAN") and "outbox_follow_up" not in p
     ]
     assert full == []
     # The one count that needs every row is only made when asked for.
@@ -102,16 +104,53 @@ def test_staff_reads_never_scan_the_whole_outbox(tmp_path):
     assert any(p.split(" -> ")[1].startswith("SCAN outbox") for p in asked)
 
 
-def test_a_store_from_schema_4_gets_the_flagged_index(tmp_path):
+def test_a_store_from_schema_5_gets_the_follow_up_index_and_handled_columns(tmp_path):
     path = tmp_path / "k.sqlite3"
     store = LocalStore(path, kiosk="k1")
     _history(store)
     store.close()
     age_store_file(
-        path, "DROP INDEX outbox_flagged", "UPDATE meta SET value='4' WHERE key='schema_version'"
+        path,
+        "DROP INDEX outbox_follow_up",
+        "CREATE INDEX outbox_flagged ON outbox(seq)"
+        " WHERE (state='failed' OR server_status='conflict' OR mismatch IS NOT NULL)",
+        "ALTER TABLE outbox DROP COLUMN handled_by",
+        "ALTER TABLE outbox DROP COLUMN handled_at",
+        "UPDATE meta SET value='5' WHERE key='schema_version'",
     )
     again = LocalStore(path, kiosk="k1")
     names = [r[0] for r in again._db.execute("SELECT name FROM sqlite_master WHERE type='index'")]
-    assert "outbox_flagged" in names
-    assert again.get_meta("schema_version") == "5"
+    assert "outbox_follow_up" in names and "outbox_flagged" not in names
+    assert again.get_meta("schema_version") == "6"
     assert _counts(again, count_sent=True) == _full_count(path)
+    [mismatch] = again.mismatches()
+    assert again.mark_handled(mismatch.tx.id, "STF0001")
+
+
+def test_staff_mark_a_mismatch_handled(tmp_path):
+    """The follow-up list holds failed rows, conflicts and open mismatches, newest
+    first. A mismatch staff settled with the patron stops counting; a conflict stays
+    until central staff resolve it, and then the row may be pruned like any other."""
+    store = LocalStore(tmp_path / "k.sqlite3", kiosk="k1")
+    _history(store)
+    failed, conflict = store.follow_ups()
+    assert (failed.state.value, failed.tx.item) == ("failed", "B800000")
+    assert (conflict.server_status, conflict.tx.item) == ("conflict", "B000059")
+    assert conflict.mismatch is not None and conflict.handled_at is None
+
+    assert not store.mark_handled(failed.tx.id, "STF0001")  # no mismatch: nothing to settle
+    assert store.mark_handled(conflict.tx.id, "STF0001", now=1000.0)
+    assert not store.mark_handled(conflict.tx.id, "STF0001")  # once
+    assert store.mismatches() == []
+    stats = store.stats()
+    assert (stats.mismatches, stats.conflicts, stats.failed) == (0, 1, 1)
+    row = store.row(conflict.tx.id)
+    assert row is not None and row.handled_at == 1000.0 and row.mismatch is not None
+    assert [r.tx.id for r in store.follow_ups()] == [failed.tx.id, conflict.tx.id]
+
+    settled, _opened = store.match_conflicts([], asked_at=time.time() + 1)  # resolved centrally
+    assert settled == 1
+    assert [r.tx.id for r in store.follow_ups()] == [failed.tx.id]
+    store.prune_sent(0, now=time.time() + 60)
+    assert store.row(conflict.tx.id) is None  # its record stays on the server
+    assert store.row(failed.tx.id) is not None
