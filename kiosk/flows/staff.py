@@ -19,6 +19,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from kiosk.errors import KioskError, PrinterError
 from kiosk.flows.base import CodeKind, Message, Severity
+from sync.effects import ticket_code
+from sync.store import OutboxRow, OutboxState
+from sync.wire import Kind, Status
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,67 @@ class StaffStatus:
     last_error: str | None
     snapshot_age_s: float | None
     devices: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A transaction staff at this kiosk should look at, worded for the staff screen."""
+
+    tx_id: str
+    at: datetime
+    kind: Kind
+    card: str | None
+    code: str | None  # the item's barcode, or the registration code of a ticket
+    what: Message
+    # a difference staff settle with the patron, then mark as handled here (failed rows
+    # and conflicts are settled at the central server)
+    closable: bool
+
+
+def follow_up(row: OutboxRow) -> FollowUp:
+    """What staff should know about one flagged outbox row, in plain words."""
+    tx = row.tx
+    if row.state == OutboxState.FAILED:
+        what = Message(
+            "Tidak dapat dikirim ke server: {error}",
+            Severity.ERROR,
+            {"error": (row.last_error or "?")[:120]},
+        )
+    elif row.mismatch is not None and row.handled_at is None:
+        what = _mismatch_words(row)
+    else:
+        what = Message(
+            "Konflik di server: diselesaikan oleh petugas di server pusat.", Severity.WARNING
+        )
+    return FollowUp(
+        tx_id=tx.id,
+        at=tx.at,
+        kind=tx.kind,
+        card=tx.card or (tx.guest.name if tx.guest else None),
+        code=tx.item or (ticket_code(tx.ticket) if tx.ticket else None),
+        what=what,
+        closable=row.mismatch is not None and row.handled_at is None,
+    )
+
+
+def _mismatch_words(row: OutboxRow) -> Message:
+    told, server = row.local_result, row.server_result
+    if told is None or server is None:
+        return Message("Hasil di kios dan di server berbeda.", Severity.WARNING)
+    if told.status == Status.ACCEPTED and server.status != Status.ACCEPTED:
+        return Message("Kios menyetujui, server tidak. Hubungi anggota ini.", Severity.WARNING)
+    if told.status != Status.ACCEPTED and server.status == Status.ACCEPTED:
+        return Message(
+            "Kios menolak atau terhenti, tetapi server mencatatnya. Periksa bersama anggota.",
+            Severity.WARNING,
+        )
+    if told.due_at is not None and server.due_at is not None and told.due_at != server.due_at:
+        return Message(
+            "Jatuh tempo di struk {slip}, di server {server}.",
+            Severity.WARNING,
+            {"slip": told.due_at, "server": server.due_at},
+        )
+    return Message("Hasil di kios dan di server berbeda.", Severity.WARNING)
 
 
 def staff_pin_ok(settings: Any, pin: str) -> bool:
@@ -134,6 +198,13 @@ class StaffFlow:
             devices=devices or {},
         )
 
+    def follow_ups(self) -> list[FollowUp]:
+        """Failed rows, conflicts and differences from what patrons were told, newest
+        first (empty while staff mode is locked)."""
+        if not self.open:
+            return []
+        return [follow_up(row) for row in self.rt.store.follow_ups()]
+
     # -- actions (each returns a message for the staff screen) ---------------
     def _require_open(self) -> Message | None:
         if not self.open:
@@ -176,6 +247,16 @@ class StaffFlow:
             log.warning("test slip failed: %s", exc)
             return Message(exc.patron_message, Severity.ERROR)
         return Message("Struk uji dicetak.", Severity.SUCCESS)
+
+    def mark_handled(self, tx_id: str) -> Message:
+        """Staff settled a difference with the patron: it stops counting as open."""
+        if (m := self._require_open()) is not None:
+            return m
+        by = self.card or "staff PIN"
+        if not self.rt.store.mark_handled(tx_id, by):
+            return Message("Sudah ditangani sebelumnya.", Severity.INFO)
+        log.info("staff (%s) marked %s as handled", by, tx_id)
+        return Message("Ditandai sudah ditangani.", Severity.SUCCESS)
 
     def export_queue(self, folder: Path) -> Message:
         """Write unsent transactions as JSONL next to the kiosk's data (for a USB stick)."""

@@ -1,4 +1,4 @@
-"""Words for states staff mode shows (device states, link states), as msgids."""
+"""Words for states staff mode shows (device states, link states, kinds), as msgids."""
 
 from __future__ import annotations
 
@@ -24,4 +24,13 @@ LINK_STATE = {
     "none": N_("Tanpa server (hanya luring)"),
 }
 
-LABEL_MSGIDS = (*DEVICE_STATE.values(), *LINK_STATE.values())
+#: What a transaction was, on the staff screen's follow-up list.
+KIND_LABEL = {
+    "checkout": N_("Peminjaman"),
+    "checkin": N_("Pengembalian"),
+    "renew": N_("Perpanjangan"),
+    "event_register": N_("Pendaftaran acara"),
+    "door_signin": N_("Presensi pintu"),
+}
+
+LABEL_MSGIDS = (*DEVICE_STATE.values(), *LINK_STATE.values(), *KIND_LABEL.values())

@@ -1,13 +1,16 @@
-"""Staff mode: entry by staff card + PIN, the health panel, actions."""
+"""Staff mode: entry by staff card + PIN, the health panel, actions, follow-ups."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from kiosk.config import KioskSettings
 from kiosk.flows.base import Severity
 from kiosk.flows.staff import StaffFlow, StaffStep, staff_pin_ok
 from kiosk.runtime import build_runtime
+from sync.store import LocalStore
+from sync.wire import Kind, Reason, Status, TransactionResult
 from tests.flows.ui_fixtures import demo_services  # noqa: F401 - fixture
 
 
@@ -60,4 +63,71 @@ def test_status_and_actions_offline_only(tmp_path: Path) -> None:
     assert msg.severity == Severity.SUCCESS and Path(msg.params["path"]).exists()
     flow.lock()
     assert not flow.open
+    rt.stop()
+
+
+def told_then_heard(
+    store: LocalStore, item: str, told: dict, heard: dict | None, *, error: str | None = None
+) -> str:
+    """An offline checkout the kiosk decided as ``told``; the server then answered
+    ``heard`` (or refused the request itself with ``error``). Returns its id."""
+    tx = store.new_transaction(Kind.CHECKOUT, card="AGT0001", item=item, offline=True)
+    store.commit(tx, TransactionResult(id=tx.id, **told), applied_on_server=False)
+    store.mark_in_flight([tx.id])
+    if error is not None:
+        store.mark_failed(tx.id, error)
+    else:
+        assert heard is not None
+        store.mark_sent([TransactionResult(id=tx.id, **heard)])
+    return tx.id
+
+
+DUE_SLIP = datetime(2026, 12, 14, 16, 0, tzinfo=UTC)
+DUE_SERVER = datetime(2026, 12, 15, 16, 0, tzinfo=UTC)
+
+
+def test_follow_up_list_and_marking_a_difference_handled(tmp_path: Path) -> None:
+    rt = _runtime(tmp_path)
+    ok = {"status": Status.ACCEPTED, "due_at": DUE_SLIP}
+    refused = told_then_heard(
+        rt.store, "B000101", ok, {"status": Status.REFUSED, "reason": Reason.ITEM_ON_LOAN_TO_OTHER}
+    )
+    later_due = told_then_heard(
+        rt.store, "B000102", ok, {"status": Status.ACCEPTED, "due_at": DUE_SERVER}
+    )
+    failed = told_then_heard(rt.store, "B000103", ok, None, error="422: not a transaction")
+    conflict = told_then_heard(
+        rt.store, "B000104", ok, {"status": Status.CONFLICT, "reason": Reason.NOT_ON_LOAN}
+    )
+    flow = StaffFlow(rt)
+    flow.scan("STF0001")
+    assert flow.follow_ups() == []  # locked
+    flow.enter_pin("9999")
+    items = flow.follow_ups()
+    assert [i.tx_id for i in items] == [conflict, failed, later_due, refused]  # newest first
+    by_id = {i.tx_id: i for i in items}
+    assert by_id[refused].what.msgid == "Kios menyetujui, server tidak. Hubungi anggota ini."
+    assert by_id[later_due].what.params == {"slip": DUE_SLIP, "server": DUE_SERVER}
+    assert by_id[failed].what.params == {"error": "422: not a transaction"}
+    assert by_id[conflict].what.msgid == "Kios menyetujui, server tidak. Hubungi anggota ini."
+    assert [i.closable for i in items] == [True, False, True, True]
+    assert [(i.card, i.code) for i in items] == [
+        ("AGT0001", "B000104"),
+        ("AGT0001", "B000103"),
+        ("AGT0001", "B000102"),
+        ("AGT0001", "B000101"),
+    ]
+    assert flow.status().mismatches == 3
+
+    assert flow.mark_handled(refused).severity == Severity.SUCCESS
+    assert flow.mark_handled(refused).msgid == "Sudah ditangani sebelumnya."
+    assert flow.mark_handled(conflict).severity == Severity.SUCCESS
+    items = flow.follow_ups()
+    assert [i.tx_id for i in items] == [conflict, failed, later_due]
+    assert items[0].what.msgid.startswith("Konflik di server") and not items[0].closable
+    assert flow.status().mismatches == 1
+    row = rt.store.row(refused)
+    assert row is not None and row.handled_at is not None
+    flow.lock()
+    assert flow.mark_handled(later_due).severity == Severity.ERROR  # locked
     rt.stop()

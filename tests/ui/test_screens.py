@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from sync.store import LocalStore
+from sync.wire import Reason, Status
+from tests.flows.test_staff import told_then_heard
 from tests.ui.harness import run_scenario
 
 pytestmark = pytest.mark.xvfb
@@ -266,3 +269,56 @@ def test_unreadable_and_wrong_codes_get_plain_words(tmp_path: Path) -> None:
     ]
     res = run_scenario(tmp_path, steps)
     assert res["errors"] == [], res["errors"]
+
+
+FOLLOW_UP = {
+    "id": {
+        "told": "Kios menyetujui, server tidak. Hubungi anggota ini.",
+        "handled": "Sudah ditangani",
+        "done": "Ditandai sudah ditangani.",
+        "none": "Tidak ada yang perlu ditindaklanjuti.",
+        "kind": "Peminjaman",
+    },
+    "en": {
+        "told": "The kiosk accepted it, the server did not. Contact this member.",
+        "handled": "Handled",
+        "done": "Marked as handled.",
+        "none": "Nothing to follow up.",
+        "kind": "Checkout",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_staff_follow_up_list_marks_a_difference_handled(tmp_path: Path, lang: str) -> None:
+    """A checkout the kiosk accepted offline and the server refused: staff find it in
+    the follow-up list, settle it with the patron and mark it handled."""
+    w = FOLLOW_UP[lang]
+    store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="kiosk-ui-test")
+    heard = {"status": Status.REFUSED, "reason": Reason.ITEM_ON_LOAN_TO_OTHER}
+    tx_id = told_then_heard(store, "B000103", {"status": Status.ACCEPTED}, heard)
+    store.close()
+    steps = [
+        {"scan": "STF0001"},
+        {"pin": "9999"},
+        {"expect": "0 / 1"},  # conflicts / open differences
+        {"tap": "follow_ups"},
+        {"expect": w["told"]},
+        {"expect": w["kind"]},
+        {"expect": "B000103"},
+        {"touch_sizes": True},
+        {"shot": f"staff-follow-up-{lang}"},
+        {"tap_text": w["handled"]},
+        {"expect": w["done"]},
+        {"expect": w["none"]},
+        {"tap": "follow_ups_back"},
+        {"expect": "0 / 0"},
+    ]
+    res = run_scenario(tmp_path, steps, lang=lang)
+    _ok(res)
+    assert _min_touch_mm(res) >= 15.0
+    store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="kiosk-ui-test")
+    row = store.row(tx_id)
+    assert row is not None and row.handled_at is not None
+    assert store.stats().mismatches == 0
+    store.close()

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kivy.properties import BooleanProperty, StringProperty
+from kivy.utils import escape_markup
 
 from kiosk.flows.base import Message, Severity
 from kiosk.flows.events import load_events
-from kiosk.flows.staff import StaffFlow, StaffStatus, StaffStep
-from kiosk.i18n import format_time
+from kiosk.flows.staff import FollowUp, StaffFlow, StaffStatus, StaffStep
+from kiosk.i18n import format_clock, format_time
 from kiosk.ui.devices import device_states
-from kiosk.ui.labels import DEVICE_STATE, LINK_STATE
+from kiosk.ui.labels import DEVICE_STATE, KIND_LABEL, LINK_STATE
 from kiosk.ui.screens.base import KioskScreen
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class StaffScreen(KioskScreen):
     step = StringProperty(StaffStep.LOCKED.value)
     choosing_event = BooleanProperty(False)
     scanner_test = BooleanProperty(False)
+    showing_follow_ups = BooleanProperty(False)
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
@@ -42,6 +44,7 @@ class StaffScreen(KioskScreen):
         self.message: Message | None = None
         self._status: StaffStatus | None = None
         self._events: list = []
+        self._follow_ups: list[FollowUp] = []
 
     def _ensure_flow(self) -> StaffFlow:
         if self.flow is None:
@@ -146,6 +149,65 @@ class StaffScreen(KioskScreen):
         self._lock()
         self.kapp.go("door")
 
+    # -- follow-up list: what staff must look at -----------------------------------
+    def show_follow_ups(self) -> None:
+        flow = self._ensure_flow()
+
+        def done(items: list[FollowUp]) -> None:
+            self._follow_ups = items
+            self.showing_follow_ups = True
+            self._fill_follow_ups(items)
+
+        self.kapp.bridge.run(flow.follow_ups, done)
+
+    def hide_follow_ups(self) -> None:
+        self.showing_follow_ups = False
+        self.ids.follow_up_rows.clear_widgets()
+        self.refresh()
+
+    def mark_handled(self, tx_id: str) -> None:
+        flow = self._ensure_flow()
+
+        def done(msg: Message) -> None:
+            self.message = msg
+            self.render()
+            self.show_follow_ups()
+
+        self.kapp.bridge.run(lambda: flow.mark_handled(tx_id), done)
+
+    def mark_handled_index(self, index: int) -> None:
+        """Mark the n-th row of the list handled (scripted runs)."""
+        self.mark_handled(self._follow_ups[index].tx_id)
+
+    def _fill_follow_ups(self, items: list[FollowUp]) -> None:
+        from kivy.factory import Factory
+
+        from kiosk.ui.widgets import KButton
+
+        box = self.ids.follow_up_rows
+        box.clear_widgets()
+        tr = self.kapp.translator
+        if not items:
+            box.add_widget(Factory.KLabel(text=tr("Tidak ada yang perlu ditindaklanjuti.")))
+        for item in items:
+            head = " · ".join(
+                [
+                    f"{tr.day(item.at)} {format_clock(item.at)}",
+                    tr(KIND_LABEL.get(item.kind.value, item.kind.value)),
+                    escape_markup(item.card or "—"),
+                    escape_markup(item.code or "—"),
+                ]
+            )
+            box.add_widget(
+                Factory.KLabel(
+                    text=f"[b]{head}[/b]\n{escape_markup(self.msg(item.what))}", markup=True
+                )
+            )
+            if item.closable:
+                b = KButton(text=tr("Sudah ditangani"), icon="✔")
+                b.bind(on_release=lambda _b, tx_id=item.tx_id: self.mark_handled(tx_id))
+                box.add_widget(b)
+
     def out_of_service(self) -> None:
         self._lock()
         self.kapp.go("oos")
@@ -220,6 +282,8 @@ class StaffScreen(KioskScreen):
         self.flow = None
         self.choosing_event = False
         self.scanner_test = False
+        self.showing_follow_ups = False
         self.ids.pad.pin = ""
         self.ids.event_choices.clear_widgets()
+        self.ids.follow_up_rows.clear_widgets()
         self.render()
