@@ -1,4 +1,5 @@
-"""Staff commands on the kiosk's own machine: ``kiosk status|sync|export-queue FILE``.
+"""Staff commands on the kiosk's own machine: ``kiosk status|sync|export-queue FILE|
+handled TX_ID``.
 
 They open the same local store as the running kiosk (SQLite allows that), so
 staff can look at the queue or copy it to a USB stick while the kiosk runs.
@@ -7,6 +8,7 @@ staff can look at the queue or copy it to a USB stick while the kiosk runs.
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 import time
 from datetime import UTC, datetime
@@ -127,6 +129,31 @@ def export_queue(settings: KioskSettings, path: str, out: TextIO = sys.stdout) -
     return 0
 
 
+def mark_handled(
+    settings: KioskSettings, tx_id: str, by: str | None = None, out: TextIO = sys.stdout
+) -> int:
+    """Staff settled a difference from what a patron was told (a ``mismatch:`` line of
+    ``kiosk status``): it stops counting. The screenless station's way to do what the
+    staff screen's follow-up list does."""
+    try:
+        who = by or getpass.getuser()
+    except (KeyError, OSError):  # no user name on this system
+        who = "staff"
+    store = _store(settings)
+    try:
+        done = store.mark_handled(tx_id.strip(), who)
+    finally:
+        store.close()
+    if not done:
+        print(
+            f"kiosk handled: no open mismatch with id {tx_id} (see 'kiosk status')",
+            file=sys.stderr,
+        )
+        return 1
+    out.write(f"{tx_id.strip()} marked handled by {who}\n")
+    return 0
+
+
 def run(command: str, settings: KioskSettings, args: argparse.Namespace) -> int:
     """Dispatch from ``kiosk.cli``."""
     if command == "status":
@@ -135,5 +162,7 @@ def run(command: str, settings: KioskSettings, args: argparse.Namespace) -> int:
         return sync_now(settings)
     if command == "export-queue":
         return export_queue(settings, args.file)
+    if command == "handled":
+        return mark_handled(settings, args.tx_id, args.by)
     print(f"kiosk: unknown staff command {command!r}", file=sys.stderr)
     return 2

@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("sync", help="send the queue and refresh the snapshot now")
     ex = sub.add_parser("export-queue", help="write unsent transactions to FILE (JSONL)")
     ex.add_argument("file")
+    hd = sub.add_parser("handled", help="mark a mismatch settled with the patron (TX_ID)")
+    hd.add_argument("tx_id")
+    hd.add_argument("--by", help="who settled it (default: the logged-in user)")
     sub.add_parser("hash-pin", help="print the argon2 hash of a staff PIN for [ui] staff_pin_hash")
     dec = sub.add_parser("decode", help="read codes in still images with the camera pipeline")
     dec.add_argument("files", nargs="+")
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return 2
-    if args.command in ("status", "sync", "export-queue"):
+    if args.command in ("status", "sync", "export-queue", "handled"):
         from kiosk import admin
 
         return admin.run(args.command, settings, args)

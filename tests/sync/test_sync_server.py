@@ -119,6 +119,19 @@ def test_offline_yes_server_no_is_flagged_for_staff(tmp_path, server):
     assert "reachable, version" in out.stdout and "queue depth: 0" in out.stdout
     assert "snapshot age: " in out.stdout and "snapshot age: never" not in out.stdout
     assert f"mismatch: {late.id} checkout" in out.stdout
+    # Settled with the patron: marked handled from the command line (screenless stations).
+    done = subprocess.run(
+        kiosk_cmd(cfg, "handled", late.id, "--by", "Rina"), capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"{late.id} marked handled by Rina" in done.stdout
+    again = subprocess.run(kiosk_cmd(cfg, "handled", late.id), capture_output=True, text=True,
+                           timeout=60)  # fmt: skip
+    assert again.returncode == 1 and "no open mismatch" in again.stderr
+    out = subprocess.run(kiosk_cmd(cfg, "status"), capture_output=True, text=True, timeout=60)
+    assert "conflicts: 1" in out.stdout and "mismatches: 0" in out.stdout  # central staff's
+    assert "mismatch: " not in out.stdout
 
 
 def test_bad_token_keeps_the_queue(tmp_path, server):
