@@ -231,6 +231,8 @@ class Server:
         txns = [t for request in requests for t in request.batch.transactions]
         with self.db.write_held() as (session, version):
             out = self._processor(session, version, list(seen.items())).apply(txns)
+            if len(out) != len(txns):  # each request's answer is a slice of this list
+                raise RuntimeError(f"{len(out)} results for {len(txns)} transactions")
         at = 0
         for request in requests:
             request.results = out[at : at + len(request.batch.transactions)]
