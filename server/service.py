@@ -131,8 +131,20 @@ class Server:
             start += len(chunk)
             last = start == len(order)
             seen = [(kiosk, kiosk_seen_values(batch))] if last else []
-            with self.db.write() as (session, version):
-                out = self._processor(session, version, seen).apply([txns[i] for i in chunk])
+            with self.db.gate.hold():
+                joined: list[tuple[_Request, list[TransactionResult]]] = []
+                try:
+                    with self.db.write_held() as (session, version):
+                        part = [txns[i] for i in chunk]
+                        out = self._processor(session, version, seen).apply(part)
+                        joined = self._join_waiting(session, version)
+                except BaseException:
+                    self._wait_again([request for request, _ in joined])
+                    raise
+                # answered after the commit and before the gate opens: a patron whose
+                # request joined never finds the gate free with no answer
+                for request, answer in joined:
+                    request.results = answer
             for i, result in zip(chunk, out, strict=True):
                 results[i] = result
             if last:
@@ -147,6 +159,35 @@ class Server:
     BULK_CHUNK = 50
     BUSY_CHUNK = 25
     PATRONS_ACTIVE_S = 2.0
+
+    def _join_waiting(
+        self, session: Session, version: int
+    ) -> list[tuple[_Request, list[TransactionResult]]]:
+        """Patrons' requests that came while this upload part was being applied, applied
+        in its write before it commits (a savepoint apart), with their answers.
+
+        Each would otherwise wait for the part and then pay a write of its own; joined,
+        the patron waits for the part only. If they fail here, the part still commits
+        and they go back to waiting, to be applied on their own.
+        """
+        with self._waiting_lock:
+            taken, self._waiting = self._waiting, []
+        if not taken:
+            return []
+        try:
+            with session.begin_nested():
+                out = self._apply_in(session, version, taken)
+        except Exception:
+            log.warning("%d patron requests could not join an upload's write", len(taken))
+            self._wait_again(taken)
+            return []
+        return self._split(taken, out)
+
+    def _wait_again(self, requests: list[_Request]) -> None:
+        """Put requests taken from the waiting list back, first in line."""
+        if requests:
+            with self._waiting_lock:
+                self._waiting[:0] = requests
 
     def _processor(
         self, session: Session, version: int, seen: list[tuple[str, dict[str, Any]]]
@@ -181,11 +222,10 @@ class Server:
         A write's fixed work (session, change number, reads, closing writes, commit)
         costs ~8 ms of server time for one online checkout, each further transaction
         in it ~0.5 ms; patrons at several kiosks who scan while the gate is busy all
-        wait for the same holder to leave. The first of them to get the gate applies
-        every waiting request, and the others return with their results without
-        holding it. (Bench, paired runs: 200 kiosks posting one online transaction
-        per request went from 65-73 to 135-148 tx/s; with uploads and two patrons'
-        probes, 582-599 -> 680-774 tx/s at a probe p99 of 73-85 ms.)
+        wait for the same holder to leave. An upload part being applied meanwhile
+        takes them into its own write before it commits (see :meth:`_join_waiting`);
+        otherwise the first of them to get the gate applies every waiting request,
+        and the others return with their results without holding it.
         """
         with self._waiting_lock:
             self._waiting.append(request)
@@ -225,18 +265,35 @@ class Server:
 
     def _apply_requests(self, requests: list[_Request]) -> None:
         """One write transaction for these requests' transactions; then their results."""
+        with self.db.write_held() as (session, version):
+            out = self._apply_in(session, version, requests)
+        for request, answer in self._split(requests, out):
+            request.results = answer
+
+    def _apply_in(
+        self, session: Session, version: int, requests: list[_Request]
+    ) -> list[TransactionResult]:
+        """Apply these requests' transactions and their kiosks' health in this write."""
         seen: dict[str, dict[str, Any]] = {}
         for request in requests:  # a kiosk twice (a resend): its later report wins
             seen.setdefault(request.kiosk, {}).update(kiosk_seen_values(request.batch))
         txns = [t for request in requests for t in request.batch.transactions]
-        with self.db.write_held() as (session, version):
-            out = self._processor(session, version, list(seen.items())).apply(txns)
-            if len(out) != len(txns):  # each request's answer is a slice of this list
-                raise RuntimeError(f"{len(out)} results for {len(txns)} transactions")
+        out = self._processor(session, version, list(seen.items())).apply(txns)
+        if len(out) != len(txns):  # each request's answer is a slice of this list
+            raise RuntimeError(f"{len(out)} results for {len(txns)} transactions")
+        return out
+
+    @staticmethod
+    def _split(
+        requests: list[_Request], out: list[TransactionResult]
+    ) -> list[tuple[_Request, list[TransactionResult]]]:
+        """Each request's slice of the results of their transactions applied together."""
+        answers = []
         at = 0
         for request in requests:
-            request.results = out[at : at + len(request.batch.transactions)]
+            answers.append((request, out[at : at + len(request.batch.transactions)]))
             at += len(request.batch.transactions)
+        return answers
 
 
 @dataclass(eq=False)

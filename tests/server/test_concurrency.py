@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import DBAPIError
 
 from server.admin import add_kiosk
@@ -163,3 +163,118 @@ def test_a_request_that_fails_the_shared_write_fails_alone(demo: Server) -> None
     with demo.db.read() as s:
         logged = set(s.scalars(select(Transaction.item)))
     assert logged == {"B000101", "B000102"}
+
+
+_SLOW = {
+    # an upload part that takes a while: its log row for item SLOW1 sleeps 1 s
+    "sqlite": [
+        "CREATE TRIGGER slow BEFORE INSERT ON transactions WHEN NEW.item = 'SLOW1'"
+        " BEGIN SELECT test_sleep(1.0); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        " IF NEW.item = 'SLOW1' THEN PERFORM pg_sleep(1.0); END IF; RETURN NEW; END $$",
+        "CREATE TRIGGER slow BEFORE INSERT ON transactions FOR EACH ROW EXECUTE FUNCTION slow()",
+    ],
+}
+
+
+def _install(server: Server, *scripts: dict[str, list[str]]) -> None:
+    engine = server.db.engine
+    if engine.dialect.name == "sqlite":
+        # SQLite calls back into Python for test_sleep: on every connection from now on
+        event.listen(engine, "connect", lambda conn, _rec: conn.create_function(
+            "test_sleep", 1, time.sleep))  # fmt: skip
+        engine.dispose()
+    with engine.begin() as conn:
+        for script in scripts:
+            for stmt in script[engine.dialect.name]:
+                conn.exec_driver_sql(stmt)
+
+
+def _during_upload(server: Server, batches: dict[str, TransactionBatch]) -> tuple[list, dict]:
+    """Patrons' requests sent while kiosk-up's upload part (with SLOW1) is applied: the
+    upload's results and each patron request's answer."""
+    upload = TransactionBatch(
+        transactions=[
+            TransactionIn(
+                id=uuid7(),
+                kiosk="kiosk-up",
+                seq=i + 1,
+                kind="checkin",
+                at=soon(),
+                item=item,
+                offline=True,
+            )  # fmt: skip
+            for i, item in enumerate(["SLOW1", "B000109"])
+        ]
+    )
+    uploaded: list = []
+    answers: dict[str, object] = {}
+
+    def kiosk(name: str) -> None:
+        try:
+            answers[name] = server.apply_batch(name, batches[name], urgent=True)
+        except Exception as exc:  # noqa: BLE001 - the test looks at what was raised
+            answers[name] = exc
+
+    up = threading.Thread(target=lambda: uploaded.extend(server.apply_batch("kiosk-up", upload)))
+    up.start()
+    time.sleep(0.3)  # the upload is in its slow part now
+    patrons = [threading.Thread(target=kiosk, args=(name,)) for name in batches]
+    for t in patrons:
+        t.start()
+    deadline = time.monotonic() + 30
+    while server.patrons_waiting < len(batches) and len(answers) < len(batches):
+        assert time.monotonic() < deadline, "the requests never queued"
+        time.sleep(0.005)
+    for t in [up, *patrons]:
+        t.join(timeout=60)
+    return uploaded, answers
+
+
+def test_patron_requests_join_the_upload_part_in_progress(demo: Server) -> None:
+    """Patrons who scan while an upload part is applied are decided in its write: the
+    patrons wait for that part only, and no write of their own follows."""
+    _install(demo, _SLOW)
+    for name in ("kiosk-1", "kiosk-22"):
+        add_kiosk(demo.db, name)
+    batches = {
+        "kiosk-1": _online("kiosk-1", "AGT0001", "B000101"),
+        "kiosk-22": _online("kiosk-22", "AGT0002", "B000101"),  # the same book, later
+    }
+    before = _counter(demo)
+    uploaded, answers = _during_upload(demo, batches)
+    assert _counter(demo) == before + 1  # the part and both patrons: one write
+    assert [(r.status.value, r.reason.value if r.reason else None) for r in uploaded] == [
+        ("conflict", "unknown_item"),
+        ("accepted", None),
+    ]
+    status = {}
+    for name, answer in answers.items():
+        assert isinstance(answer, list), answer
+        status[name] = [r.reason.value if r.reason else r.status.value for r in answer]
+    assert status == {"kiosk-1": ["accepted"], "kiosk-22": ["item_on_loan_to_other"]}
+    with demo.db.read() as s:
+        depths = {name: depth for name, depth in s.execute(select(Kiosk.name, Kiosk.queue_depth))}
+    assert (depths["kiosk-1"], depths["kiosk-22"]) == (7, 8)
+
+
+def test_patron_requests_that_fail_in_an_upload_part_leave_it_whole(demo: Server) -> None:
+    """A joined request the database refuses: the upload part still commits, and the
+    patrons' requests are applied after it on their own, so only that one fails."""
+    _install(demo, _SLOW, _POISON)
+    batches = {
+        "kiosk-1": _online("kiosk-1", "AGT0001", "B000101"),
+        "kiosk-2": _online("kiosk-2", "STF0001", "B000105"),
+    }
+    before = _counter(demo)
+    uploaded, answers = _during_upload(demo, batches)
+    assert [r.status.value for r in uploaded] == ["conflict", "accepted"]
+    assert isinstance(answers["kiosk-2"], DBAPIError)
+    answer = answers["kiosk-1"]
+    assert isinstance(answer, list) and [r.status.value for r in answer] == ["accepted"]
+    assert _counter(demo) == before + 2  # the part, then kiosk-1 alone
+    with demo.db.read() as s:
+        logged = set(s.scalars(select(Transaction.item)))
+    assert logged == {"SLOW1", "B000109", "B000101"}
