@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -109,7 +108,6 @@ class WriteGate:
         self._cond = threading.Condition()
         self._busy = False
         self._urgent_waiting = 0
-        self.last_urgent = float("-inf")  # time.monotonic() of the last urgent writer
 
     @contextmanager
     def hold(self, urgent: bool = False, done: Callable[[], bool] | None = None) -> Iterator[bool]:
@@ -122,7 +120,6 @@ class WriteGate:
         """
         with self._cond:
             if urgent:
-                self.last_urgent = time.monotonic()
                 self._urgent_waiting += 1
                 try:
                     while self._busy and not (done and done()):
