@@ -63,9 +63,11 @@ def _online(kiosk: str, card: str, item: str) -> TransactionBatch:
     return TransactionBatch(transactions=[txn], queue_depth=len(kiosk), version="9.9")
 
 
-def _while_gate_busy(server: Server, batches: dict[str, TransactionBatch]) -> dict[str, object]:
-    """Each kiosk's patron request sent while a write holds the gate: the answers
-    (results, or the exception raised) once the gate is free again."""
+def _patrons(
+    server: Server, batches: dict[str, TransactionBatch]
+) -> tuple[list[threading.Thread], dict[str, object]]:
+    """A thread per kiosk to send its patron request, and where each answer lands
+    (its results, or the exception raised)."""
     answers: dict[str, object] = {}
 
     def kiosk(name: str) -> None:
@@ -74,14 +76,27 @@ def _while_gate_busy(server: Server, batches: dict[str, TransactionBatch]) -> di
         except Exception as exc:  # noqa: BLE001 - the test looks at what was raised
             answers[name] = exc
 
-    threads = [threading.Thread(target=kiosk, args=(name,)) for name in batches]
+    return [threading.Thread(target=kiosk, args=(name,)) for name in batches], answers
+
+
+def _start_and_wait_queued(
+    server: Server, threads: list[threading.Thread], answers: dict[str, object]
+) -> None:
+    """Start the patrons' threads; return once all of them wait (or have answers)."""
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 30
+    while server.patrons_waiting < len(threads) and len(answers) < len(threads):
+        assert time.monotonic() < deadline, "the requests never queued"
+        time.sleep(0.005)
+
+
+def _while_gate_busy(server: Server, batches: dict[str, TransactionBatch]) -> dict[str, object]:
+    """Each kiosk's patron request sent while a write holds the gate: the answers
+    once the gate is free again."""
+    threads, answers = _patrons(server, batches)
     with server.db.gate.hold():
-        for t in threads:
-            t.start()
-        deadline = time.monotonic() + 30
-        while server.patrons_waiting < len(batches):
-            assert time.monotonic() < deadline, "the requests never queued"
-            time.sleep(0.005)
+        _start_and_wait_queued(server, threads, answers)
     for t in threads:
         t.join(timeout=60)
     return answers
@@ -210,24 +225,11 @@ def _during_upload(server: Server, batches: dict[str, TransactionBatch]) -> tupl
         ]
     )
     uploaded: list = []
-    answers: dict[str, object] = {}
-
-    def kiosk(name: str) -> None:
-        try:
-            answers[name] = server.apply_batch(name, batches[name], urgent=True)
-        except Exception as exc:  # noqa: BLE001 - the test looks at what was raised
-            answers[name] = exc
-
     up = threading.Thread(target=lambda: uploaded.extend(server.apply_batch("kiosk-up", upload)))
     up.start()
-    time.sleep(0.3)  # the upload is in its slow part now
-    patrons = [threading.Thread(target=kiosk, args=(name,)) for name in batches]
-    for t in patrons:
-        t.start()
-    deadline = time.monotonic() + 30
-    while server.patrons_waiting < len(batches) and len(answers) < len(batches):
-        assert time.monotonic() < deadline, "the requests never queued"
-        time.sleep(0.005)
+    time.sleep(0.3)  # the upload is in its slow part now (1 s)
+    patrons, answers = _patrons(server, batches)
+    _start_and_wait_queued(server, patrons, answers)
     for t in [up, *patrons]:
         t.join(timeout=60)
     return uploaded, answers

@@ -87,13 +87,15 @@ class StaffScreen(KioskScreen):
             self.render()
 
     # -- actions ---------------------------------------------------------------
-    def _act(self, work: Any) -> None:
+    def _act(self, work: Any, then: Any = None) -> None:
         flow = self._ensure_flow()
 
         def done(msg: Message) -> None:
             self.message = msg
             self.render()
             self.refresh()
+            if then is not None:
+                then()
 
         self.kapp.bridge.run(lambda: work(flow), done)
 
@@ -166,14 +168,7 @@ class StaffScreen(KioskScreen):
         self.refresh()
 
     def mark_handled(self, tx_id: str) -> None:
-        flow = self._ensure_flow()
-
-        def done(msg: Message) -> None:
-            self.message = msg
-            self.render()
-            self.show_follow_ups()
-
-        self.kapp.bridge.run(lambda: flow.mark_handled(tx_id), done)
+        self._act(lambda f: f.mark_handled(tx_id), then=self.show_follow_ups)
 
     def mark_handled_index(self, index: int) -> None:
         """Mark the n-th row of the list handled (scripted runs)."""
