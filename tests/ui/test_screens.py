@@ -278,6 +278,7 @@ FOLLOW_UP = {
         "done": "Ditandai sudah ditangani.",
         "none": "Tidak ada yang perlu ditindaklanjuti.",
         "kind": "Peminjaman",
+        "back": "Kembali ke mode petugas",
     },
     "en": {
         "told": "The kiosk accepted it, the server did not. Contact this member.",
@@ -285,6 +286,7 @@ FOLLOW_UP = {
         "done": "Marked as handled.",
         "none": "Nothing to follow up.",
         "kind": "Checkout",
+        "back": "Back to staff mode",
     },
 }
 
@@ -306,6 +308,7 @@ def test_staff_follow_up_list_marks_a_difference_handled(tmp_path: Path, lang: s
         {"expect": w["told"]},
         {"expect": w["kind"]},
         {"expect": "B000103"},
+        {"expect": w["back"]},
         {"touch_sizes": True},
         {"shot": f"staff-follow-up-{lang}"},
         {"tap_text": w["handled"]},
