@@ -172,8 +172,8 @@ class Server:
         try:
             with session.begin_nested():
                 out = self._apply_in(session, version, taken)
-        except Exception:
-            log.warning("%d patron requests could not join an upload's write", len(taken))
+        except Exception as exc:
+            log.warning("%d patron requests could not join an upload's write: %s", len(taken), exc)
             self._wait_again(taken)
             return []
         return self._split(taken, out)
@@ -247,7 +247,7 @@ class Server:
             if len(taken) == 1:
                 taken[0].error = exc
             else:
-                log.warning("%d requests failed as one write; one by one now", len(taken))
+                log.warning("%d requests failed as one write (%s); one by one now", len(taken), exc)
                 for request in taken:
                     try:
                         self._apply_requests([request])
