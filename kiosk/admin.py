@@ -139,9 +139,10 @@ def mark_handled(
         who = by or getpass.getuser()
     except (KeyError, OSError):  # no user name on this system
         who = "staff"
+    tx_id = tx_id.strip()
     store = _store(settings)
     try:
-        done = store.mark_handled(tx_id.strip(), who)
+        done = store.mark_handled(tx_id, who)
     finally:
         store.close()
     if not done:
@@ -150,7 +151,7 @@ def mark_handled(
             file=sys.stderr,
         )
         return 1
-    out.write(f"{tx_id.strip()} marked handled by {who}\n")
+    out.write(f"{tx_id} marked handled by {who}\n")
     return 0
 
 

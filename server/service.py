@@ -165,8 +165,7 @@ class Server:
         the patron waits for the part only. If they fail here, the part still commits
         and they go back to waiting, to be applied on their own.
         """
-        with self._waiting_lock:
-            taken, self._waiting = self._waiting, []
+        taken = self._take_waiting()
         if not taken:
             return []
         try:
@@ -177,6 +176,12 @@ class Server:
             self._wait_again(taken)
             return []
         return self._split(taken, out)
+
+    def _take_waiting(self) -> list[_Request]:
+        """Every request waiting now, off the list (the caller answers each one)."""
+        with self._waiting_lock:
+            taken, self._waiting = self._waiting, []
+        return taken
 
     def _wait_again(self, requests: list[_Request]) -> None:
         """Put requests taken from the waiting list back, first in line."""
@@ -239,8 +244,7 @@ class Server:
         makes the database refuse the write fails alone. Every request taken leaves
         with its results or an error.
         """
-        with self._waiting_lock:
-            taken, self._waiting = self._waiting, []
+        taken = self._take_waiting()
         try:
             self._apply_requests(taken)
         except Exception as exc:

@@ -178,6 +178,11 @@ class OutboxRow:
     server_status: str | None = None  # as last heard: accepted, refused, conflict, resolved
     handled_at: float | None = None  # when staff settled the mismatch with the patron
 
+    @property
+    def open_mismatch(self) -> bool:
+        """A difference from what the patron was told, not settled yet (``_OPEN_MISMATCH``)."""
+        return self.mismatch is not None and self.handled_at is None
+
 
 @dataclass(frozen=True, slots=True)
 class QueueStats:

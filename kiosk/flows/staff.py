@@ -73,7 +73,7 @@ def follow_up(row: OutboxRow) -> FollowUp:
             Severity.ERROR,
             {"error": (row.last_error or "?")[:120]},
         )
-    elif row.mismatch is not None and row.handled_at is None:
+    elif row.open_mismatch:
         what = _mismatch_words(row)
     else:
         what = Message(
@@ -86,7 +86,7 @@ def follow_up(row: OutboxRow) -> FollowUp:
         card=tx.card or (tx.guest.name if tx.guest else None),
         code=tx.item or (ticket_code(tx.ticket) if tx.ticket else None),
         what=what,
-        closable=row.mismatch is not None and row.handled_at is None,
+        closable=row.open_mismatch,
     )
 
 

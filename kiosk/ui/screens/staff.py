@@ -44,7 +44,6 @@ class StaffScreen(KioskScreen):
         self.message: Message | None = None
         self._status: StaffStatus | None = None
         self._events: list = []
-        self._follow_ups: list[FollowUp] = []
 
     def _ensure_flow(self) -> StaffFlow:
         if self.flow is None:
@@ -156,7 +155,6 @@ class StaffScreen(KioskScreen):
         flow = self._ensure_flow()
 
         def done(items: list[FollowUp]) -> None:
-            self._follow_ups = items
             self.showing_follow_ups = True
             self._fill_follow_ups(items)
 
@@ -169,10 +167,6 @@ class StaffScreen(KioskScreen):
 
     def mark_handled(self, tx_id: str) -> None:
         self._act(lambda f: f.mark_handled(tx_id), then=self.show_follow_ups)
-
-    def mark_handled_index(self, index: int) -> None:
-        """Mark the n-th row of the list handled (scripted runs)."""
-        self.mark_handled(self._follow_ups[index].tx_id)
 
     def _fill_follow_ups(self, items: list[FollowUp]) -> None:
         from kivy.factory import Factory
