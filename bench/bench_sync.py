@@ -235,7 +235,8 @@ def bench_snapshot(rec, srv: ServerProcess, folder: Path) -> LocalStore:
     started = time.perf_counter()
     worker.refresh_snapshot()
     rec.record("sync.snapshot_delta_s", time.perf_counter() - started, "s", "< 1")
-    assert store.item(_barcode(0)).title == "Judul baru"
+    changed = store.item(_barcode(0))
+    assert changed is not None and changed.title == "Judul baru"
     worker.client.close()
     return store
 
@@ -257,7 +258,7 @@ def bench_lookup(rec, store: LocalStore) -> None:
 
 # -- decisions ------------------------------------------------------------------------
 def _decisions(services: Services, first_item: int, n: int, per_session: int) -> list[float]:
-    times = []
+    times: list[float] = []
     item = first_item
     patron = first_item // 5
     while len(times) < n:

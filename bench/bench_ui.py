@@ -154,7 +154,7 @@ def run(rec) -> None:
         rec.record("ui.minimal_kivy_rss_mb", minimal_rss, "MB", "none, the reference")
         rec.record("ui.rss_vs_minimal_ratio", app_rss / minimal_rss, "x", "<= 1.3x")
 
-        steps = [{"wait": 0.5}, {"bench_scans": {"n": SCANS, "measure": MEASURED}}]
+        steps: list[dict] = [{"wait": 0.5}, {"bench_scans": {"n": SCANS, "measure": MEASURED}}]
         res, _took = _run_app(tmp, steps)
         m = res["metrics"]
         rec.record("ui.rss_growth_mb_500_scans", m["rss_growth_mb"], "MB", "< 5 MB")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -80,7 +80,7 @@ class AccountFlow:
     ) -> None:
         self.s = services
         self.client = client
-        self.clock = clock or services.clock or (lambda: datetime.now(UTC))
+        self.clock = clock or services.clock
         self.step = AccountStep.CARD
         self.card: str | None = None
         self.data: AccountData | None = None

@@ -14,7 +14,7 @@ from kiosk.flows.base import CodeKind, Message, Services, Severity, reason_messa
 from kiosk.flows.events import load_events
 from kiosk.flows.guest import GuestForm
 from kiosk.i18n import format_clock
-from sync.wire import EventView, Kind, Reason, Status
+from sync.wire import EventView, Guest, Kind, Reason, Status
 
 
 class DoorFlow:
@@ -72,8 +72,12 @@ class DoorFlow:
             self.guest_mode = False
         return msg
 
-    def _sign_in(self, **who: object) -> Message:
-        decision = self.s.decider.submit(Kind.DOOR_SIGNIN, event_id=self.event.id, **who)
+    def _sign_in(
+        self, *, card: str | None = None, ticket: str | None = None, guest: Guest | None = None
+    ) -> Message:
+        decision = self.s.decider.submit(
+            Kind.DOOR_SIGNIN, event_id=self.event.id, card=card, ticket=ticket, guest=guest
+        )
         res = decision.result
         if res.attendance_count is not None:
             self.count = max(self.count, res.attendance_count)

@@ -117,12 +117,12 @@ class EventsScreen(KioskScreen):
                 )
                 card.bind(on_release=lambda c: self.select(int(c.event_id)))
                 ids.list.add_widget(card)
-        ev = flow.event
-        ids.ev_title.text = ev.title if ev else ""
-        ids.ev_when.text = event_when(tr, ev) if ev else ""
-        ids.ev_place.text = ev.place if ev else ""
-        ids.ev_seats.text = seats_text(tr, ev) if ev else ""
-        ids.ev_desc.text = ev.description if ev else ""
+        chosen = flow.event
+        ids.ev_title.text = chosen.title if chosen else ""
+        ids.ev_when.text = event_when(tr, chosen) if chosen else ""
+        ids.ev_place.text = chosen.place if chosen else ""
+        ids.ev_seats.text = seats_text(tr, chosen) if chosen else ""
+        ids.ev_desc.text = chosen.description if chosen else ""
         for name in FIELDS:
             f = ids[f"f_{name}"]
             f.label = tr(FIELD_LABELS[name])
