@@ -18,7 +18,7 @@ from kiosk.config import KioskSettings
 from kiosk.errors import SyncError
 from kiosk.runtime import build_runtime
 from sync.client import ServerClient
-from sync.store import LocalStore
+from sync.store import LocalStore, OutboxState
 
 
 def _ago(seconds: float | None) -> str:
@@ -83,6 +83,12 @@ def status(settings: KioskSettings, out: TextIO = sys.stdout) -> int:
             lines.append(
                 f"mismatch: {t.id} {t.kind.value} card={t.card or '-'} item={t.item or '-'}"
                 f" at {t.at.isoformat()}: {row.mismatch}"
+            )
+        for row in [r for r in store.follow_ups() if r.state == OutboxState.FAILED][:20]:
+            t = row.tx
+            lines.append(
+                f"failed: {t.id} {t.kind.value} card={t.card or '-'} item={t.item or '-'}"
+                f" at {t.at.isoformat()}: {row.last_error or '?'} (kiosk resend ID)"
             )
         out.write("\n".join(lines) + "\n")
     finally:
@@ -155,6 +161,22 @@ def mark_handled(
     return 0
 
 
+def resend(settings: KioskSettings, tx_id: str, out: TextIO = sys.stdout) -> int:
+    """Queue a transaction the server rejected (a ``failed:`` line of ``kiosk status``)
+    again, once its cause is fixed at the server; the next sync sends it."""
+    tx_id = tx_id.strip()
+    store = _store(settings)
+    try:
+        done = store.resend_failed(tx_id)
+    finally:
+        store.close()
+    if not done:
+        print(f"kiosk resend: no failed transaction with id {tx_id}", file=sys.stderr)
+        return 1
+    out.write(f"{tx_id} queued again; 'kiosk sync' sends it now\n")
+    return 0
+
+
 def run(command: str, settings: KioskSettings, args: argparse.Namespace) -> int:
     """Dispatch from ``kiosk.cli``."""
     if command == "status":
@@ -165,5 +187,7 @@ def run(command: str, settings: KioskSettings, args: argparse.Namespace) -> int:
         return export_queue(settings, args.file)
     if command == "handled":
         return mark_handled(settings, args.tx_id, args.by)
+    if command == "resend":
+        return resend(settings, args.tx_id)
     print(f"kiosk: unknown staff command {command!r}", file=sys.stderr)
     return 2

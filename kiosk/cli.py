@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     hd = sub.add_parser("handled", help="mark a mismatch settled with the patron (TX_ID)")
     hd.add_argument("tx_id")
     hd.add_argument("--by", help="who settled it (default: the logged-in user)")
+    rs = sub.add_parser("resend", help="queue a failed transaction again (TX_ID)")
+    rs.add_argument("tx_id")
     sub.add_parser("hash-pin", help="print the argon2 hash of a staff PIN for [ui] staff_pin_hash")
     dec = sub.add_parser("decode", help="read codes in still images with the camera pipeline")
     dec.add_argument("files", nargs="+")
@@ -72,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return 2
-    if args.command in ("status", "sync", "export-queue", "handled"):
+    if args.command in ("status", "sync", "export-queue", "handled", "resend"):
         from kiosk import admin
 
         return admin.run(args.command, settings, args)

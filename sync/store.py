@@ -558,6 +558,22 @@ class LocalStore(SnapshotStoreMixin):
             )
             self._raise_mark(db)
 
+    def resend_failed(self, tx_id: str) -> bool:
+        """Queue a failed row again (staff, once the server's cause is fixed: a server
+        upgraded to accept it, a kiosk re-registered). It goes out with the next drain,
+        in sequence order among the rows waiting then; the server merges it by event
+        time like any late arrival. If the server rejects it again it is failed again.
+        False when ``tx_id`` is not a failed row."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT seq FROM outbox WHERE id=? AND state='failed'", (tx_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            db.execute("UPDATE outbox SET state='pending' WHERE seq=?", (row[0],))
+            db.execute(_LOWER_MARK, (row[0],))  # failed rows lie below the mark
+        return True
+
     def note_sync_error(self, error: str | None) -> None:
         """Remember the last sync problem for ``kiosk status`` (another process)."""
         if error is None:

@@ -59,9 +59,11 @@ class FollowUp:
     card: str | None
     code: str | None  # the item's barcode, or the registration code of a ticket
     what: Message
-    # a difference staff settle with the patron, then mark as handled here (failed rows
-    # and conflicts are settled at the central server)
+    # a difference staff settle with the patron, then mark as handled here (conflicts
+    # are settled at the central server)
     closable: bool
+    # a row the server rejected: staff queue it again once the cause is fixed there
+    resendable: bool = False
 
 
 def follow_up(row: OutboxRow) -> FollowUp:
@@ -87,6 +89,7 @@ def follow_up(row: OutboxRow) -> FollowUp:
         code=tx.item or (ticket_code(tx.ticket) if tx.ticket else None),
         what=what,
         closable=row.open_mismatch,
+        resendable=row.state == OutboxState.FAILED,
     )
 
 
@@ -257,6 +260,18 @@ class StaffFlow:
             return Message("Sudah ditangani sebelumnya.", Severity.INFO)
         log.info("staff (%s) marked %s as handled", by, tx_id)
         return Message("Ditandai sudah ditangani.", Severity.SUCCESS)
+
+    def resend(self, tx_id: str) -> Message:
+        """Queue a row the server rejected again (its cause fixed at the server) and
+        start a sync."""
+        if (m := self._require_open()) is not None:
+            return m
+        if not self.rt.store.resend_failed(tx_id):
+            return Message("Sudah dikirim ulang sebelumnya.", Severity.INFO)
+        log.info("staff (%s) queued failed transaction %s again", self.card or "PIN", tx_id)
+        if self.rt.worker is not None:
+            self.rt.worker.wake()
+        return Message("Dikirim ulang pada sinkronisasi berikutnya.", Severity.SUCCESS)
 
     def export_queue(self, folder: Path) -> Message:
         """Write unsent transactions as JSONL next to the kiosk's data (for a USB stick)."""

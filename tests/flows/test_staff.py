@@ -111,6 +111,7 @@ def test_follow_up_list_and_marking_a_difference_handled(tmp_path: Path) -> None
     assert by_id[failed].what.params == {"error": "422: not a transaction"}
     assert by_id[conflict].what.msgid == "Kios menyetujui, server tidak. Hubungi anggota ini."
     assert [i.closable for i in items] == [True, False, True, True]
+    assert [i.resendable for i in items] == [False, True, False, False]
     assert [(i.card, i.code) for i in items] == [
         ("AGT0001", "B000104"),
         ("AGT0001", "B000103"),
@@ -128,6 +129,13 @@ def test_follow_up_list_and_marking_a_difference_handled(tmp_path: Path) -> None
     assert flow.status().mismatches == 1
     row = rt.store.row(refused)
     assert row is not None and row.handled_at is not None
+    # The server's cause fixed: the failed row goes back in the queue.
+    assert flow.resend(failed).msgid == "Dikirim ulang pada sinkronisasi berikutnya."
+    assert flow.resend(failed).msgid == "Sudah dikirim ulang sebelumnya."
+    assert [i.tx_id for i in flow.follow_ups()] == [conflict, later_due]
+    assert [t.id for t in rt.store.pending(10)] == [failed]
+    assert (flow.status().failed, flow.status().queue_depth) == (0, 1)
     flow.lock()
     assert flow.mark_handled(later_due).severity == Severity.ERROR  # locked
+    assert flow.resend(later_due).severity == Severity.ERROR
     rt.stop()

@@ -100,6 +100,7 @@ def test_random_histories_never_hide_an_unsent_row(tmp_path, seed):
     path = tmp_path / "k.sqlite3"
     store = LocalStore(path, kiosk="k1")
     taken = []  # transactions made but not committed yet (decisions in progress)
+    failed: list[str] = []  # rows the server rejected, not queued again yet
     for step in range(300):
         op = rng.random()
         if op < 0.35:
@@ -121,7 +122,10 @@ def test_random_histories_never_hide_an_unsent_row(tmp_path, seed):
                 else:
                     store.mark_retry(ids, "rejected")
                     store.mark_failed(ids[0], "rejected")
-        elif op < 0.75:
+                    failed.append(ids[0])
+        elif op < 0.74 and failed:  # staff queue a failed row again, now or much later
+            assert store.resend_failed(failed.pop(rng.randrange(len(failed))))
+        elif op < 0.77:
             store.close()  # a restart: in-flight rows go back to pending
             store = LocalStore(path, kiosk="k1")
             taken.clear()  # those decisions died with the process

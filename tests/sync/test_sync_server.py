@@ -134,6 +134,45 @@ def test_offline_yes_server_no_is_flagged_for_staff(tmp_path, server):
     assert "mismatch: " not in out.stdout
 
 
+def test_a_failed_row_queued_again_by_staff_reaches_the_server_once(tmp_path, server):
+    """A row the server rejected as a request (e.g. a newer kiosk's field an old server
+    refused) stays on the kiosk as failed; once the server is fixed, staff queue it again
+    ('kiosk resend', or the staff screen) and the next sync applies it once."""
+    data = tmp_path / "k1"
+    k = make_kiosk(data, "k1", server.url, server.tokens["k1"])
+    bad, good = offline_accepted(k, [(Kind.CHECKIN, "B000101"), (Kind.CHECKIN, "B000102")])
+    k.store.mark_in_flight([bad.id])
+    k.store.mark_failed(bad.id, "POST /api/v1/transactions: 422: unknown field")
+    assert k.worker.drain_all() == 1  # the failed row is not sent on its own
+    assert server_tx_ids(server) == [good.id]
+    k.close()
+    cfg = write_config(tmp_path / "k1cfg", url=server.url, token=server.tokens["k1"])
+    cfg.write_text(cfg.read_text().replace('data_dir = "data"', f'data_dir = "{data}"'))
+
+    def kiosk(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(kiosk_cmd(cfg, *args), capture_output=True, text=True, timeout=60)
+
+    out = kiosk("status")
+    assert "failed: 1" in out.stdout
+    assert f"failed: {bad.id} checkin card=- item=B000101" in out.stdout
+    assert "422: unknown field (kiosk resend ID)" in out.stdout
+    done = kiosk("resend", bad.id)
+    assert done.returncode == 0, done.stderr
+    assert f"{bad.id} queued again" in done.stdout
+    again = kiosk("resend", bad.id)  # pending now: nothing to do twice
+    assert again.returncode == 1 and "no failed transaction" in again.stderr
+    assert kiosk("sync").returncode == 0
+    assert sorted(server_tx_ids(server)) == sorted([good.id, bad.id])
+    k = make_kiosk(data, "k1", server.url, server.tokens["k1"])
+    row = k.store.row(bad.id)
+    assert row is not None and row.state == OutboxState.SENT
+    assert row.server_result is not None and row.server_result.status == Status.ACCEPTED
+    stats = k.store.stats()
+    assert (stats.failed, stats.pending, stats.in_flight) == (0, 0, 0)
+    assert k.worker.drain_all() == 0 and sorted(server_tx_ids(server)) == sorted([good.id, bad.id])
+    k.close()
+
+
 def test_bad_token_keeps_the_queue(tmp_path, server):
     k = make_kiosk(tmp_path / "k1", "k1", server.url, "wrong-token")
     [tx] = offline_accepted(k, [(Kind.CHECKIN, "B000101")])

@@ -279,6 +279,9 @@ FOLLOW_UP = {
         "none": "Tidak ada yang perlu ditindaklanjuti.",
         "kind": "Peminjaman",
         "back": "Kembali ke mode petugas",
+        "failed": "Tidak dapat dikirim ke server: 422: unknown field",
+        "resend": "Kirim ulang",
+        "queued": "Dikirim ulang pada sinkronisasi berikutnya.",
     },
     "en": {
         "told": "The kiosk accepted it, the server did not. Contact this member.",
@@ -287,6 +290,9 @@ FOLLOW_UP = {
         "none": "Nothing to follow up.",
         "kind": "Checkout",
         "back": "Back to staff mode",
+        "failed": "Could not be sent to the server: 422: unknown field",
+        "resend": "Send again",
+        "queued": "Queued again: it goes with the next sync.",
     },
 }
 
@@ -294,11 +300,15 @@ FOLLOW_UP = {
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_staff_follow_up_list_marks_a_difference_handled(tmp_path: Path, lang: str) -> None:
     """A checkout the kiosk accepted offline and the server refused: staff find it in
-    the follow-up list, settle it with the patron and mark it handled."""
+    the follow-up list, settle it with the patron and mark it handled. A transaction the
+    server rejected as a request is queued again from the same list."""
     w = FOLLOW_UP[lang]
     store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="kiosk-ui-test")
     heard = {"status": Status.REFUSED, "reason": Reason.ITEM_ON_LOAN_TO_OTHER}
     tx_id = told_then_heard(store, "B000103", {"status": Status.ACCEPTED}, heard)
+    failed = told_then_heard(
+        store, "B000104", {"status": Status.ACCEPTED}, None, error="422: unknown field"
+    )
     store.close()
     steps = [
         {"scan": "STF0001"},
@@ -311,8 +321,11 @@ def test_staff_follow_up_list_marks_a_difference_handled(tmp_path: Path, lang: s
         {"expect": w["back"]},
         {"touch_sizes": True},
         {"shot": f"staff-follow-up-{lang}"},
+        {"expect": w["failed"]},
         {"tap_text": w["handled"]},
         {"expect": w["done"]},
+        {"tap_text": w["resend"]},
+        {"expect": w["queued"]},
         {"expect": w["none"]},
         {"tap": "follow_ups_back"},
         {"expect": "0 / 0"},
@@ -324,4 +337,6 @@ def test_staff_follow_up_list_marks_a_difference_handled(tmp_path: Path, lang: s
     row = store.row(tx_id)
     assert row is not None and row.handled_at is not None
     assert store.stats().mismatches == 0
+    assert [t.id for t in store.pending(10)] == [failed]  # no server here: still queued
+    assert store.stats().failed == 0
     store.close()

@@ -168,6 +168,9 @@ class StaffScreen(KioskScreen):
     def mark_handled(self, tx_id: str) -> None:
         self._act(lambda f: f.mark_handled(tx_id), then=self.show_follow_ups)
 
+    def resend(self, tx_id: str) -> None:
+        self._act(lambda f: f.resend(tx_id), then=self.show_follow_ups)
+
     def _fill_follow_ups(self, items: list[FollowUp]) -> None:
         from kivy.factory import Factory
 
@@ -195,6 +198,10 @@ class StaffScreen(KioskScreen):
             if item.closable:
                 b = KButton(text=tr("Sudah ditangani"), icon="✔")
                 b.bind(on_release=lambda _b, tx_id=item.tx_id: self.mark_handled(tx_id))
+                box.add_widget(b)
+            if item.resendable:
+                b = KButton(text=tr("Kirim ulang"), icon="↻")
+                b.bind(on_release=lambda _b, tx_id=item.tx_id: self.resend(tx_id))
                 box.add_widget(b)
 
     def out_of_service(self) -> None:
