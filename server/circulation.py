@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, delete, select
+from sqlalchemy import and_, delete, select
 
-from server.context import BatchContext, Outcome, chunks
+from server.context import BatchContext, Outcome, among, chunks, per_backend
 from server.models import Item, Loan, Patron
 from sync.wire import Kind, Reason, Status, TransactionIn
 
@@ -38,10 +38,12 @@ class ItemState:
 
 # Built once: every batch runs it, and building a select (and its cache key) on each
 # call cost more Python than running it (see server/context.py).
-_ITEM_STATES = (
-    select(Item, Loan)
-    .outerjoin(Loan, and_(Loan.item_id == Item.id, Loan.returned_at.is_(None)))
-    .where(Item.barcode.in_(bindparam("codes", expanding=True)), Item.deleted.is_(False))
+_ITEM_STATES = per_backend(
+    lambda pg: (
+        select(Item, Loan)
+        .outerjoin(Loan, and_(Loan.item_id == Item.id, Loan.returned_at.is_(None)))
+        .where(among(Item.barcode, "codes", pg), Item.deleted.is_(False))
+    )
 )
 
 
@@ -49,7 +51,7 @@ def load_item_states(ctx: BatchContext, barcodes: set[str]) -> dict[str, ItemSta
     """Items and their open loans, one query per 500 barcodes."""
     states: dict[str, ItemState] = {}
     for codes in chunks(sorted(barcodes)):
-        for item, loan in ctx.session.execute(_ITEM_STATES, {"codes": codes}):
+        for item, loan in ctx.session.execute(_ITEM_STATES[ctx.postgres], {"codes": codes}):
             state = states.get(item.barcode)
             if state is None:
                 state = states[item.barcode] = ItemState(item, last_key=item.last_key)

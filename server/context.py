@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Select,
+    Table,
+    any_,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -29,17 +40,44 @@ _OPEN_LOANS = (
     .correlate(Patron)
     .scalar_subquery()
 )
-# The per-batch reads are built once, with expanding parameters: building a select
-# and generating its cache key on every call cost more Python than executing it (a
-# single online checkout spent ~15% of its server time there).
-_PATRONS_BY_CARD = select(Patron, _OPEN_LOANS).where(
-    Patron.card.in_(bindparam("keys", expanding=True))
+_T = TypeVar("_T")
+
+
+def among(column: Any, name: str, postgres: bool) -> ColumnElement[bool]:
+    """``column`` is one of the list bound as ``name``.
+
+    On PostgreSQL the list goes as one array parameter (``= ANY``). An expanding
+    IN is rendered again with one parameter per value at every execution, and
+    PostgreSQL parses and plans a new text for every list length: 0.80 against
+    0.42 ms for 50 ids on an idle machine, and each write of a batch runs several.
+    SQLite has no arrays: an expanding IN there, run in-process.
+    """
+    if postgres:
+        return cast(ColumnElement[bool], column == any_(bindparam(name, type_=ARRAY(column.type))))
+    return cast(ColumnElement[bool], column.in_(bindparam(name, expanding=True)))
+
+
+def per_backend(build: Callable[[bool], _T]) -> tuple[_T, _T]:
+    """A statement built once for SQLite (``[False]``) and once for PostgreSQL
+    (``[True]``): see :func:`among`."""
+    return build(False), build(True)
+
+
+# The per-batch reads are built once: building a select and generating its cache key
+# on every call cost more Python than executing it (a single online checkout spent
+# ~15% of its server time there).
+_PATRONS_BY_CARD = per_backend(
+    lambda pg: select(Patron, _OPEN_LOANS).where(among(Patron.card, "keys", pg))
 )
-_PATRONS_BY_ID = select(Patron, _OPEN_LOANS).where(Patron.id.in_(bindparam("keys", expanding=True)))
-_LOAN_COUNTS = (
-    select(Loan.patron_id, func.count())
-    .where(Loan.patron_id.in_(bindparam("ids", expanding=True)), Loan.returned_at.is_(None))
-    .group_by(Loan.patron_id)
+_PATRONS_BY_ID = per_backend(
+    lambda pg: select(Patron, _OPEN_LOANS).where(among(Patron.id, "keys", pg))
+)
+_LOAN_COUNTS = per_backend(
+    lambda pg: (
+        select(Loan.patron_id, func.count())
+        .where(among(Loan.patron_id, "ids", pg), Loan.returned_at.is_(None))
+        .group_by(Loan.patron_id)
+    )
 )
 
 
@@ -75,6 +113,7 @@ class BatchContext:
     policies: Policies
     calendar: LibraryCalendar
     ticket_key: Ed25519PrivateKey
+    postgres: bool = False  # which of a per_backend statement pair to run
     patrons: dict[str, Patron | None] = field(default_factory=dict)
     patrons_by_id: dict[int, Patron] = field(default_factory=dict)
     loan_counts: dict[int, int] = field(default_factory=dict)
@@ -134,7 +173,7 @@ class BatchContext:
     def load_patrons(self, cards: Iterable[str]) -> None:
         wanted = {c for c in cards if c and c not in self.patrons}
         for chunk in chunks(sorted(wanted)):
-            self._add_patrons(_PATRONS_BY_CARD, chunk)
+            self._add_patrons(_PATRONS_BY_CARD[self.postgres], chunk)
         for card in wanted:
             self.patrons.setdefault(card, None)
 
@@ -156,7 +195,7 @@ class BatchContext:
     def load_patrons_by_id(self, ids: Iterable[int]) -> None:
         wanted = sorted({i for i in ids if i not in self.patrons_by_id})
         for chunk in chunks(wanted):
-            self._add_patrons(_PATRONS_BY_ID, chunk)
+            self._add_patrons(_PATRONS_BY_ID[self.postgres], chunk)
 
     def patron_by_id(self, patron_id: int) -> Patron:
         if patron_id not in self.patrons_by_id:
@@ -170,7 +209,7 @@ class BatchContext:
         """Open-loan counts, read once per patron before this batch changes them."""
         wanted = sorted({i for i in patron_ids if i not in self.loan_counts})
         for chunk in chunks(wanted):
-            for pid, n in self.session.execute(_LOAN_COUNTS, {"ids": chunk}):
+            for pid, n in self.session.execute(_LOAN_COUNTS[self.postgres], {"ids": chunk}):
                 self.loan_counts[pid] = int(n)
             for pid in chunk:
                 self.loan_counts.setdefault(pid, 0)

@@ -22,7 +22,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from server.calendar import SUNDAY, LibraryCalendar, Policies
 from server.circulation import ItemState, apply_item, load_item_states, reset_item
-from server.context import BatchContext, Outcome, chunks, flag_told_refused, sync_conflicts
+from server.context import (
+    BatchContext,
+    Outcome,
+    among,
+    chunks,
+    flag_told_refused,
+    per_backend,
+    sync_conflicts,
+)
 from server.events import EventState, apply_event, load_event_states, person_key, reset_event
 from server.events import write_back as write_back_event
 from server.models import Item, Patron, Registration, Transaction
@@ -36,7 +44,9 @@ _TXN = cast(Table, Transaction.__table__)
 _ITEMS = cast(Table, Item.__table__)
 _PATRONS = cast(Table, Patron.__table__)
 # Built once (see server/context.py): every batch runs them.
-_STORED = select(_TXN.c.id, _TXN.c.result).where(_TXN.c.id.in_(bindparam("ids", expanding=True)))
+_STORED = per_backend(
+    lambda pg: select(_TXN.c.id, _TXN.c.result).where(among(_TXN.c.id, "ids", pg))
+)
 _ITEM_VERSIONS = (
     update(_ITEMS).where(_ITEMS.c.id == bindparam("_id")).values(version=bindparam("_v"))
 )
@@ -149,12 +159,14 @@ class BatchProcessor:
         self.session = session
         self.public_key = public_key
         self.now = now or utcnow()
+        self.postgres = session.get_bind().dialect.name == "postgresql"
         self.ctx = BatchContext(
             session=session,
             version=version,
             policies=rules[0] if rules else Policies(session),
             calendar=rules[1] if rules else LibraryCalendar.load(session, closed_weekdays),
             ticket_key=ticket_key,
+            postgres=self.postgres,
         )
         self.items: dict[str, ItemState] = {}
         self.events: dict[int, EventState] = {}
@@ -166,7 +178,6 @@ class BatchProcessor:
         self.deferred: list[Work] = []  # log rows to write with the closing writes
         # (kiosk name, kiosks-row values) to write with the closing writes (PostgreSQL)
         self.kiosks_seen: list[tuple[str, dict[str, Any]]] = []
-        self.postgres = session.get_bind().dialect.name == "postgresql"
 
     def _any_dirty(self) -> bool:
         states: list[ItemState | EventState] = [*self.items.values(), *self.events.values()]
@@ -318,7 +329,7 @@ class BatchProcessor:
     def _stored(self, ids: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         for part in chunks(ids):
-            for tid, result in self.session.execute(_STORED, {"ids": part}):
+            for tid, result in self.session.execute(_STORED[self.postgres], {"ids": part}):
                 found[tid] = result
         return found
 
