@@ -636,6 +636,12 @@ class LocalStore(SnapshotStoreMixin):
             ).fetchall()
         return [self._to_row(r) for r in found]
 
+    def follow_up_count(self) -> int:
+        """How many rows :meth:`follow_ups` would list with no limit."""
+        with self._lock:
+            row = self._db.execute(f"SELECT COUNT(*) FROM outbox WHERE {_FLAGGED}").fetchone()
+        return int(row[0])
+
     def mark_handled(self, tx_id: str, by: str, *, now: float | None = None) -> bool:
         """Staff settled this row's mismatch with the patron: it stops counting (and may
         be pruned once its age allows). False when there is no open mismatch to settle."""

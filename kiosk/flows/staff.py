@@ -201,12 +201,26 @@ class StaffFlow:
             devices=devices or {},
         )
 
+    #: Follow-ups listed at once (newest first); the screen says how many more there are.
+    FOLLOW_UP_LIMIT = 100
+
     def follow_ups(self) -> list[FollowUp]:
         """Failed rows, conflicts and differences from what patrons were told, newest
         first (empty while staff mode is locked)."""
         if not self.open:
             return []
-        return [follow_up(row) for row in self.rt.store.follow_ups()]
+        return [follow_up(row) for row in self.rt.store.follow_ups(self.FOLLOW_UP_LIMIT)]
+
+    def follow_ups_beyond(self, shown: int) -> Message | None:
+        """A note when there are more follow-ups than the ``shown`` ones listed."""
+        total = self.rt.store.follow_up_count() if self.open else 0
+        if total <= shown:
+            return None
+        return Message(
+            "Menampilkan {shown} terbaru dari {total}. Selesaikan ini untuk melihat sisanya.",
+            Severity.INFO,
+            {"shown": shown, "total": total},
+        )
 
     # -- actions (each returns a message for the staff screen) ---------------
     def _require_open(self) -> Message | None:

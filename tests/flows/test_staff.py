@@ -119,6 +119,11 @@ def test_follow_up_list_and_marking_a_difference_handled(tmp_path: Path) -> None
         ("AGT0001", "B000101"),
     ]
     assert flow.status().mismatches == 3
+    assert flow.follow_ups_beyond(len(items)) is None  # all of them listed
+    flow.FOLLOW_UP_LIMIT = 3
+    more = flow.follow_ups_beyond(len(flow.follow_ups()))
+    assert more is not None and more.params == {"shown": 3, "total": 4}
+    flow.FOLLOW_UP_LIMIT = StaffFlow.FOLLOW_UP_LIMIT
 
     assert flow.mark_handled(refused).severity == Severity.SUCCESS
     assert flow.mark_handled(refused).msgid == "Sudah ditangani sebelumnya."

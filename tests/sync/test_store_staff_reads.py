@@ -133,6 +133,8 @@ def test_staff_mark_a_mismatch_handled(tmp_path):
     store = LocalStore(tmp_path / "k.sqlite3", kiosk="k1")
     _history(store)
     failed, conflict = store.follow_ups()
+    assert store.follow_up_count() == 2
+    assert [r.tx.id for r in store.follow_ups(limit=1)] == [failed.tx.id]  # the newest
     assert (failed.state.value, failed.tx.item) == ("failed", "B800000")
     assert (conflict.server_status, conflict.tx.item) == ("conflict", "B000059")
     assert conflict.mismatch is not None and conflict.handled_at is None
@@ -150,6 +152,7 @@ def test_staff_mark_a_mismatch_handled(tmp_path):
     settled, _opened = store.match_conflicts([], asked_at=time.time() + 1)  # resolved centrally
     assert settled == 1
     assert [r.tx.id for r in store.follow_ups()] == [failed.tx.id]
+    assert store.follow_up_count() == 1
     store.prune_sent(0, now=time.time() + 60)
     assert store.row(conflict.tx.id) is None  # its record stays on the server
     assert store.row(failed.tx.id) is not None

@@ -340,3 +340,19 @@ def test_staff_follow_up_list_marks_a_difference_handled(tmp_path: Path, lang: s
     assert [t.id for t in store.pending(10)] == [failed]  # no server here: still queued
     assert store.stats().failed == 0
     store.close()
+
+
+def test_staff_follow_up_list_says_how_many_more_there_are(tmp_path: Path) -> None:
+    """More rows to follow up than the list shows: the screen says how many in all."""
+    store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="kiosk-ui-test")
+    for i in range(103):
+        told_then_heard(store, f"B9{i:05d}", {"status": Status.ACCEPTED}, None, error="422")
+    store.close()
+    steps = [
+        {"scan": "STF0001"},
+        {"pin": "9999"},
+        {"tap": "follow_ups"},
+        {"expect": "B900102"},  # the newest first
+        {"expect": "Menampilkan 100 terbaru dari 103."},
+    ]
+    _ok(run_scenario(tmp_path, steps))

@@ -154,11 +154,15 @@ class StaffScreen(KioskScreen):
     def show_follow_ups(self) -> None:
         flow = self._ensure_flow()
 
-        def done(items: list[FollowUp]) -> None:
-            self.showing_follow_ups = True
-            self._fill_follow_ups(items)
+        def read() -> tuple[list[FollowUp], Message | None]:
+            items = flow.follow_ups()
+            return items, flow.follow_ups_beyond(len(items))
 
-        self.kapp.bridge.run(flow.follow_ups, done)
+        def done(found: tuple[list[FollowUp], Message | None]) -> None:
+            self.showing_follow_ups = True
+            self._fill_follow_ups(*found)
+
+        self.kapp.bridge.run(read, done)
 
     def hide_follow_ups(self) -> None:
         self.showing_follow_ups = False
@@ -171,7 +175,7 @@ class StaffScreen(KioskScreen):
     def resend(self, tx_id: str) -> None:
         self._act(lambda f: f.resend(tx_id), then=self.show_follow_ups)
 
-    def _fill_follow_ups(self, items: list[FollowUp]) -> None:
+    def _fill_follow_ups(self, items: list[FollowUp], more: Message | None = None) -> None:
         from kivy.factory import Factory
 
         from kiosk.ui.widgets import KButton
@@ -203,6 +207,8 @@ class StaffScreen(KioskScreen):
                 b = KButton(text=tr("Kirim ulang"), icon="↻")
                 b.bind(on_release=lambda _b, tx_id=item.tx_id: self.resend(tx_id))
                 box.add_widget(b)
+        if more is not None:
+            box.add_widget(Factory.KLabel(text=self.msg(more)))
 
     def out_of_service(self) -> None:
         self._lock()
