@@ -559,8 +559,8 @@ class LocalStore(SnapshotStoreMixin):
             self._raise_mark(db)
 
     def resend_failed(self, tx_id: str) -> bool:
-        """Queue a failed row again (staff, once the server's cause is fixed: a server
-        upgraded to accept it, a kiosk re-registered). It goes out with the next drain,
+        """Queue a failed row again (staff, once the server's cause is fixed, such as a
+        server upgraded to accept a field it refused). It goes out with the next drain,
         in sequence order among the rows waiting then; the server merges it by event
         time like any late arrival. If the server rejects it again it is failed again.
         False when ``tx_id`` is not a failed row."""

@@ -282,7 +282,7 @@ class StaffFlow:
             return m
         if not self.rt.store.resend_failed(tx_id):
             return Message("Sudah dikirim ulang sebelumnya.", Severity.INFO)
-        log.info("staff (%s) queued failed transaction %s again", self.card or "PIN", tx_id)
+        log.info("staff (%s) queued failed transaction %s again", self.card or "staff PIN", tx_id)
         if self.rt.worker is not None:
             self.rt.worker.wake()
         return Message("Dikirim ulang pada sinkronisasi berikutnya.", Severity.SUCCESS)
