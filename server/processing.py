@@ -338,7 +338,14 @@ class BatchProcessor:
         barcodes = {w.txn.item for w in new if w.txn.kind in ITEM_KINDS and w.txn.item}
         self.items = load_item_states(self.ctx, barcodes)
         holders = [s.open_loan.patron_id for s in self.items.values() if s.open_loan is not None]
-        self.ctx.load_patrons_by_id(holders)
+        # A return needs its borrower's loan count, not the patron: only a renewal with
+        # no card looks at the borrower (the others load theirs by card, above).
+        renewed = {w.txn.item for w in new if w.txn.kind == Kind.RENEW and not w.txn.card}
+        self.ctx.load_patrons_by_id(
+            s.open_loan.patron_id
+            for code, s in self.items.items()
+            if code in renewed and s.open_loan is not None
+        )
         self.ctx.load_loan_counts(holders)
         self.ctx.load_loan_counts(p.id for p in self.ctx.patrons.values() if p is not None)
         codes: dict[str, tuple[str, int | None] | None] = {}
