@@ -113,7 +113,6 @@ class BatchContext:
     policies: Policies
     calendar: LibraryCalendar
     ticket_key: Ed25519PrivateKey
-    postgres: bool = False  # which of a per_backend statement pair to run
     patrons: dict[str, Patron | None] = field(default_factory=dict)
     patrons_by_id: dict[int, Patron] = field(default_factory=dict)
     loan_counts: dict[int, int] = field(default_factory=dict)
@@ -122,6 +121,11 @@ class BatchContext:
     # loans made in this batch: plain objects outside the session, inserted in bulk
     # with their final values at the end (see take_new_loans)
     new_loans: list[Loan] = field(default_factory=list)
+    # which of a per_backend statement pair to run, and how to write (from the session)
+    postgres: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.postgres = self.session.get_bind().dialect.name == "postgresql"
 
     def close_loan(self, loan: Loan, returned_at: datetime) -> None:
         """Set a loan's return time; written for all of a batch's loans in one statement
@@ -156,7 +160,7 @@ class BatchContext:
         self.session.flush()
         closed = self.take_closed_loans()
         made = self.take_new_loans()
-        if self.session.get_bind().dialect.name == "postgresql":
+        if self.postgres:
             writes = ClosingWrites(self.version)
             writes.loans(closed)
             writes.new_loans(made)

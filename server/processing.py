@@ -159,15 +159,14 @@ class BatchProcessor:
         self.session = session
         self.public_key = public_key
         self.now = now or utcnow()
-        self.postgres = session.get_bind().dialect.name == "postgresql"
         self.ctx = BatchContext(
             session=session,
             version=version,
             policies=rules[0] if rules else Policies(session),
             calendar=rules[1] if rules else LibraryCalendar.load(session, closed_weekdays),
             ticket_key=ticket_key,
-            postgres=self.postgres,
         )
+        self.postgres = self.ctx.postgres
         self.items: dict[str, ItemState] = {}
         self.events: dict[int, EventState] = {}
         self.pending: dict[str, Work] = {}
