@@ -18,7 +18,16 @@ from kiosk.config import KioskSettings
 from kiosk.errors import SyncError
 from kiosk.runtime import build_runtime
 from sync.client import ServerClient
-from sync.store import LocalStore, OutboxState
+from sync.store import LocalStore
+
+#: ``kiosk status`` lists at most this many mismatches and failed rows each.
+STATUS_LISTED = 20
+
+
+def _beyond(what: str, total: int) -> list[str]:
+    """The line that says how many rows of a kind ``kiosk status`` did not list."""
+    more = total - STATUS_LISTED
+    return [f"{what}: ... and {more} more, listed once those above are settled"] if more > 0 else []
 
 
 def _ago(seconds: float | None) -> str:
@@ -78,18 +87,21 @@ def status(settings: KioskSettings, out: TextIO = sys.stdout) -> int:
             f"snapshot rows: {counts['patrons']} patrons, {counts['items']} items,"
             f" {counts['events']} events, {counts['registrations']} registrations",
         ]
-        for row in store.mismatches()[:20]:
+        mismatches = store.mismatches()
+        for row in mismatches[:STATUS_LISTED]:
             t = row.tx
             lines.append(
                 f"mismatch: {t.id} {t.kind.value} card={t.card or '-'} item={t.item or '-'}"
                 f" at {t.at.isoformat()}: {row.mismatch}"
             )
-        for row in [r for r in store.follow_ups() if r.state == OutboxState.FAILED][:20]:
+        lines += _beyond("mismatch", len(mismatches))
+        for row in store.failed(STATUS_LISTED):
             t = row.tx
             lines.append(
                 f"failed: {t.id} {t.kind.value} card={t.card or '-'} item={t.item or '-'}"
                 f" at {t.at.isoformat()}: {row.last_error or '?'} (kiosk resend ID)"
             )
+        lines += _beyond("failed", st.failed)
         out.write("\n".join(lines) + "\n")
     finally:
         store.close()

@@ -627,6 +627,17 @@ class LocalStore(SnapshotStoreMixin):
             ).fetchall()
         return [self._to_row(r) for r in found]
 
+    def failed(self, limit: int = 100) -> list[OutboxRow]:
+        """Failed rows (the server rejected them as requests), oldest first: the order
+        staff send them again in. Read on the follow-up index, so failed rows are found
+        however many conflicts and mismatches are newer than them."""
+        with self._lock:
+            found = self._db.execute(
+                self._ROW_COLS + f" WHERE {_FLAGGED} AND state='failed' ORDER BY seq LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [self._to_row(r) for r in found]
+
     def follow_ups(self, limit: int = 100) -> list[OutboxRow]:
         """The rows staff must look at (failed, in conflict, an open mismatch), newest
         first."""

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from sync.store import LocalStore, OutboxState
+from sync.wire import Kind, Reason, Status, TransactionResult
 from tests.helpers import demo_snapshot
+from tests.sync.parts import accepted
 
 
 def write_config(folder: Path, *, url: str = "http://127.0.0.1:9", token: str = "", **hs) -> Path:
@@ -231,3 +233,41 @@ def test_door_station_signed_ticket_online_and_forged_ticket(tmp_path, server):
     notices = [o for o in out if o["type"] == "notice"]
     assert [n["code"] for n in notices] == ["ticket"]
     assert "Tiket tidak sah" in notices[0]["message"]
+
+
+def test_status_lists_the_oldest_failed_rows_and_says_how_many_more(tmp_path):
+    """A screenless station's staff find failed rows through ``kiosk status``: the oldest
+    first (the order to send them again), even behind newer conflicts, and a line says
+    how many were not listed."""
+    cfg = write_config(tmp_path)  # no token: status does not wait for a server
+    store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="k1")
+    failed = []
+    for i in range(23):
+        tx = store.new_transaction(Kind.CHECKIN, item=f"B1{i:05d}", offline=True)
+        store.commit(tx, accepted(tx), applied_on_server=False)
+        store.mark_failed(tx.id, f"422: refused {i}")
+        failed.append(tx.id)
+    newer = []
+    for i in range(100):
+        tx = store.new_transaction(Kind.CHECKIN, item=f"B2{i:05d}", offline=True)
+        store.commit(tx, accepted(tx), applied_on_server=False)
+        newer.append(tx)
+    store.mark_in_flight([t.id for t in newer])
+    store.mark_sent(
+        [
+            TransactionResult(id=t.id, status=Status.CONFLICT, reason=Reason.NOT_ON_LOAN)
+            for t in newer
+        ]
+    )
+    store.close()
+    out = subprocess.run(kiosk_cmd(cfg, "status"), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    listed = [ln.split()[1] for ln in lines if ln.startswith("failed: ") and " checkin " in ln]
+    assert "failed: 23" in lines
+    assert listed == failed[:20]
+    assert "failed: ... and 3 more, listed once those above are settled" in out.stdout
+    assert "refused 0 (kiosk resend ID)" in out.stdout and "refused 20" not in out.stdout
+    # The newer conflicts differ from what patrons were told: 20 listed, then the rest.
+    assert len([ln for ln in lines if ln.startswith("mismatch: 0")]) == 20
+    assert "mismatch: ... and 80 more, listed once those above are settled" in lines

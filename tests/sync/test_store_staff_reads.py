@@ -65,6 +65,36 @@ def test_staff_counts_agree_with_a_full_count(tmp_path):
     assert _counts(store, count_sent=True) == full
     assert _counts(store, count_sent=False) == full[:3] + (None,) + full[4:]
     assert [r.tx.item for r in store.mismatches()] == ["B000059"]
+    assert [r.tx.item for r in store.failed()] == ["B800000"]
+
+
+def test_failed_rows_are_found_behind_many_newer_follow_ups(tmp_path):
+    """``kiosk status`` once picked failed rows out of the newest 100 follow-ups:
+    an old failed row behind 100 newer conflicts was counted but never listed."""
+    store = LocalStore(tmp_path / "k.sqlite3", kiosk="k1")
+    old = []
+    for i in range(3):
+        tx = store.new_transaction(Kind.CHECKIN, item=f"B1{i:05d}", offline=True)
+        store.commit(tx, accepted(tx), applied_on_server=False)
+        store.mark_failed(tx.id, "422: refused")
+        old.append(tx.id)
+    newer = []
+    for i in range(105):
+        tx = store.new_transaction(Kind.CHECKIN, item=f"B2{i:05d}", offline=True)
+        store.commit(tx, accepted(tx), applied_on_server=False)
+        newer.append(tx)
+    store.mark_in_flight([t.id for t in newer])
+    conflict = [
+        TransactionResult(id=t.id, status=Status.CONFLICT, reason=Reason.NOT_ON_LOAN)
+        for t in newer
+    ]
+    store.mark_sent(conflict)
+    assert store.follow_up_count() == 108
+    assert not any(r.state.value == "failed" for r in store.follow_ups(100))
+    assert [r.tx.id for r in store.failed()] == old  # oldest first: the order to resend
+    assert [r.tx.id for r in store.failed(2)] == old[:2]
+    assert store.resend_failed(old[0])
+    assert [r.tx.id for r in store.failed()] == old[1:]
 
 
 def _plans(store: LocalStore, call) -> list[str]:
@@ -90,7 +120,7 @@ def _plans(store: LocalStore, call) -> list[str]:
 def test_staff_reads_never_scan_the_whole_outbox(tmp_path):
     store = LocalStore(tmp_path / "k.sqlite3", kiosk="k1")
     _history(store)
-    plans = _plans(store, lambda: (store.stats(), store.mismatches(), store.queue_depth()))
+    plans = _plans(store, lambda: (store.stats(), store.mismatches(), store.failed(), store.queue_depth()))
     on_outbox = [p for p in plans if "outbox" in p.split(" -> ")[1]]
     assert len(on_outbox) >= 4, plans
     # A range search from the unsent mark, or a walk of the flagged rows' index:
