@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sync.wire import EventView, PatronStatus, Snapshot, SnapshotItem, SnapshotPatron
+from devices.printer.base import Printer
+from devices.sim.fake_printer import FakeEscposPrinter
+from sync.store import LocalStore, OutboxRow
+from sync.wire import (
+    EventView,
+    PatronStatus,
+    Snapshot,
+    SnapshotItem,
+    SnapshotPatron,
+    TransactionResult,
+)
 
 TITLES = {
     "B000101": "Laskar Pelangi",
@@ -75,3 +85,24 @@ def demo_snapshot(now: datetime | None = None) -> Snapshot:
             )
         ],
     )
+
+
+def fake_of(printer: Printer) -> FakeEscposPrinter:
+    """The fake ESC/POS printer behind a ``fake-printer:`` printer (``open_fake_printer``
+    hangs it on the printer as ``printer.fake``)."""
+    fake = getattr(printer, "fake", None)
+    assert isinstance(fake, FakeEscposPrinter), f"{printer!r} carries no fake printer"
+    return fake
+
+
+def outbox_row(store: LocalStore, tx_id: str) -> OutboxRow:
+    """``store.row(tx_id)``; fails the test if the outbox does not hold that transaction."""
+    row = store.row(tx_id)
+    assert row is not None, f"no outbox row for {tx_id}"
+    return row
+
+
+def server_result(row: OutboxRow) -> TransactionResult:
+    """The server's answer stored on ``row``; fails the test if none was stored."""
+    assert row.server_result is not None, f"no server result stored for {row.tx.id}"
+    return row.server_result

@@ -73,9 +73,12 @@ def test_no_code_reported_where_there_is_none(decoders, kind):
 
 def test_reads_are_checked_and_normalised():
     assert normalize(Symbology.EAN13, "9786020332957") is None  # wrong check digit
-    assert normalize(Symbology.EAN13, "0036000291452").symbology is Symbology.UPCA
-    assert normalize(Symbology.UPCE, "0012345000065").text == "01234565"
-    assert normalize(Symbology.UPCE, "01234565").text == "01234565"
+    upca = normalize(Symbology.EAN13, "0036000291452")
+    assert upca is not None and upca.symbology is Symbology.UPCA
+    upce = normalize(Symbology.UPCE, "0012345000065")
+    assert upce is not None and upce.text == "01234565"
+    upce = normalize(Symbology.UPCE, "01234565")
+    assert upce is not None and upce.text == "01234565"
     assert normalize(Symbology.EAN8, "96385075") is None
     assert normalize(Symbology.CODE39, "AB1") is None  # too short to trust
     assert upca_to_upce("036000291452") is None
@@ -106,6 +109,7 @@ def test_camera_source_scans_once_per_presentation_and_keeps_a_preview():
 
     url = "camera:synthetic?codes=AGT0000101,PK1.abc.def&interval=0.6&repeat_ms=5000"
     src = open_scanner(url, name="cam")
+    assert isinstance(src, CameraScanner)
     src.start(on_scan)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and len({s.text for s in got}) < 2:

@@ -58,7 +58,8 @@ def test_expect_gives_clear_mismatch_messages():
     assert expect(CodeKind.PATRON_CARD, "B000123") == MSG_WANT_CARD_GOT_ITEM
     assert expect(CodeKind.ITEM, Scan("AGT0000101")) == MSG_WANT_ITEM_GOT_CARD
     assert expect([CodeKind.EVENT_TICKET, CodeKind.PATRON_CARD], "PK1.x") is None
-    assert "tiket" in expect(CodeKind.ITEM, "PK1.x")
+    msg = expect(CodeKind.ITEM, "PK1.x")
+    assert msg is not None and "tiket" in msg
     assert expect(CodeKind.ITEM, "xyz") == MSG_UNKNOWN
 
 

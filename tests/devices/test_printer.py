@@ -10,13 +10,15 @@ from PIL import Image
 from devices.base import DeviceState
 from devices.printer import open_printer
 from devices.printer.decode import decode_bytes
-from devices.printer.escpos_printer import parse_status
+from devices.printer.escpos_printer import DummyPrinter, parse_status
 from devices.printer.escpos_render import receipt_bytes
 from devices.printer.preview import render_png
+from devices.printer.preview_printer import PreviewPrinter
 from devices.receipt import Align, Barcode, Columns, Feed, QRCode, Receipt, Rule, Text
 from devices.sim.fake_printer import FakeEscposPrinter
 from devices.sim.fake_scanner import SocatPair
 from kiosk.errors import ConfigError, PrinterCoverOpen, PrinterOffline, PrinterOutOfPaper
+from tests.helpers import fake_of
 
 
 def sample() -> Receipt:
@@ -65,6 +67,7 @@ def test_parser_is_incremental():
 
 def test_dummy_printer_keeps_bytes():
     p = open_printer("dummy:")
+    assert isinstance(p, DummyPrinter)
     res = p.print_receipt(sample())
     assert res.printed and res.bytes_sent == len(p.output)
     assert "Laskar Pelangi" in p.decoded().text()
@@ -73,7 +76,7 @@ def test_dummy_printer_keeps_bytes():
 
 def test_fake_printer_prints_and_reports_faults():
     p = open_printer("fake-printer:", paper_mm=58)
-    fake: FakeEscposPrinter = p.fake
+    fake = fake_of(p)
     try:
         assert p.status() is DeviceState.READY
         assert p.print_receipt(sample()).state is DeviceState.READY
@@ -112,9 +115,9 @@ def test_fake_printer_url_faults():
     try:
         with pytest.raises(PrinterOutOfPaper):
             p.print_receipt(sample())
-        assert p.fake.slips == []
+        assert fake_of(p).slips == []
     finally:
-        p.fake.stop()
+        fake_of(p).stop()
 
 
 def test_tcp_printer_against_fake():
@@ -151,9 +154,12 @@ def test_serial_printer_over_socket_url():
 
 def test_preview_printer_writes_png(tmp_path):
     p = open_printer(f"preview:?dir={tmp_path}/slips", paper_mm=80)
+    assert isinstance(p, PreviewPrinter)
     res = p.print_receipt(sample())
-    assert res.preview_path == p.last_path and p.last_path.exists()
-    img = Image.open(p.last_path)
+    path = p.last_path
+    assert path is not None
+    assert res.preview_path == path and path.exists()
+    img = Image.open(path)
     assert img.width == 576
 
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from devices.base import DeviceState, Scan, Symbology
 from devices.scanners import open_scanner
 from devices.scanners.framing import LineFramer, parse_terminator
+from devices.scanners.serial_scanner import SerialScanner
 from devices.sim.fake_scanner import FakeSerialScanner, SocatPair
 from kiosk.errors import ConfigError
 
@@ -66,6 +67,7 @@ def test_loop_scanner_with_faults():
 def test_missing_port_goes_offline_and_keeps_retrying(tmp_path):
     got = Collector()
     src = open_scanner(f"serial://{tmp_path}/nope?baudrate=9600", on_state=got.on_state)
+    assert isinstance(src, SerialScanner)
     src.start(got.on_scan)
     assert got.wait(lambda: got.states.count(DeviceState.CONNECTING) >= 2)
     assert DeviceState.OFFLINE in got.states
@@ -81,6 +83,7 @@ def test_socat_pty_unplug_and_replug(tmp_path):
     pair = SocatPair(tmp_path).plug()
     got = Collector()
     src = open_scanner(f"serial://{pair.kiosk_end}?suffix=CR", name="pty", on_state=got.on_state)
+    assert isinstance(src, SerialScanner)
     src.start(got.on_scan)
     try:
         assert got.wait(lambda: src.state is DeviceState.READY)

@@ -104,7 +104,8 @@ def test_modifiers_ignored_and_backspace_released():
 def test_deadline_and_pending():
     det = WedgeDetector(max_gap=0.04)
     det.feed("a", 1.0)
-    assert det.pending and abs(det.deadline() - 1.04) < 1e-9
+    deadline = det.deadline()
+    assert det.pending and deadline is not None and abs(deadline - 1.04) < 1e-9
     assert det.poll(1.02) == []
     assert det.poll(1.05) == [TypedKeys(("a",))]
     assert not det.pending and det.deadline() is None
@@ -156,7 +157,7 @@ def test_fuzz_no_character_is_lost_or_invented(stream):
         t += dt
         events += det.feed(key, t)
     events += det.poll(t + 1.0)
-    out = []
+    out: list[str] = []
     for e in events:
         out.extend(e.keys if isinstance(e, TypedKeys) else list(e.text))
     fed_chars = [k for k, _ in stream if len(k) == 1 and k.isprintable()]

@@ -12,6 +12,7 @@ from sync.decider import Decider
 from sync.faultproxy import FaultPlan, FaultProxy
 from sync.store import OutboxState
 from sync.wire import Kind, Reason, Status
+from tests.helpers import outbox_row, server_result
 from tests.sync.parts import (
     loans_per_checkout,
     make_kiosk,
@@ -41,8 +42,10 @@ def test_outbox_drains_exactly_once_through_faults(tmp_path, server):
     for _ in range(6):
         for kind in (Kind.CHECKOUT, Kind.CHECKIN):
             for item in ITEMS:
-                fields = {"card": "AGT0001"} if kind == Kind.CHECKOUT else {}
-                d = offline.submit(kind, item=item, **fields)
+                if kind == Kind.CHECKOUT:
+                    d = offline.submit(kind, item=item, card="AGT0001")
+                else:
+                    d = offline.submit(kind, item=item)
                 assert d.result.status == Status.ACCEPTED, d.result
                 made.append(d.tx)
     proxy.plan = FaultPlan(
@@ -71,9 +74,9 @@ def test_outbox_drains_exactly_once_through_faults(tmp_path, server):
     assert open_loans(server) == {}  # returned last, in event-time order
     rows = k.store.rows()
     assert all(r.state == OutboxState.SENT for r in rows)
-    assert all(r.server_result.status == Status.ACCEPTED for r in rows)
+    assert all(server_result(r).status == Status.ACCEPTED for r in rows)
     # Some answers were lost after the server committed: the re-send got the first result.
-    assert any(r.server_result.duplicate for r in rows)
+    assert any(server_result(r).duplicate for r in rows)
     assert k.store.stats().mismatches == 0
     k.close()
     proxy.stop()
@@ -90,8 +93,8 @@ def test_lost_answer_to_an_online_decision_never_makes_a_second_loan(tmp_path, s
     assert open_loans(server) == {"B000105": "AGT0001"}  # the server had applied it
     proxy.plan = FaultPlan()
     k.worker.drain_all()
-    row = k.store.row(d.tx.id)
-    assert row.state == OutboxState.SENT and row.server_result.duplicate
+    row = outbox_row(k.store, d.tx.id)
+    assert row.state == OutboxState.SENT and server_result(row).duplicate
     assert loans_per_checkout(server) == {d.tx.id: 1}
     assert server_tx_ids(server) == [d.tx.id]
     k.close()
@@ -112,11 +115,12 @@ def test_lost_answer_then_offline_refusal_reaches_staff(tmp_path, server):
     assert k.store.queue_depth() == 1  # a refusal, queued to be sent
     proxy.plan = FaultPlan()
     k.worker.drain_all()
-    row = k.store.row(d.tx.id)
+    row = outbox_row(k.store, d.tx.id)
     assert row.state == OutboxState.SENT
-    assert row.server_result.status == Status.ACCEPTED and row.server_result.duplicate
+    assert server_result(row).status == Status.ACCEPTED and server_result(row).duplicate
     assert [m.tx.id for m in k.store.mismatches()] == [d.tx.id]
-    assert "kiosk said refused, server says accepted" in k.store.mismatches()[0].mismatch
+    mismatch = k.store.mismatches()[0].mismatch
+    assert mismatch is not None and "kiosk said refused, server says accepted" in mismatch
     assert loans_per_checkout(server) == {d.tx.id: 1}
     # ... and on the server too, where staff resolve conflicts for every kiosk
     assert server_conflicts(server) == [(d.tx.id, "kiosk_told_refused")]
@@ -135,13 +139,15 @@ def test_offline_refusal_after_an_undelivered_attempt_changes_nothing(tmp_path, 
     assert server_tx_ids(server) == []
     proxy.plan = FaultPlan()
     k.worker.drain_all()
-    row = k.store.row(d.tx.id)
-    assert row.state == OutboxState.SENT and row.server_result.status == Status.REFUSED
-    assert row.server_result.reason == Reason.REFUSED_AT_KIOSK
+    row = outbox_row(k.store, d.tx.id)
+    assert row.state == OutboxState.SENT and server_result(row).status == Status.REFUSED
+    assert server_result(row).reason == Reason.REFUSED_AT_KIOSK
     assert k.store.mismatches() == [] and open_loans(server) == {}
     assert server_conflicts(server) == []  # nothing happened, nothing for staff
     late = d.tx.model_copy(update={"offline": False, "kiosk_refused": False})
-    [again] = k.decider.client.post_transactions([late], timeout=10)
+    client = k.decider.client
+    assert client is not None
+    [again] = client.post_transactions([late], timeout=10)
     assert again.duplicate and again.status == Status.REFUSED
     assert open_loans(server) == {} and server_tx_ids(server) == [d.tx.id]
     k.close()

@@ -9,12 +9,14 @@ honoured must be listed for staff as conflicts.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from sync.decider import Decider
 from sync.store import OutboxState
 from sync.wire import Guest, Kind, Reason, Status, TransactionIn
+from tests.helpers import outbox_row, server_result
 from tests.server_process import ServerProcess
 from tests.sync.parts import make_kiosk, open_loans, server_db
 from tests.sync.test_sync_server import staff_conflicts
@@ -58,7 +60,8 @@ def test_two_kiosks_offline_then_reconnect_equals_event_time_order(tmp_path, ser
     def at(minutes: int) -> datetime:
         return t0 + timedelta(minutes=minutes)
 
-    script = [
+    # decider, kind, the transaction's fields (str, int or Guest values), minute
+    script: list[tuple[Decider, Kind, dict[str, Any], int]] = [
         (d1, Kind.CHECKOUT, {"card": "AGT0001", "item": "B000101"}, 1),
         (d2, Kind.CHECKOUT, {"card": "AGT0001", "item": "B000102"}, 2),
         (d2, Kind.CHECKIN, {"item": "B000101"}, 3),  # lent at k1, returned at k2
@@ -105,6 +108,6 @@ def test_two_kiosks_offline_then_reconnect_equals_event_time_order(tmp_path, ser
     # k2's transactions arrived first and were accepted then; the earlier ones from
     # k1 re-ordered history afterwards. The kiosk keeps the answer it was given; the
     # server's staff list is where the re-merge shows.
-    assert k2.store.row(late_loan.id).server_result.status == Status.ACCEPTED
+    assert server_result(outbox_row(k2.store, late_loan.id)).status == Status.ACCEPTED
     k1.close()
     k2.close()

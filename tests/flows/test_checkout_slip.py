@@ -13,7 +13,7 @@ from kiosk.flows.checkout import CheckoutFlow
 from kiosk.slip_service import SlipPrinter
 from sync.decider import Decider
 from sync.store import LocalStore, OutboxState
-from tests.helpers import demo_snapshot
+from tests.helpers import demo_snapshot, fake_of
 
 
 @pytest.fixture
@@ -42,10 +42,10 @@ def test_slip_carries_titles_due_dates_masked_card_and_offline_mark(store):
     printer = open_printer("fake-printer:")
     try:
         flow = _borrow(store, printer)
-        slip = printer.fake.wait_for_slips(1)[0]
+        slip = fake_of(printer).wait_for_slips(1)[0]
     finally:
         printer.close()
-        printer.fake.stop()
+        fake_of(printer).stop()
     text = slip.text()
     assert "Perpustakaan Kota Probolinggo" in text
     assert "Laskar Pelangi" in text and "Bumi Manusia" in text
@@ -63,7 +63,7 @@ def test_paper_out_keeps_the_loans(store):
         flow = _borrow(store, printer)
     finally:
         printer.close()
-        printer.fake.stop()
+        fake_of(printer).stop()
     assert flow.slip_message is not None and flow.slip_message.severity == Severity.WARNING
     assert "Kertas" in flow.message.msgid and "tercatat" in flow.message.msgid
     rows = store.rows()

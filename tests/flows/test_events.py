@@ -76,7 +76,8 @@ def test_guest_email_and_editing_keys() -> None:
     assert form.values["name"] == "An"
     form.press("next")
     _type(form, "ana@contoh")
-    assert form.validate().msgid == "Alamat email belum benar."
+    problem = form.validate()
+    assert problem is not None and problem.msgid == "Alamat email belum benar."
     _type(form, ".id")
     assert form.validate() is None
     guest = form.guest()

@@ -188,8 +188,10 @@ def offline_accepted(k: Kiosk, pairs: list[tuple[Kind, str]]) -> list[Transactio
     offline = Decider(k.store, None, None, OfflinePolicy(max_items_per_session=50))
     out = []
     for kind, item in pairs:
-        fields = {"card": "AGT0001"} if kind == Kind.CHECKOUT else {}
-        d = offline.submit(kind, item=item, **fields)
+        if kind == Kind.CHECKOUT:
+            d = offline.submit(kind, item=item, card="AGT0001")
+        else:
+            d = offline.submit(kind, item=item)
         assert d.result.status == Status.ACCEPTED, d.result
         out.append(d.tx)
     return out

@@ -10,6 +10,7 @@ import requests
 
 from sync.store import RESOLVED
 from sync.wire import Kind, Status, TransactionResult
+from tests.helpers import outbox_row, server_result
 from tests.sync.parts import lent_twice, offline_accepted, sent_checkins, two_kiosks, wait_for
 from tests.sync.test_sync_server import staff_conflicts
 
@@ -62,7 +63,7 @@ def test_a_conflict_a_later_merge_opened_starts_counting(tmp_path, server):
     k1.worker.refresh_snapshot()
     [lent] = offline_accepted(k1, [(Kind.CHECKOUT, "B000104")])
     k1.worker.drain_all()
-    assert k1.store.row(lent.id).server_result.status == Status.ACCEPTED
+    assert server_result(outbox_row(k1.store, lent.id)).status == Status.ACCEPTED
     # k2 was offline longer: its checkout of the same book an hour earlier arrives now
     earlier = k2.store.new_transaction(
         Kind.CHECKOUT, at=lent.at - timedelta(hours=1), card="AGT0002", item="B000104",

@@ -12,6 +12,7 @@ import pytest
 from kiosk.errors import SyncError
 from sync.store import OutboxState
 from sync.wire import Kind
+from tests.helpers import outbox_row, server_result
 from tests.sync.parts import (
     loans_per_checkout,
     make_kiosk,
@@ -70,7 +71,9 @@ def test_pipelined_drain_sends_batches_in_order_and_writes_every_result(tmp_path
     k.close()
 
 
-def test_failed_post_mid_drain_keeps_written_results_and_requeues_the_rest(tmp_path, server):
+def test_failed_post_mid_drain_keeps_written_results_and_requeues_the_rest(
+    tmp_path, server, monkeypatch
+):
     k = make_kiosk(tmp_path / "k1", "k1", server.url, server.tokens["k1"], batch_size=3)
     k.worker.refresh_snapshot()
     txs = _loans_then_returns(k)
@@ -84,22 +87,24 @@ def test_failed_post_mid_drain_keeps_written_results_and_requeues_the_rest(tmp_p
             raise SyncError("link dropped")
         return real(batch, **kw)
 
-    k.worker.client.post_payloads = post
+    monkeypatch.setattr(k.worker.client, "post_payloads", post)
     with pytest.raises(SyncError):
         k.worker.drain_all()
-    states = [k.store.row(t.id).state for t in txs]
+    states = [outbox_row(k.store, t.id).state for t in txs]
     # The first two batches were answered: both written (the second by the writer
     # thread while the third was being posted). The third waits.
     assert states == [OutboxState.SENT] * 6 + [OutboxState.PENDING] * 2
-    assert k.store.row(txs[6].id).last_error == "link dropped"
-    k.worker.client.post_payloads = real
+    assert outbox_row(k.store, txs[6].id).last_error == "link dropped"
+    monkeypatch.setattr(k.worker.client, "post_payloads", real)
     assert k.worker.drain_all() == 2
     assert sorted(server_tx_ids(server)) == sorted(t.id for t in txs)
     assert set(loans_per_checkout(server).values()) == {1}
     k.close()
 
 
-def test_failed_result_write_is_resent_after_restart_and_applied_once(tmp_path, server):
+def test_failed_result_write_is_resent_after_restart_and_applied_once(
+    tmp_path, server, monkeypatch
+):
     k = make_kiosk(tmp_path / "k1", "k1", server.url, server.tokens["k1"], batch_size=3)
     k.worker.refresh_snapshot()
     txs = _loans_then_returns(k)
@@ -113,10 +118,10 @@ def test_failed_result_write_is_resent_after_restart_and_applied_once(tmp_path, 
             raise sqlite3.OperationalError("disk I/O error")
         return real(results)
 
-    k.store.mark_sent = mark_sent
+    monkeypatch.setattr(k.store, "mark_sent", mark_sent)
     with pytest.raises(sqlite3.OperationalError):
         k.worker.drain_all()
-    states = [k.store.row(t.id).state for t in txs]
+    states = [outbox_row(k.store, t.id).state for t in txs]
     # Batch 2 is applied on the server but its results were never written; batch 3
     # was answered too and is written on the way out.
     assert states == [OutboxState.SENT] * 3 + [OutboxState.IN_FLIGHT] * 3 + [OutboxState.SENT] * 2
@@ -125,9 +130,9 @@ def test_failed_result_write_is_resent_after_restart_and_applied_once(tmp_path, 
     # answers them from its first results.
     again = make_kiosk(tmp_path / "k1", "k1", server.url, server.tokens["k1"], batch_size=3)
     assert again.worker.drain_all() == 3
-    rows = [again.store.row(t.id) for t in txs]
+    rows = [outbox_row(again.store, t.id) for t in txs]
     assert all(r.state == OutboxState.SENT for r in rows)
-    assert [r.server_result.duplicate for r in rows[3:6]] == [True] * 3
+    assert [server_result(r).duplicate for r in rows[3:6]] == [True] * 3
     assert sorted(server_tx_ids(server)) == sorted(t.id for t in txs)
     assert set(loans_per_checkout(server).values()) == {1}
     again.close()

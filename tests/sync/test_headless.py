@@ -112,14 +112,15 @@ def test_next_card_and_idle_timeout_end_sessions(tmp_path):
         text=True,
     )
     assert proc.stdin is not None and proc.stdout is not None
+    stdin, stdout = proc.stdin, proc.stdout
 
     def send(line: str) -> None:
-        proc.stdin.write(line + "\n")
-        proc.stdin.flush()
+        stdin.write(line + "\n")
+        stdin.flush()
 
     def read_until(pred) -> dict:
         while True:
-            obj = json.loads(proc.stdout.readline())
+            obj = json.loads(stdout.readline())
             if pred(obj):
                 return obj
 
@@ -185,6 +186,7 @@ def test_socket_scanner_feeds_the_station(tmp_path):
         # (reset_input_buffer), so give it a moment before the first scan.
         time.sleep(1.0)
         conn.sendall(b"B000101\r\nB000109\r\n")
+        assert proc.stdout is not None
         first = json.loads(proc.stdout.readline())
         second = json.loads(proc.stdout.readline())
         assert (first["kind"], first["item"], first["offline"]) == ("checkin", "B000101", True)

@@ -8,6 +8,7 @@ import pytest
 
 from sync.store import LocalStore, OutboxState
 from sync.wire import Kind, Reason, Status
+from tests.helpers import outbox_row
 from tests.sync.parts import (
     age_store_file,
     loans_per_checkout,
@@ -25,6 +26,7 @@ def _stopped_mid_decision(tmp_path, server, *, reached_server: bool):
     tx = k.store.new_transaction(Kind.CHECKOUT, card="AGT0001", item="B000107")
     k.store.begin_online(tx)
     if reached_server:
+        assert k.decider.client is not None
         [res] = k.decider.client.post_transactions([tx], timeout=10)
         assert res.status == Status.ACCEPTED
     k.close()  # the process is gone: no commit, the note stays
@@ -75,6 +77,7 @@ def test_decisions_leave_no_note_behind(tmp_path, server):
     online = k.decider.submit(Kind.CHECKOUT, card="AGT0001", item="B000101")
     assert not online.offline and online.result.status == Status.ACCEPTED
     assert k.store.intents() == []
+    assert k.decider.client is not None
     k.decider.client.base = "http://127.0.0.1:9/api/v1"  # nothing listens there
     offline = k.decider.submit(Kind.CHECKOUT, card="AGT0001", item="B000102")
     assert offline.offline and offline.result.status == Status.ACCEPTED
@@ -110,5 +113,5 @@ def test_only_the_deciding_process_takes_fresh_notes_at_start(tmp_path):
     app.stop()  # the app dies before the answer
     restarted = build_runtime(settings, decides=True)
     assert restarted.store.intents() == [] and restarted.store.queue_depth() == 1
-    assert restarted.store.row(tx.id).tx.kiosk_refused
+    assert outbox_row(restarted.store, tx.id).tx.kiosk_refused
     restarted.stop()

@@ -55,8 +55,10 @@ def test_prune_keeps_unsent_rows_and_what_staff_must_see(tmp_path):
     assert (deleted, more) == (10, False)  # nine accepted returns and the online one
     assert _ids(store) == [txs[3].id, refused.id, bad.id, *queued, *later]
     after = store.stats(count_sent=True)
+    assert before.sent is not None  # counted: count_sent=True
     assert after.sent == before.sent + 2  # "sent" still counts the pruned ones
-    assert store.row(refused.id).local_result == no  # nowhere else to find it
+    kept = store.row(refused.id)
+    assert kept is not None and kept.local_result == no  # nowhere else to find it
     assert (after.pending, after.in_flight, after.failed, after.conflicts) == (2, 1, 1, 1)
     assert [i for i, _ in store.pending_payloads(10)] == queued[1:]
     store.close()

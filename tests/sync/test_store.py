@@ -40,9 +40,11 @@ def test_commit_writes_row_and_effect_together(tmp_path):
     again = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
     row = again.row(tx.id)
     assert row is not None and row.state == OutboxState.PENDING
-    assert again.item("B000101").on_loan_to == "AGT0001"
-    assert again.item("B000101").due_at == due
-    assert again.patron("AGT0001").loan_count == 1
+    item = again.item("B000101")
+    assert item is not None and item.on_loan_to == "AGT0001"
+    assert item.due_at == due
+    patron = again.patron("AGT0001")
+    assert patron is not None and patron.loan_count == 1
     assert again.queue_depth() == 1
 
 
@@ -78,7 +80,8 @@ def test_in_flight_rows_go_back_to_pending_at_start(tmp_path):
     store.close()
     again = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
     assert [t.id for t in again.pending(10)] == [t.id for t in txs]
-    assert again.row(txs[0].id).attempts == 1
+    first = again.row(txs[0].id)
+    assert first is not None and first.attempts == 1
 
 
 def test_sequence_numbers_never_reused_across_restarts(tmp_path):

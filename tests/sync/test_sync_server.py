@@ -12,6 +12,7 @@ import requests
 from kiosk.errors import SyncError
 from sync.store import OutboxState
 from sync.wire import Kind, Reason, Status
+from tests.helpers import outbox_row, server_result
 from tests.sync.parts import (
     lent_twice,
     loans_per_checkout,
@@ -78,9 +79,11 @@ def test_snapshot_full_then_changes_since_cursor(tmp_path, server):
     first = k1.store.snapshot_cursor()
     counts = k1.store.snapshot_counts()
     assert counts["patrons"] >= 4 and counts["items"] >= 10 and counts["events"] >= 1
-    assert k1.store.patron("AGT0003").status == "blocked"
+    blocked = k1.store.patron("AGT0003")
+    assert blocked is not None and blocked.status == "blocked"
     assert k1.store.ticket_public_key()
-    assert k1.store.snapshot_age_s() < 5
+    age = k1.store.snapshot_age_s()
+    assert age is not None and age < 5
     # Another kiosk lends a book online; the first kiosk's next refresh is a delta.
     d = k2.decider.submit(Kind.CHECKOUT, card="AGT0001", item="B000106")
     assert not d.offline and d.result.status == Status.ACCEPTED
@@ -89,7 +92,7 @@ def test_snapshot_full_then_changes_since_cursor(tmp_path, server):
     k1.worker.refresh_snapshot()
     assert k1.store.snapshot_cursor() != first
     item = k1.store.item("B000106")
-    assert item.status == "on_loan" and item.on_loan_to == "AGT0001"
+    assert item is not None and item.status == "on_loan" and item.on_loan_to == "AGT0001"
     assert k1.store.snapshot_counts() == counts
     k1.close()
     k2.close()
@@ -100,9 +103,10 @@ def test_offline_yes_server_no_is_flagged_for_staff(tmp_path, server):
     k1.worker.refresh_snapshot()
     # k1 is offline; meanwhile k2 lends the same book online, earlier in event time.
     late = lent_twice(k1, k2)
-    row = k1.store.row(late.id)
-    assert row.server_result.status == Status.CONFLICT
-    assert row.server_result.reason == Reason.ITEM_ON_LOAN_TO_OTHER
+    row = outbox_row(k1.store, late.id)
+    assert server_result(row).status == Status.CONFLICT
+    assert server_result(row).reason == Reason.ITEM_ON_LOAN_TO_OTHER
+    assert row.mismatch is not None
     assert row.mismatch.startswith("kiosk said accepted, server says conflict")
     stats = k1.store.stats()
     assert stats.conflicts == 1 and stats.mismatches == 1
@@ -178,7 +182,7 @@ def test_bad_token_keeps_the_queue(tmp_path, server):
     [tx] = offline_accepted(k, [(Kind.CHECKIN, "B000101")])
     with pytest.raises(SyncError):
         k.worker.drain_all()
-    row = k.store.row(tx.id)
+    row = outbox_row(k.store, tx.id)
     assert row.state == OutboxState.PENDING and "401" in (row.last_error or "")
     assert k.store.stats().last_error
     k.close()
@@ -211,8 +215,8 @@ def test_usb_export_import_then_normal_sync_changes_nothing(tmp_path, server):
     after_sync = (sorted(server_tx_ids(server)), open_loans(server), loans_per_checkout(server))
     assert after_sync == after_import
     k = make_kiosk(data, "k1", server.url, server.tokens["k1"])
-    rows = [k.store.row(t.id) for t in txs]
-    assert all(r.state == OutboxState.SENT and r.server_result.duplicate for r in rows)
+    rows = [outbox_row(k.store, t.id) for t in txs]
+    assert all(r.state == OutboxState.SENT and server_result(r).duplicate for r in rows)
     assert k.store.stats().mismatches == 0
     k.close()
 
@@ -225,10 +229,12 @@ def test_worker_backs_off_while_the_server_is_down(tmp_path, server):
     k.worker.interval_s = 0.01  # without backoff this would retry ~100 times a second
     k.worker.start()
     time.sleep(3)
-    attempts = k.store.row(tx.id).attempts
+    attempts = outbox_row(k.store, tx.id).attempts
     assert 1 <= attempts <= 8, attempts
-    assert k.store.row(tx.id).state == OutboxState.PENDING
+    assert outbox_row(k.store, tx.id).state == OutboxState.PENDING
     server.start()
     k.worker.wake()
-    wait_for(lambda: k.store.row(tx.id).state == OutboxState.SENT, 20, "the drain after recovery")
+    wait_for(
+        lambda: outbox_row(k.store, tx.id).state == OutboxState.SENT, 20, "the drain after recovery"
+    )
     k.close()

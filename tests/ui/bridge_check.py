@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 
@@ -55,8 +56,13 @@ def check_work_runs_in_order_and_errors_reach_failed() -> None:
     bridge = UiBridge()
     order: list[int] = []
     errors: list[BaseException] = []
+
+    def slow(i: int) -> int:
+        time.sleep(0.01)
+        return i
+
     for i in range(5):
-        bridge.run(lambda i=i: (time.sleep(0.01), i)[1], order.append)
+        bridge.run(functools.partial(slow, i), order.append)
     bridge.run(lambda: 1 / 0, None, errors.append)
     _pump(lambda: len(order) == 5 and errors)
     assert order == [0, 1, 2, 3, 4]

@@ -24,7 +24,7 @@ def server(tmp_path: Path):
     srv.stop()
 
 
-def _run(tmp: Path, server: ServerProcess, steps: list[dict], lang: str = "id") -> dict:
+def _run(tmp: Path, server: ServerProcess | _Slow, steps: list[dict], lang: str = "id") -> dict:
     cfg = tmp / "kiosk.toml"
     cfg.write_text(
         f'[kiosk]\nname = "k1"\nlanguage = "{lang}"\ndata_dir = "{(tmp / "data").as_posix()}"\n'
@@ -43,7 +43,7 @@ def _run(tmp: Path, server: ServerProcess, steps: list[dict], lang: str = "id") 
 
 
 def test_account_events_and_door_online(tmp_path: Path, server: ServerProcess) -> None:
-    steps = [
+    steps: list[dict] = [
         {"expect": "Daring (Online)", "timeout": 15},
         {"tap": "tile_account"},
         {"scan": "AGT0001"},
@@ -97,7 +97,7 @@ def test_slow_server_shows_processing_and_never_freezes_the_screen(
     host, port = server.url.removeprefix("http://").split(":")
     with FaultProxy((host, int(port)), FaultPlan(delay=1.0, delay_s=1.2)) as proxy:
         slow = _Slow(server, proxy.url)
-        steps = [
+        steps: list[dict] = [
             {"expect_screen": "home"},
             {"scan": "AGT0001", "wait_idle": False},  # patron lookup: 1.2 s
             {"expect": "Memproses", "timeout": 3},

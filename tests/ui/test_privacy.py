@@ -18,7 +18,7 @@ def _leaks(texts: list[str]) -> list[str]:
 
 
 def test_idle_timeout_counts_down_and_clears_the_patron(tmp_path: Path) -> None:
-    steps = [
+    steps: list[dict] = [
         {"scan": "AGT0001"},
         {"expect": "Selamat datang, Siti"},
         {"scan": "B000101"},

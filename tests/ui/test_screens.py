@@ -79,7 +79,7 @@ def _min_touch_mm(res: dict) -> float:
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_borrow_with_pin_refusal_and_renewal_offer(tmp_path: Path, lang: str) -> None:
     w = WORDS[lang]
-    steps = [
+    steps: list[dict] = [
         {"expect": w["borrow"]},
         {"touch_sizes": True},
         {"shot": f"home-{lang}"},
@@ -120,7 +120,7 @@ def test_borrow_with_pin_refusal_and_renewal_offer(tmp_path: Path, lang: str) ->
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_return_flags_item_on_hold(tmp_path: Path, lang: str) -> None:
     w = WORDS[lang]
-    steps = [
+    steps: list[dict] = [
         {"tap": "tile_return"},
         {"expect_screen": "return"},
         {"scan": "B000106"},
@@ -157,7 +157,7 @@ def test_account_marks_overdue_in_words(tmp_path: Path, lang: str) -> None:
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_events_card_and_guest_sign_up(tmp_path: Path, lang: str) -> None:
     w = WORDS[lang]
-    steps = [
+    steps: list[dict] = [
         {"tap": "tile_events"},
         {"expect": "Lokakarya Menulis Cerpen"},
         {"expect": w["seats"]},
@@ -184,7 +184,7 @@ def test_events_card_and_guest_sign_up(tmp_path: Path, lang: str) -> None:
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_staff_mode_and_door_sign_in(tmp_path: Path, lang: str) -> None:
     w = WORDS[lang]
-    steps = [
+    steps: list[dict] = [
         {"scan": "STF0001"},
         {"expect_screen": "staff"},
         {"pin": "9999"},
@@ -225,7 +225,7 @@ def test_language_switch_at_run_time(tmp_path: Path) -> None:
 
 
 def test_hidden_long_press_opens_staff_pin_and_out_of_service(tmp_path: Path) -> None:
-    steps = [
+    steps: list[dict] = [
         {"hold": "staff_corner", "seconds": 3.5},
         {"expect_screen": "staff"},
         {"expect": "Masukkan PIN petugas."},
@@ -310,7 +310,7 @@ def test_staff_follow_up_list_marks_a_difference_handled(tmp_path: Path, lang: s
         store, "B000104", {"status": Status.ACCEPTED}, None, error="422: unknown field"
     )
     store.close()
-    steps = [
+    steps: list[dict] = [
         {"scan": "STF0001"},
         {"pin": "9999"},
         {"expect": "0 / 1"},  # conflicts / open differences

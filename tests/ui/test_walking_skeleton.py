@@ -75,7 +75,7 @@ def test_real_keystrokes_through_the_x_server(tmp_path: Path) -> None:
         _xdotool("type", "--delay", "5", "B000102")
         _xdotool("key", "Return")
 
-    steps = [
+    steps: list[dict] = [
         {"expect_screen": "home"},
         {"wait": 0.3},
         {"signal": "ready"},
