@@ -38,7 +38,7 @@ screenshots: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy devices sync server kiosk bench
+	$(BIN)/mypy devices sync server kiosk bench tests tools
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

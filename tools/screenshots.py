@@ -20,7 +20,7 @@ OUT = ROOT / "docs" / "screenshots"
 
 
 def steps(lang: str) -> list[dict]:
-    s = [
+    s: list[dict] = [
         {"expect_screen": "home"},
         {"wait": 0.3},
         {"shot": f"home-{lang}"},

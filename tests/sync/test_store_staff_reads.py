@@ -85,8 +85,7 @@ def test_failed_rows_are_found_behind_many_newer_follow_ups(tmp_path):
         newer.append(tx)
     store.mark_in_flight([t.id for t in newer])
     conflict = [
-        TransactionResult(id=t.id, status=Status.CONFLICT, reason=Reason.NOT_ON_LOAN)
-        for t in newer
+        TransactionResult(id=t.id, status=Status.CONFLICT, reason=Reason.NOT_ON_LOAN) for t in newer
     ]
     store.mark_sent(conflict)
     assert store.follow_up_count() == 108
@@ -120,7 +119,9 @@ def _plans(store: LocalStore, call) -> list[str]:
 def test_staff_reads_never_scan_the_whole_outbox(tmp_path):
     store = LocalStore(tmp_path / "k.sqlite3", kiosk="k1")
     _history(store)
-    plans = _plans(store, lambda: (store.stats(), store.mismatches(), store.failed(), store.queue_depth()))
+    plans = _plans(
+        store, lambda: (store.stats(), store.mismatches(), store.failed(), store.queue_depth())
+    )
     on_outbox = [p for p in plans if "outbox" in p.split(" -> ")[1]]
     assert len(on_outbox) >= 4, plans
     # A range search from the unsent mark, or a walk of the flagged rows' index:
