@@ -9,7 +9,6 @@ from typing import Any, Protocol, TypeVar, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import (
-    ARRAY,
     ColumnElement,
     Select,
     Table,
@@ -25,7 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from server.calendar import LibraryCalendar, Policies
 from server.models import Conflict, Loan, Patron
-from server.pgwrite import ClosingWrites
+from server.pgwrite import ArrayLiteral, ClosingWrites
 from server.timeutil import local_date, utcnow
 from sync.tickets import sign_ticket
 from sync.wire import Reason, Status
@@ -50,10 +49,13 @@ def among(column: Any, name: str, postgres: bool) -> ColumnElement[bool]:
     IN is rendered again with one parameter per value at every execution, and
     PostgreSQL parses and plans a new text for every list length: 0.80 against
     0.42 ms for 50 ids on an idle machine, and each write of a batch runs several.
+    The array goes as its literal text (:class:`ArrayLiteral`), which costs less
+    Python than psycopg's list dumping.
     SQLite has no arrays: an expanding IN there, run in-process.
     """
     if postgres:
-        return cast(ColumnElement[bool], column == any_(bindparam(name, type_=ARRAY(column.type))))
+        bound = bindparam(name, type_=ArrayLiteral(column.type))
+        return cast(ColumnElement[bool], column == any_(bound))
     return cast(ColumnElement[bool], column.in_(bindparam(name, expanding=True)))
 
 

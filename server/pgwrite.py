@@ -11,13 +11,15 @@ text for the same set of parts, so nothing is compiled per batch.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import ARRAY, TextClause, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
 
 from server.timeutil import as_naive_utc
 
@@ -78,6 +80,55 @@ def _iso(value: datetime | None) -> str | None:
     return None if naive is None else naive.isoformat()
 
 
+def _element(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        # inside double quotes only a quote and a backslash are special
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, datetime):
+        # naive UTC: a timestamp column ignores an offset written in its input
+        naive = as_naive_utc(value)
+        assert naive is not None
+        return naive.isoformat()
+    if isinstance(value, bool | int | float):
+        return str(value)
+    raise TypeError(f"no array literal for {type(value).__name__}")
+
+
+def array_literal(values: Iterable[object]) -> str:
+    """A PostgreSQL array literal (``{1,2}``, ``{"a","b"}``, ``NULL`` for None) for a
+    parameter the statement casts (``CAST(:ids AS INTEGER[])``).
+
+    psycopg dumps a list parameter element by element in Python (and escapes text
+    ones with a regular expression): per 50-element array 60 µs of CPU for integers,
+    110 for text and 270 for timestamps, against a few µs for this join. Every batch
+    binds a dozen such arrays while it holds the write gate.
+    """
+    return "{" + ",".join(map(_element, values)) + "}"
+
+
+class ArrayLiteral(TypeDecorator[Any]):
+    """A bound list of ``item_type`` values sent as one :func:`array_literal` text.
+
+    The statement still types the parameter as the array (``$1::VARCHAR(64)[]``), so
+    PostgreSQL reads the text as that array when it binds it and plans with the
+    actual values. (A text parameter cast to the array in SQL is not folded into a
+    constant: PostgreSQL then guesses the array's length, and its plans for the
+    per-batch reads flipped to scanning every open loan.)
+    """
+
+    impl = ARRAY
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else array_literal(value)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], str | None]:
+        # only ours: ARRAY's own processor would treat the text as a list
+        return lambda value: None if value is None else array_literal(value)
+
+
 @cache
 def _statement(parts: tuple[str, ...]) -> TextClause:
     *ctes, last = parts
@@ -106,30 +157,30 @@ class ClosingWrites:
 
     def items(self, ids: list[int], keys: list[str | None]) -> None:
         if ids:
-            self.params.update(item_ids=ids, item_keys=keys)
+            self.params.update(item_ids=array_literal(ids), item_keys=array_literal(keys))
             self.parts.append("items")
 
     def patrons(self, ids: list[int]) -> None:
         if ids:
-            self.params["patron_ids"] = ids
+            self.params["patron_ids"] = array_literal(ids)
             self.parts.append("patrons")
 
     def loans(self, returned: dict[int, datetime | None]) -> None:
         if returned:
-            self.params["loan_ids"] = list(returned)
-            self.params["loan_returned"] = [as_naive_utc(t) for t in returned.values()]
+            self.params["loan_ids"] = array_literal(returned)
+            self.params["loan_returned"] = array_literal(returned.values())
             self.parts.append("loans")
 
     def new_loans(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
             self.params.update(
-                nl_item=[r["item_id"] for r in rows],
-                nl_patron=[r["patron_id"] for r in rows],
-                nl_issued=[as_naive_utc(r["issued_at"]) for r in rows],
-                nl_due=[as_naive_utc(r["due_at"]) for r in rows],
-                nl_returned=[as_naive_utc(r["returned_at"]) for r in rows],
-                nl_renewals=[r["renewals"] for r in rows],
-                nl_txn=[r["checkout_txn_id"] for r in rows],
+                nl_item=array_literal(r["item_id"] for r in rows),
+                nl_patron=array_literal(r["patron_id"] for r in rows),
+                nl_issued=array_literal(r["issued_at"] for r in rows),
+                nl_due=array_literal(r["due_at"] for r in rows),
+                nl_returned=array_literal(r["returned_at"] for r in rows),
+                nl_renewals=array_literal(r["renewals"] for r in rows),
+                nl_txn=array_literal(r["checkout_txn_id"] for r in rows),
             )
             self.parts.append("new_loans")
 
@@ -137,9 +188,11 @@ class ClosingWrites:
         """Each kiosk's last contact and reported health (``kiosk_seen_values``), one
         entry per kiosk."""
         if seen:
-            self.params["k_name"] = [name for name, _ in seen]
-            self.params["k_last_seen"] = [as_naive_utc(v["last_seen"]) for _, v in seen]
-            self.params.update({f"k_{f}": [v.get(f) for _, v in seen] for f in _KIOSK_FIELDS})
+            self.params["k_name"] = array_literal(name for name, _ in seen)
+            self.params["k_last_seen"] = array_literal(v["last_seen"] for _, v in seen)
+            self.params.update(
+                {f"k_{f}": array_literal(v.get(f) for _, v in seen) for f in _KIOSK_FIELDS}
+            )
             self.parts.append("kiosks")
 
     def execute(self, session: Session) -> None:
