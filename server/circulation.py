@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, delete, select
 
-from server.context import BatchContext, Outcome, among, chunks, per_backend
+from server.context import AnyLoan, BatchContext, NewLoan, Outcome, among, chunks, per_backend
 from server.models import Item, Loan, Patron
 from sync.wire import Kind, Reason, Status, TransactionIn
 
@@ -30,7 +30,7 @@ class ItemState:
     """An item row and its open loan, if any."""
 
     item: Item
-    open_loan: Loan | None = None
+    open_loan: AnyLoan | None = None
     dirty: bool = False  # a late transaction arrived: replay before trusting this state
     last_key: str | None = None  # written back in bulk with the version (see processing)
     touched: bool = False  # changed in this batch: gets the batch's version
@@ -74,7 +74,7 @@ def apply_item(ctx: BatchContext, state: ItemState, txn: TransactionIn, decide: 
     return _renew(ctx, state, txn, decide)
 
 
-def _close_loan(ctx: BatchContext, state: ItemState, txn: TransactionIn) -> Loan:
+def _close_loan(ctx: BatchContext, state: ItemState, txn: TransactionIn) -> AnyLoan:
     loan = state.open_loan
     assert loan is not None
     # a return stamped before the issue (kiosk clocks) must not make a negative loan
@@ -114,7 +114,7 @@ def _checkout(ctx: BatchContext, state: ItemState, txn: TransactionIn, decide: b
         due = txn.due_at  # what the offline slip printed is what the patron was told
     else:
         due = ctx.calendar.due_at(txn.at, policy.loan_days)
-    loan = Loan(
+    loan = NewLoan(
         item_id=item.id,
         patron_id=patron.id,
         issued_at=txn.at,
