@@ -114,18 +114,15 @@ class ArrayLiteral(TypeDecorator[Any]):
     The statement still types the parameter as the array (``$1::VARCHAR(64)[]``), so
     PostgreSQL reads the text as that array when it binds it and plans with the
     actual values. (A text parameter cast to the array in SQL is not folded into a
-    constant: PostgreSQL then guesses the array's length, and its plans for the
-    per-batch reads flipped to scanning every open loan.)
+    constant, so PostgreSQL plans without knowing the values: in half the replays the
+    item and patron reads then took 25-31 ms per batch instead of 2-3.)
     """
 
     impl = ARRAY
     cache_ok = True
 
-    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else array_literal(value)
-
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], str | None]:
-        # only ours: ARRAY's own processor would treat the text as a list
+        # replaces ARRAY's own processor, which would treat the text as a list
         return lambda value: None if value is None else array_literal(value)
 
 
