@@ -14,7 +14,7 @@ from sync.client import ServerClient
 from sync.connectivity import Connectivity
 from sync.decider import Decider
 from sync.store import LocalStore
-from sync.wire import Kind, Status, TransactionIn, TransactionResult
+from sync.wire import Kind, Reason, Status, TransactionIn, TransactionResult
 from sync.worker import SyncWorker
 from tests.server_process import ServerProcess
 
@@ -86,6 +86,27 @@ def server_tx_ids(srv: ServerProcess) -> list[str]:
 def accepted(tx: TransactionIn, **fields: object) -> TransactionResult:
     """The result of ``tx`` accepted (``fields``: due_at and the like)."""
     return TransactionResult(id=tx.id, status=Status.ACCEPTED, **fields)
+
+
+def failed_behind_conflicts(store: LocalStore, failed: int, conflicts: int) -> list[str]:
+    """``failed`` rows the server rejected as requests (errors "422: refused N"), then
+    ``conflicts`` newer rows the server answered with a conflict (each a mismatch with
+    what the kiosk told the patron). Returns the failed rows' ids, oldest first."""
+    ids = []
+    for i in range(failed):
+        tx = store.new_transaction(Kind.CHECKIN, item=f"B1{i:05d}", offline=True)
+        store.commit(tx, accepted(tx), applied_on_server=False)
+        store.mark_failed(tx.id, f"422: refused {i}")
+        ids.append(tx.id)
+    sent_checkins(
+        store,
+        conflicts,
+        prefix="B2",
+        result=lambda t: TransactionResult(
+            id=t.id, status=Status.CONFLICT, reason=Reason.NOT_ON_LOAN
+        ),
+    )
+    return ids
 
 
 def age_store_file(path: Path | str, *statements: str) -> None:

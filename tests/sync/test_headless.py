@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from sync.store import LocalStore, OutboxState
-from sync.wire import Kind, Reason, Status, TransactionResult
+from sync.wire import Kind, Status
 from tests.helpers import demo_snapshot
-from tests.sync.parts import accepted
+from tests.sync.parts import failed_behind_conflicts
 
 
 def write_config(folder: Path, *, url: str = "http://127.0.0.1:9", token: str = "", **hs) -> Path:
@@ -201,7 +201,6 @@ def test_socket_scanner_feeds_the_station(tmp_path):
 
 
 def test_door_station_signed_ticket_online_and_forged_ticket(tmp_path, server):
-    from sync.wire import Kind, Status
     from tests.sync.parts import make_kiosk
 
     desk = make_kiosk(tmp_path / "desk", "k2", server.url, server.tokens["k2"])
@@ -243,24 +242,7 @@ def test_status_lists_the_oldest_failed_rows_and_says_how_many_more(tmp_path):
     how many were not listed."""
     cfg = write_config(tmp_path)  # no token: status does not wait for a server
     store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="k1")
-    failed = []
-    for i in range(23):
-        tx = store.new_transaction(Kind.CHECKIN, item=f"B1{i:05d}", offline=True)
-        store.commit(tx, accepted(tx), applied_on_server=False)
-        store.mark_failed(tx.id, f"422: refused {i}")
-        failed.append(tx.id)
-    newer = []
-    for i in range(100):
-        tx = store.new_transaction(Kind.CHECKIN, item=f"B2{i:05d}", offline=True)
-        store.commit(tx, accepted(tx), applied_on_server=False)
-        newer.append(tx)
-    store.mark_in_flight([t.id for t in newer])
-    store.mark_sent(
-        [
-            TransactionResult(id=t.id, status=Status.CONFLICT, reason=Reason.NOT_ON_LOAN)
-            for t in newer
-        ]
-    )
+    failed = failed_behind_conflicts(store, failed=23, conflicts=100)
     store.close()
     out = subprocess.run(kiosk_cmd(cfg, "status"), capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

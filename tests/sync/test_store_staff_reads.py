@@ -9,7 +9,7 @@ import time
 
 from sync.store import LocalStore
 from sync.wire import Kind, Reason, Status, TransactionResult
-from tests.sync.parts import accepted, age_store_file
+from tests.sync.parts import accepted, age_store_file, failed_behind_conflicts
 
 
 def _history(store: LocalStore) -> None:
@@ -72,22 +72,7 @@ def test_failed_rows_are_found_behind_many_newer_follow_ups(tmp_path):
     """``kiosk status`` once picked failed rows out of the newest 100 follow-ups:
     an old failed row behind 100 newer conflicts was counted but never listed."""
     store = LocalStore(tmp_path / "k.sqlite3", kiosk="k1")
-    old = []
-    for i in range(3):
-        tx = store.new_transaction(Kind.CHECKIN, item=f"B1{i:05d}", offline=True)
-        store.commit(tx, accepted(tx), applied_on_server=False)
-        store.mark_failed(tx.id, "422: refused")
-        old.append(tx.id)
-    newer = []
-    for i in range(105):
-        tx = store.new_transaction(Kind.CHECKIN, item=f"B2{i:05d}", offline=True)
-        store.commit(tx, accepted(tx), applied_on_server=False)
-        newer.append(tx)
-    store.mark_in_flight([t.id for t in newer])
-    conflict = [
-        TransactionResult(id=t.id, status=Status.CONFLICT, reason=Reason.NOT_ON_LOAN) for t in newer
-    ]
-    store.mark_sent(conflict)
+    old = failed_behind_conflicts(store, failed=3, conflicts=105)
     assert store.follow_up_count() == 108
     assert not any(r.state.value == "failed" for r in store.follow_ups(100))
     assert [r.tx.id for r in store.failed()] == old  # oldest first: the order to resend
