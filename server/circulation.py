@@ -10,12 +10,22 @@ event-time order with ``decide=False`` therefore rebuilds its loans exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import and_, delete, select
 
-from server.context import AnyLoan, BatchContext, NewLoan, Outcome, among, chunks, per_backend
-from server.models import Item, Loan, Patron
+from server.context import (
+    BatchContext,
+    BatchLoan,
+    BatchPatron,
+    Outcome,
+    among,
+    chunks,
+    per_backend,
+)
+from server.models import Item, Loan
 from sync.wire import Kind, Reason, Status, TransactionIn
 
 _SHELF_REASONS = {
@@ -25,12 +35,35 @@ _SHELF_REASONS = {
 }
 
 
+@dataclass(slots=True)
+class BatchItem:
+    """An item as a batch sees it (see server.context: plain values, not ORM objects).
+    ``status`` and ``hold_patron_id`` may change; the batch writes them back."""
+
+    id: int
+    barcode: str
+    title: str
+    item_type: str
+    status: str
+    hold_patron_id: int | None
+    last_key: str | None
+    loaded: tuple[str, int | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaded = (self.status, self.hold_patron_id)
+
+    @property
+    def shelf_changed(self) -> bool:
+        """Whether the batch changed the item's status or hold."""
+        return (self.status, self.hold_patron_id) != self.loaded
+
+
 @dataclass
 class ItemState:
     """An item row and its open loan, if any."""
 
-    item: Item
-    open_loan: AnyLoan | None = None
+    item: BatchItem
+    open_loan: BatchLoan | None = None
     dirty: bool = False  # a late transaction arrived: replay before trusting this state
     last_key: str | None = None  # written back in bulk with the version (see processing)
     touched: bool = False  # changed in this batch: gets the batch's version
@@ -38,25 +71,37 @@ class ItemState:
 
 # Built once: every batch runs it, and building a select (and its cache key) on each
 # call cost more Python than running it (see server/context.py).
+# BatchItem's fields, then BatchLoan's, in order
+_ITEM_COLUMNS = (
+    Item.id, Item.barcode, Item.title, Item.item_type, Item.status, Item.hold_patron_id,
+    Item.last_key,
+)  # fmt: skip
+_LOAN_COLUMNS = (
+    Loan.item_id, Loan.patron_id, Loan.issued_at, Loan.due_at, Loan.returned_at, Loan.renewals,
+    Loan.checkout_txn_id, Loan.id,
+)  # fmt: skip
 _ITEM_STATES = per_backend(
     lambda pg: (
-        select(Item, Loan)
+        select(*_ITEM_COLUMNS, *_LOAN_COLUMNS)
         .outerjoin(Loan, and_(Loan.item_id == Item.id, Loan.returned_at.is_(None)))
         .where(among(Item.barcode, "codes", pg), Item.deleted.is_(False))
     )
 )
+_ITEM_WIDTH = len(_ITEM_COLUMNS)
 
 
 def load_item_states(ctx: BatchContext, barcodes: set[str]) -> dict[str, ItemState]:
     """Items and their open loans, one query per 500 barcodes."""
     states: dict[str, ItemState] = {}
     for codes in chunks(sorted(barcodes)):
-        for item, loan in ctx.session.execute(_ITEM_STATES[ctx.postgres], {"codes": codes}):
-            state = states.get(item.barcode)
+        rows: Iterable[Any] = ctx.session.execute(_ITEM_STATES[ctx.postgres], {"codes": codes})
+        for row in rows:
+            state = states.get(row[1])
             if state is None:
+                item = BatchItem(*row[:_ITEM_WIDTH])
                 state = states[item.barcode] = ItemState(item, last_key=item.last_key)
-            if loan is not None:
-                state.open_loan = loan
+            if row[-1] is not None:  # the open loan's id
+                state.open_loan = BatchLoan(*row[_ITEM_WIDTH:])
     return states
 
 
@@ -74,7 +119,7 @@ def apply_item(ctx: BatchContext, state: ItemState, txn: TransactionIn, decide: 
     return _renew(ctx, state, txn, decide)
 
 
-def _close_loan(ctx: BatchContext, state: ItemState, txn: TransactionIn) -> AnyLoan:
+def _close_loan(ctx: BatchContext, state: ItemState, txn: TransactionIn) -> BatchLoan:
     loan = state.open_loan
     assert loan is not None
     # a return stamped before the issue (kiosk clocks) must not make a negative loan
@@ -114,7 +159,7 @@ def _checkout(ctx: BatchContext, state: ItemState, txn: TransactionIn, decide: b
         due = txn.due_at  # what the offline slip printed is what the patron was told
     else:
         due = ctx.calendar.due_at(txn.at, policy.loan_days)
-    loan = NewLoan(
+    loan = BatchLoan(
         item_id=item.id,
         patron_id=patron.id,
         issued_at=txn.at,
@@ -140,7 +185,7 @@ def _checkout(ctx: BatchContext, state: ItemState, txn: TransactionIn, decide: b
 def _checkout_problem(
     ctx: BatchContext,
     state: ItemState,
-    patron: Patron,
+    patron: BatchPatron,
     txn: TransactionIn,
     max_loans: int,
     fines_limit: int,
@@ -214,6 +259,7 @@ def _renew(ctx: BatchContext, state: ItemState, txn: TransactionIn, decide: bool
         due = max(loan.due_at, ctx.calendar.due_at(txn.at, policy.loan_days))
     loan.due_at = due
     loan.renewals += 1
+    ctx.loan_changed(loan)
     state.touched = True
     out = Outcome(title=item.title, due_at=due, renewals=loan.renewals)
     if problem is not None:
@@ -229,4 +275,7 @@ def reset_item(ctx: BatchContext, state: ItemState) -> None:
     ctx.session.flush()
     ctx.session.execute(delete(Loan).where(Loan.item_id == state.item.id))
     ctx.new_loans = [loan for loan in ctx.new_loans if loan.item_id != state.item.id]
+    ctx.changed_loans = {
+        i: loan for i, loan in ctx.changed_loans.items() if loan.item_id != state.item.id
+    }
     state.touched = True

@@ -1,8 +1,8 @@
 """A batch's closing writes on PostgreSQL as one statement (one round trip).
 
-The transaction-log rows, the changed items' versions and order keys, the
-versions of patrons whose loan count changed and the return times of closed
-loans are independent writes whose results nobody reads. Each is a set-based
+The transaction-log rows, the changed items (version, order key, shelf status
+and hold), the versions of patrons whose loan count changed and the loans
+returned or renewed are independent writes whose results nobody reads. Each is a set-based
 statement over array parameters (``unnest``; the log rows as one JSON document),
 and they are sent together as data-modifying CTEs of one statement: the same SQL
 text for the same set of parts, so nothing is compiled per batch.
@@ -37,19 +37,26 @@ _PARTS = {
         "INSERT INTO transactions ({cols}) SELECT {cols}"
         " FROM json_populate_recordset(NULL::transactions, CAST(:log_rows AS JSON))"
     ).format(cols=", ".join(LOG_COLUMNS)),
+    # with the shelf status and hold, which a checkout or return may change
     "items": (
-        "UPDATE items SET version = :version, last_key = changed.last_key"
-        " FROM unnest(CAST(:item_ids AS INTEGER[]), CAST(:item_keys AS VARCHAR[]))"
-        " AS changed(id, last_key) WHERE items.id = changed.id"
+        "UPDATE items SET version = :version, last_key = changed.last_key,"
+        " status = changed.status, hold_patron_id = changed.hold_patron_id"
+        " FROM unnest(CAST(:item_ids AS INTEGER[]), CAST(:item_keys AS VARCHAR[]),"
+        " CAST(:item_status AS VARCHAR[]), CAST(:item_hold AS INTEGER[]))"
+        " AS changed(id, last_key, status, hold_patron_id) WHERE items.id = changed.id"
     ),
     "patrons": (
         "UPDATE patrons SET version = :version"
         " WHERE patrons.id = ANY(CAST(:patron_ids AS INTEGER[]))"
     ),
+    # loans returned or renewed: one part for both, as PostgreSQL applies only one of
+    # two changes a statement makes to the same row
     "loans": (
-        "UPDATE loans SET returned_at = closed.returned_at"
-        " FROM unnest(CAST(:loan_ids AS INTEGER[]), CAST(:loan_returned AS TIMESTAMP[]))"
-        " AS closed(id, returned_at) WHERE loans.id = closed.id"
+        "UPDATE loans SET returned_at = changed.returned_at, due_at = changed.due_at,"
+        " renewals = changed.renewals"
+        " FROM unnest(CAST(:loan_ids AS INTEGER[]), CAST(:loan_returned AS TIMESTAMP[]),"
+        " CAST(:loan_due AS TIMESTAMP[]), CAST(:loan_renewals AS INTEGER[]))"
+        " AS changed(id, returned_at, due_at, renewals) WHERE loans.id = changed.id"
     ),
     "new_loans": (
         "INSERT INTO loans (item_id, patron_id, issued_at, due_at, returned_at, renewals,"
@@ -152,9 +159,16 @@ class ClosingWrites:
         self.params["log_rows"] = json.dumps(doc, ensure_ascii=False)
         self.parts.append("log")
 
-    def items(self, ids: list[int], keys: list[str | None]) -> None:
-        if ids:
-            self.params.update(item_ids=array_literal(ids), item_keys=array_literal(keys))
+    def items(self, changed: Sequence[Any]) -> None:
+        """Items the batch changed (objects with ``id``, ``last_key``, ``status`` and
+        ``hold_patron_id``): written with the batch's version."""
+        if changed:
+            self.params.update(
+                item_ids=array_literal(i.id for i in changed),
+                item_keys=array_literal(i.last_key for i in changed),
+                item_status=array_literal(i.status for i in changed),
+                item_hold=array_literal(i.hold_patron_id for i in changed),
+            )
             self.parts.append("items")
 
     def patrons(self, ids: list[int]) -> None:
@@ -162,10 +176,16 @@ class ClosingWrites:
             self.params["patron_ids"] = array_literal(ids)
             self.parts.append("patrons")
 
-    def loans(self, returned: dict[int, datetime | None]) -> None:
-        if returned:
-            self.params["loan_ids"] = array_literal(returned)
-            self.params["loan_returned"] = array_literal(returned.values())
+    def loans(self, changed: Sequence[Any]) -> None:
+        """Loans read from the database and returned or renewed since (objects with
+        ``id``, ``returned_at``, ``due_at`` and ``renewals``)."""
+        if changed:
+            self.params.update(
+                loan_ids=array_literal(loan.id for loan in changed),
+                loan_returned=array_literal(loan.returned_at for loan in changed),
+                loan_due=array_literal(loan.due_at for loan in changed),
+                loan_renewals=array_literal(loan.renewals for loan in changed),
+            )
             self.parts.append("loans")
 
     def new_loans(self, rows: Sequence[dict[str, Any]]) -> None:

@@ -18,7 +18,6 @@ from typing import Any, cast
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from server.calendar import SUNDAY, LibraryCalendar, Policies
 from server.circulation import ItemState, apply_item, load_item_states, reset_item
@@ -49,7 +48,7 @@ _STORED = per_backend(
 )
 _ITEM_VERSIONS = (
     update(_ITEMS).where(_ITEMS.c.id == bindparam("_id")).values(version=bindparam("_v"))
-)
+)  # with last_key, status and hold_patron_id from each row's parameters
 _PATRON_VERSIONS = (
     update(_PATRONS)
     .where(_PATRONS.c.id.in_(bindparam("_ids", expanding=True)))
@@ -285,10 +284,12 @@ class BatchProcessor:
         :meth:`apply`) in a single statement."""
         v = self.ctx.version
         changed = [
-            (s.item.id, s.last_key)
+            s.item
             for s in self.items.values()
-            if s.touched or s.last_key != s.item.last_key
+            if s.touched or s.last_key != s.item.last_key or s.item.shelf_changed
         ]
+        for s in self.items.values():
+            s.item.last_key = s.last_key
         patrons = sorted(self.ctx.touched_patrons)
         self.session.flush()
         if self.postgres:
@@ -296,9 +297,9 @@ class BatchProcessor:
             writes.log_rows([w.row for w in self.deferred if w.row is not None])
             self.inserted.update(w.txn.id for w in self.deferred)
             self.deferred = []
-            writes.items([i for i, _ in changed], [k for _, k in changed])
+            writes.items(changed)
             writes.patrons(patrons)
-            writes.loans(self.ctx.take_closed_loans())
+            writes.loans(self.ctx.take_changed_loans())
             writes.new_loans(self.ctx.take_new_loans())
             writes.kiosks(self.kiosks_seen)
             writes.execute(self.session)
@@ -306,17 +307,16 @@ class BatchProcessor:
             # SQLite's executemany runs in-process: no round trips to save
             if changed:
                 self.session.execute(
-                    _ITEM_VERSIONS, [{"_id": i, "_v": v, "last_key": k} for i, k in changed]
-                )
+                    _ITEM_VERSIONS,
+                    [
+                        {"_id": i.id, "_v": v, "last_key": i.last_key, "status": i.status,
+                         "hold_patron_id": i.hold_patron_id}
+                        for i in changed
+                    ],
+                )  # fmt: skip
             for part in chunks(patrons):
                 self.session.execute(_PATRON_VERSIONS, {"_ids": part, "_v": v})
             self.ctx.write_loans()
-        ids = {i for i, _ in changed}
-        for s in self.items.values():
-            if s.item.id in ids:
-                # keep the identity map in step without making the ORM write it again
-                set_committed_value(s.item, "last_key", s.last_key)
-                set_committed_value(s.item, "version", v)
 
     @staticmethod
     def _finish(row: dict[str, Any], txn_id: str, outcome: Outcome) -> TransactionResult:

@@ -417,3 +417,55 @@ def test_an_applied_transaction_the_kiosk_told_refused_is_a_conflict(
     assert (lent["id"], "kiosk_told_refused") in [
         (c["transaction_id"], c["reason"]) for c in conflicts
     ]
+
+
+def test_renewal_and_return_in_one_batch_are_both_kept(
+    client: TestClient, kiosk_a: dict, demo: Server
+) -> None:
+    """A loan read from the database, renewed and returned in the same batch: both
+    changes reach its row (they are written together in one statement)."""
+    post(client, kiosk_a, tx("checkout", card="AGT0001", item="B000101"))
+    renew, back = post(
+        client, kiosk_a,
+        tx("renew", card="AGT0001", item="B000101"), tx("checkin", item="B000101"),
+    )  # fmt: skip
+    assert renew["status"] == back["status"] == "accepted"
+    [(item, card, _issued, returned, renewals)] = _loans(demo, "B000101")
+    assert (item, card, renewals) == ("B000101", "AGT0001", 1)
+    assert returned is not None
+
+
+def _shelf(server: Server, barcode: str) -> tuple[str, int | None]:
+    from server.models import Item
+
+    with server.db.read() as s:
+        item = s.scalars(select(Item).where(Item.barcode == barcode)).one()
+        return item.status, item.hold_patron_id
+
+
+def _set_status(server: Server, barcode: str, status: str) -> None:
+    from server.models import Item
+
+    with server.db.write() as (s, _v):
+        s.scalars(select(Item).where(Item.barcode == barcode)).one().status = status
+
+
+def test_a_lost_item_found_at_a_kiosk_is_back_on_the_shelf(
+    client: TestClient, kiosk_a: dict, demo: Server
+) -> None:
+    """A lost item that a patron takes out (offline, so it is honoured) or that comes
+    back through the return slot is found: its status is written back as available,
+    and so is a hold the checkout fulfilled."""
+    _set_status(demo, "B000102", "lost")
+    [out] = post(client, kiosk_a, tx("checkout", card="AGT0001", item="B000102", offline=True))
+    assert out["status"] == "conflict" and out["reason"] == "item_lost"
+    assert _shelf(demo, "B000102") == ("available", None)
+    _set_status(demo, "B000103", "in_transit")
+    [back] = post(client, kiosk_a, tx("checkin", item="B000103"))
+    assert back["status"] == "accepted"
+    assert _shelf(demo, "B000103") == ("available", None)
+    held_for = _shelf(demo, "B000108")[1]
+    assert held_for is not None
+    [out] = post(client, kiosk_a, tx("checkout", card="AGT0002", item="B000108"))
+    assert out["status"] == "accepted"  # the hold was AGT0002's: fulfilled and cleared
+    assert _shelf(demo, "B000108") == ("available", None)
