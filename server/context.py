@@ -106,10 +106,10 @@ class Outcome:
         return cls(Status.REFUSED, reason, message, effective=False)
 
 
-# A batch reads patrons, items and loans as plain values, not ORM objects: it makes
-# and reads about a hundred of each per part of an upload, and an ORM object cost
-# about ten times as much to load and twenty times as much to make. What it changes
-# it writes itself, in bulk, with its closing writes.
+# A batch reads patrons, items and loans as plain values, not ORM objects: a part of
+# an upload loads or makes about 150 of them, and an ORM object cost about 8 µs more
+# to load than a row and 22.7 µs to make (1.3 µs for these). What a batch changes it
+# writes itself, in bulk, with its closing writes.
 
 
 @dataclass(slots=True)
