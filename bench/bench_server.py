@@ -198,6 +198,10 @@ def run(rec) -> None:
     try:
         db.migrate()
         tokens = _populate(db)
+        if pg:
+            # planner statistics for the freshly loaded tables, as a library's database
+            # has them (autovacuum would otherwise analyze them in the middle of a phase)
+            _admin(db_url, "ANALYZE")
         port = _free_port()
         env = dict(os.environ, KIOSK_SERVER_DB=db_url, KIOSK_SERVER_DATA=str(tmp / "data"))
         proc = subprocess.Popen(
