@@ -159,17 +159,20 @@ class ClosingWrites:
         self.params["log_rows"] = json.dumps(doc, ensure_ascii=False)
         self.parts.append("log")
 
+    def _arrays(self, part: str, rows: Sequence[Any], names: dict[str, str]) -> None:
+        """Add ``part`` with, for each parameter in ``names``, the array of that
+        attribute of ``rows``."""
+        if rows:
+            for param, attr in names.items():
+                self.params[param] = array_literal(getattr(row, attr) for row in rows)
+            self.parts.append(part)
+
     def items(self, changed: Sequence[Any]) -> None:
         """Items the batch changed (objects with ``id``, ``last_key``, ``status`` and
         ``hold_patron_id``): written with the batch's version."""
-        if changed:
-            self.params.update(
-                item_ids=array_literal(i.id for i in changed),
-                item_keys=array_literal(i.last_key for i in changed),
-                item_status=array_literal(i.status for i in changed),
-                item_hold=array_literal(i.hold_patron_id for i in changed),
-            )
-            self.parts.append("items")
+        names = {"item_ids": "id", "item_keys": "last_key", "item_status": "status",
+                 "item_hold": "hold_patron_id"}  # fmt: skip
+        self._arrays("items", changed, names)
 
     def patrons(self, ids: list[int]) -> None:
         if ids:
@@ -179,14 +182,9 @@ class ClosingWrites:
     def loans(self, changed: Sequence[Any]) -> None:
         """Loans read from the database and returned or renewed since (objects with
         ``id``, ``returned_at``, ``due_at`` and ``renewals``)."""
-        if changed:
-            self.params.update(
-                loan_ids=array_literal(loan.id for loan in changed),
-                loan_returned=array_literal(loan.returned_at for loan in changed),
-                loan_due=array_literal(loan.due_at for loan in changed),
-                loan_renewals=array_literal(loan.renewals for loan in changed),
-            )
-            self.parts.append("loans")
+        names = {"loan_ids": "id", "loan_returned": "returned_at", "loan_due": "due_at",
+                 "loan_renewals": "renewals"}  # fmt: skip
+        self._arrays("loans", changed, names)
 
     def new_loans(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
