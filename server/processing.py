@@ -278,10 +278,10 @@ class BatchProcessor:
                 self.early_inserted.add(w.txn.id)
 
     def _write_back_items(self) -> None:
-        """Versions and order keys of changed items, versions of patrons whose loan
-        count changed and return times of closed loans, in one statement each instead
-        of one UPDATE per row; on PostgreSQL all of them (and the log rows deferred by
-        :meth:`apply`) in a single statement."""
+        """Changed items (version, order key, shelf status and hold), versions of
+        patrons whose loan count changed and loans returned or renewed, in one statement
+        each instead of one UPDATE per row; on PostgreSQL all of them (and the log rows
+        deferred by :meth:`apply`) in a single statement."""
         v = self.ctx.version
         changed = [
             s.item
