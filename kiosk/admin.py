@@ -11,6 +11,7 @@ import argparse
 import getpass
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -18,16 +19,26 @@ from kiosk.config import KioskSettings
 from kiosk.errors import SyncError
 from kiosk.runtime import build_runtime
 from sync.client import ServerClient
-from sync.store import LocalStore
+from sync.store import LocalStore, OutboxRow
 
 #: ``kiosk status`` lists at most this many mismatches and failed rows each.
 STATUS_LISTED = 20
 
 
-def _beyond(what: str, total: int) -> list[str]:
-    """The line that says how many rows of a kind ``kiosk status`` did not list."""
-    more = total - STATUS_LISTED
-    return [f"{what}: ... and {more} more, listed once those above are settled"] if more > 0 else []
+def _listed(
+    what: str, rows: list[OutboxRow], total: int, detail: Callable[[OutboxRow], str]
+) -> list[str]:
+    """``kiosk status`` lines for up to STATUS_LISTED rows of a kind, and one that says
+    how many of the ``total`` it did not list."""
+    lines = [
+        f"{what}: {r.tx.id} {r.tx.kind.value} card={r.tx.card or '-'} item={r.tx.item or '-'}"
+        f" at {r.tx.at.isoformat()}: {detail(r)}"
+        for r in rows[:STATUS_LISTED]
+    ]
+    more = total - len(lines)
+    if more > 0:
+        lines.append(f"{what}: ... and {more} more, listed once those above are settled")
+    return lines
 
 
 def _ago(seconds: float | None) -> str:
@@ -87,21 +98,15 @@ def status(settings: KioskSettings, out: TextIO = sys.stdout) -> int:
             f"snapshot rows: {counts['patrons']} patrons, {counts['items']} items,"
             f" {counts['events']} events, {counts['registrations']} registrations",
         ]
-        mismatches = store.mismatches()
-        for row in mismatches[:STATUS_LISTED]:
-            t = row.tx
-            lines.append(
-                f"mismatch: {t.id} {t.kind.value} card={t.card or '-'} item={t.item or '-'}"
-                f" at {t.at.isoformat()}: {row.mismatch}"
-            )
-        lines += _beyond("mismatch", len(mismatches))
-        for row in store.failed(STATUS_LISTED):
-            t = row.tx
-            lines.append(
-                f"failed: {t.id} {t.kind.value} card={t.card or '-'} item={t.item or '-'}"
-                f" at {t.at.isoformat()}: {row.last_error or '?'} (kiosk resend ID)"
-            )
-        lines += _beyond("failed", st.failed)
+        lines += _listed(
+            "mismatch", store.mismatches(STATUS_LISTED), st.mismatches, lambda r: str(r.mismatch)
+        )
+        lines += _listed(
+            "failed",
+            store.failed(STATUS_LISTED),
+            st.failed,
+            lambda r: f"{r.last_error or '?'} (kiosk resend ID)",
+        )
         out.write("\n".join(lines) + "\n")
     finally:
         store.close()

@@ -618,34 +618,28 @@ class LocalStore(SnapshotStoreMixin):
                 ).fetchall()
         return [self._to_row(r) for r in found]
 
-    def mismatches(self) -> list[OutboxRow]:
-        """Rows whose server result differs from what the patron was told, not handled
-        by staff yet."""
+    def _flagged(self, where: str, order: str, limit: int | None) -> list[OutboxRow]:
+        """Flagged rows (on the follow-up index) that also match ``where``."""
+        sql = self._ROW_COLS + f" WHERE {_FLAGGED} AND {where} ORDER BY {order}"
         with self._lock:
-            found = self._db.execute(
-                self._ROW_COLS + f" WHERE {_FLAGGED} AND {_OPEN_MISMATCH} ORDER BY seq"
-            ).fetchall()
-        return [self._to_row(r) for r in found]
+            found = self._db.execute(sql + " LIMIT ?", (-1 if limit is None else limit,))
+            return [self._to_row(r) for r in found.fetchall()]
+
+    def mismatches(self, limit: int | None = None) -> list[OutboxRow]:
+        """Rows whose server result differs from what the patron was told, not handled
+        by staff yet, oldest first."""
+        return self._flagged(_OPEN_MISMATCH, "seq", limit)
 
     def failed(self, limit: int = 100) -> list[OutboxRow]:
         """Failed rows (the server rejected them as requests), oldest first: the order
         staff send them again in. Read on the follow-up index, so failed rows are found
         however many conflicts and mismatches are newer than them."""
-        with self._lock:
-            found = self._db.execute(
-                self._ROW_COLS + f" WHERE {_FLAGGED} AND state='failed' ORDER BY seq LIMIT ?",
-                (limit,),
-            ).fetchall()
-        return [self._to_row(r) for r in found]
+        return self._flagged("state='failed'", "seq", limit)
 
     def follow_ups(self, limit: int = 100) -> list[OutboxRow]:
         """The rows staff must look at (failed, in conflict, an open mismatch), newest
         first."""
-        with self._lock:
-            found = self._db.execute(
-                self._ROW_COLS + f" WHERE {_FLAGGED} ORDER BY seq DESC LIMIT ?", (limit,)
-            ).fetchall()
-        return [self._to_row(r) for r in found]
+        return self._flagged("1", "seq DESC", limit)
 
     def follow_up_count(self) -> int:
         """How many rows :meth:`follow_ups` would list with no limit."""
