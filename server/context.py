@@ -29,6 +29,8 @@ from sync.tickets import sign_ticket
 from sync.wire import Reason, Status
 
 _LOANS = cast(Table, Loan.__table__)
+# the columns a loan made in a batch is inserted with (the database gives the id)
+_MADE_LOAN = [c.name for c in _LOANS.columns if c.name != "id"]
 _OPEN_LOANS = (
     select(func.count())
     .where(_LOANS.c.patron_id == Patron.id, _LOANS.c.returned_at.is_(None))
@@ -174,24 +176,12 @@ class BatchContext:
         if loan.id is not None:
             self.changed_loans[loan.id] = loan
 
-    def take_new_loans(self) -> list[dict[str, Any]]:
-        """Rows for the loans made since the last call. Nothing in a batch reads open
-        loans back from the database after it changed them, so inserting them at the
-        end changes no answer; a replay drops the item's new loans with its old ones."""
-        rows = [
-            {
-                "item_id": loan.item_id,
-                "patron_id": loan.patron_id,
-                "issued_at": loan.issued_at,
-                "due_at": loan.due_at,
-                "returned_at": loan.returned_at,
-                "renewals": loan.renewals,
-                "checkout_txn_id": loan.checkout_txn_id,
-            }
-            for loan in self.new_loans
-        ]
-        self.new_loans = []
-        return rows
+    def take_new_loans(self) -> list[BatchLoan]:
+        """The loans made since the last call. Nothing in a batch reads open loans back
+        from the database after it changed them, so inserting them at the end changes
+        no answer; a replay drops the item's new loans with its old ones."""
+        made, self.new_loans = self.new_loans, []
+        return made
 
     def take_changed_loans(self) -> list[BatchLoan]:
         """Loans read from the database and changed since the last call. Every read of
@@ -223,7 +213,9 @@ class BatchContext:
                 ],
             )  # fmt: skip
         if made:
-            self.session.execute(insert(_LOANS), made)
+            self.session.execute(
+                insert(_LOANS), [{c: getattr(loan, c) for c in _MADE_LOAN} for loan in made]
+            )
 
     def load_patrons(self, cards: Iterable[str]) -> None:
         wanted = {c for c in cards if c and c not in self.patrons}

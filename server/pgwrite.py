@@ -1,11 +1,12 @@
 """A batch's closing writes on PostgreSQL as one statement (one round trip).
 
 The transaction-log rows, the changed items (version, order key, shelf status
-and hold), the versions of patrons whose loan count changed and the loans
-returned or renewed are independent writes whose results nobody reads. Each is a set-based
-statement over array parameters (``unnest``; the log rows as one JSON document),
-and they are sent together as data-modifying CTEs of one statement: the same SQL
-text for the same set of parts, so nothing is compiled per batch.
+and hold), the versions of patrons whose loan count changed, the loans made and
+the loans returned or renewed are independent writes whose results nobody reads.
+Each is a set-based statement over array parameters (``unnest``; the log rows as
+one JSON document), and they are sent together as data-modifying CTEs of one
+statement: the same SQL text for the same set of parts, so nothing is compiled
+per batch.
 """
 
 from __future__ import annotations
@@ -186,18 +187,12 @@ class ClosingWrites:
                  "loan_renewals": "renewals"}  # fmt: skip
         self._arrays("loans", changed, names)
 
-    def new_loans(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            self.params.update(
-                nl_item=array_literal(r["item_id"] for r in rows),
-                nl_patron=array_literal(r["patron_id"] for r in rows),
-                nl_issued=array_literal(r["issued_at"] for r in rows),
-                nl_due=array_literal(r["due_at"] for r in rows),
-                nl_returned=array_literal(r["returned_at"] for r in rows),
-                nl_renewals=array_literal(r["renewals"] for r in rows),
-                nl_txn=array_literal(r["checkout_txn_id"] for r in rows),
-            )
-            self.parts.append("new_loans")
+    def new_loans(self, made: Sequence[Any]) -> None:
+        """Loans made in the batch (objects with the loans columns but ``id``)."""
+        names = {"nl_item": "item_id", "nl_patron": "patron_id", "nl_issued": "issued_at",
+                 "nl_due": "due_at", "nl_returned": "returned_at", "nl_renewals": "renewals",
+                 "nl_txn": "checkout_txn_id"}  # fmt: skip
+        self._arrays("new_loans", made, names)
 
     def kiosks(self, seen: Sequence[tuple[str, dict[str, Any]]]) -> None:
         """Each kiosk's last contact and reported health (``kiosk_seen_values``), one

@@ -289,7 +289,7 @@ class BatchProcessor:
             if s.touched or s.last_key != s.item.last_key or s.item.shelf_changed
         ]
         for s in self.items.values():
-            s.item.last_key = s.last_key
+            s.item.last_key = s.last_key  # the writes below take it from the item
         patrons = sorted(self.ctx.touched_patrons)
         self.session.flush()
         if self.postgres:
