@@ -16,8 +16,7 @@ from collections import defaultdict
 import numpy as np
 
 from bench.harness import Recorder
-from devices.camera import synth
-from devices.camera.decoders import make_decoder
+from devices.camera import make_decoder, synth
 
 SEEDS = 3
 NEGATIVES_PER_KIND = 4

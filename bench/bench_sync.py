@@ -13,13 +13,13 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from core.wire import Kind, Status, TransactionResult
 from kiosk.config import OfflinePolicy
 from kiosk.flows.base import Services
 from kiosk.flows.checkout import CheckoutFlow
 from sync.client import ServerClient
 from sync.decider import Decider
 from sync.store import LocalStore
-from sync.wire import Kind, Status, TransactionResult
 from sync.worker import SyncWorker
 from tests.server_process import ServerProcess
 

@@ -3,7 +3,7 @@
 Patterns and check-digit rules are configuration (:class:`ClassifierRules`);
 the defaults match the demo data. Tickets are only recognised here
 (``PK1.`` signed by the server, ``PKU.`` made by a kiosk offline); both are
-read in ``sync/tickets.py``.
+read in ``core/tickets.py``.
 Messages are short Indonesian sentences safe to show a patron (they are also
 the translation keys).
 """
@@ -75,7 +75,7 @@ class ClassifierRules:
     patron_luhn: bool = False
     """Patron card digits carry a Luhn check digit."""
     ticket_prefixes: tuple[str, ...] = ("PK1.", "PKU.")
-    """Event tickets (signed payload; verified in sync/tickets.py)."""
+    """Event tickets (signed payload; verified in core/tickets.py)."""
     max_length: int = 512
 
 

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TextIO
 
+from core.errors import SyncError
 from kiosk.config import KioskSettings
-from kiosk.errors import SyncError
 from kiosk.runtime import build_runtime
 from sync.client import ServerClient
 from sync.store import LocalStore, OutboxRow

@@ -8,9 +8,9 @@ import os
 import sys
 from pathlib import Path
 
+from core.errors import ConfigError
+from core.text import ascii_digits
 from kiosk.config import KioskSettings, load_settings
-from kiosk.errors import ConfigError
-from sync.text import ascii_digits
 
 DEFAULT_CONFIG = "kiosk.toml"
 

@@ -15,8 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from core.errors import ConfigError
 from devices.classify import ClassifierRules
-from kiosk.errors import ConfigError
 
 
 class _Section(BaseModel):

@@ -29,14 +29,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TextIO
 
+from core.errors import ConfigError
+from core.tickets import TicketError, read_ticket
+from core.wire import Kind, Reason, Status
 from kiosk.config import KioskSettings
-from kiosk.errors import ConfigError
 from kiosk.flows.base import CodeKind, Message, Services, Severity, reason_message
 from kiosk.flows.checkin import ReturnFlow
 from kiosk.flows.checkout import CheckoutFlow, CheckoutStep
 from kiosk.runtime import build_runtime
-from sync.tickets import TicketError, read_ticket
-from sync.wire import Kind, Reason, Status
 
 log = logging.getLogger(__name__)
 

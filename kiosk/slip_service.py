@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from core.wire import PatronInfo
 from devices.base import DeviceState
 from devices.printer import Printer
 from kiosk import slips
-from sync.wire import PatronInfo
 
 log = logging.getLogger(__name__)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from core.wire import API_PREFIX
 from server import __version__
 from server.api import errors, kiosk, staff
 from server.service import Server
-from sync.wire import API_PREFIX
 
 
 def create_app(server: Server) -> FastAPI:

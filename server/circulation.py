@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, select
 
+from core.wire import Kind, Reason, Status, TransactionIn
 from server.context import (
     BatchContext,
     BatchLoan,
@@ -26,7 +27,6 @@ from server.context import (
     per_backend,
 )
 from server.models import Item, Loan
-from sync.wire import Kind, Reason, Status, TransactionIn
 
 _SHELF_REASONS = {
     "not_for_loan": Reason.ITEM_NOT_FOR_LOAN,

@@ -17,13 +17,13 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from core.wire import TransactionIn, TransactionResult
 from server.admin import add_kiosk, add_staff
 from server.db import Database
 from server.importers import RowError, import_items, import_patrons
 from server.models import Transaction
 from server.settings import Settings, SettingsError
 from server.staffdata import open_loans
-from sync.wire import TransactionIn, TransactionResult
 
 IMPORT_CHUNK = 2000
 # (generation 0, 1, 2) for ``serve``: see _run

@@ -21,12 +21,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from core.tickets import sign_ticket
+from core.wire import Reason, Status
 from server.calendar import LibraryCalendar, Policies
 from server.models import Conflict, Loan, Patron
 from server.pgwrite import ArrayLiteral, ClosingWrites
 from server.timeutil import local_date, utcnow
-from sync.tickets import sign_ticket
-from sync.wire import Reason, Status
 
 _LOANS = cast(Table, Loan.__table__)
 # the columns a loan made in a batch is inserted with (the database gives the id)

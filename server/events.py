@@ -15,10 +15,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from core.tickets import ticket_code_for
+from core.wire import Guest, Kind, Reason, Status, TransactionIn
 from server.context import BatchContext, Outcome
 from server.models import Event, Registration
-from sync.tickets import ticket_code_for
-from sync.wire import Guest, Kind, Reason, Status, TransactionIn
 
 
 @dataclass

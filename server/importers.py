@@ -18,9 +18,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from core.text import ascii_digits
 from server.db import Database
 from server.models import Item, Patron
-from sync.text import ascii_digits
 
 PATRON_FIELDS: dict[str, tuple[str, ...]] = {
     "card": ("card", "card_number", "member_id", "no_anggota", "nomor_anggota", "member_no",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from sync.tickets import generate_keypair, load_private_key
+from core.tickets import generate_keypair, load_private_key
 
 KEY_FILE = "ticket_signing_key.pem"
 

@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from core.tickets import TicketError, read_ticket, ticket_code_for
+from core.wire import Kind, Reason, Status, TransactionIn, TransactionResult
 from server.calendar import SUNDAY, LibraryCalendar, Policies
 from server.circulation import ItemState, apply_item, load_item_states, reset_item
 from server.context import (
@@ -36,8 +38,6 @@ from server.models import Item, Patron, Registration, Transaction
 from server.pgwrite import ClosingWrites
 from server.text import storable
 from server.timeutil import as_utc, order_key, utcnow
-from sync.tickets import TicketError, read_ticket, ticket_code_for
-from sync.wire import Kind, Reason, Status, TransactionIn, TransactionResult
 
 _TXN = cast(Table, Transaction.__table__)
 _ITEMS = cast(Table, Item.__table__)

@@ -8,10 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.calendar import Policies
-from server.models import Event, Item, Loan, Patron, Registration
-from server.timeutil import local_date, utcnow
-from sync.wire import (
+from core.wire import (
     AccountView,
     EventView,
     HoldView,
@@ -20,6 +17,9 @@ from sync.wire import (
     PatronStatus,
     Reason,
 )
+from server.calendar import Policies
+from server.models import Event, Item, Loan, Patron, Registration
+from server.timeutil import local_date, utcnow
 
 
 def first_name(name: str) -> str:

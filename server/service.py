@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from core.tickets import public_key_text
+from core.wire import TransactionBatch, TransactionIn, TransactionResult
 from server.auth import token_hash
 from server.calendar import LibraryCalendar, Policies
 from server.db import Database
@@ -21,8 +23,6 @@ from server.processing import BatchProcessor
 from server.settings import Settings
 from server.text import storable
 from server.timeutil import order_key, utcnow
-from sync.tickets import public_key_text
-from sync.wire import TransactionBatch, TransactionIn, TransactionResult
 
 log = logging.getLogger(__name__)
 

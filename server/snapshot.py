@@ -2,7 +2,7 @@
 
 Built straight from column tuples and streamed as JSON in chunks, because a
 full copy for 100k patrons and 300k items would take seconds and hundreds of
-megabytes as pydantic objects. The field names are those of ``sync.wire.Snapshot``
+megabytes as pydantic objects. The field names are those of ``core.wire.Snapshot``
 (tests check the stream parses into that model).
 """
 
@@ -15,12 +15,12 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
+from core.gcpause import gc_paused
 from server.calendar import Policies
 from server.db import Database, current_counter
 from server.models import Event, Item, Loan, Patron, Registration
 from server.queries import event_views
 from server.timeutil import local_date, utcnow
-from sync.gcpause import gc_paused
 
 CHUNK = 2000
 

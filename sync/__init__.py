@@ -1,1 +1,1 @@
-"""Kiosk-side sync: local store, outbox, sync worker, and the wire schema shared with the server."""
+"""Kiosk-side sync: the local store (outbox, offline snapshot) and the sync worker."""

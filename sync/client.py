@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from kiosk.errors import SyncError, SyncRejected
-from sync.wire import (
+from core.errors import SyncError, SyncRejected
+from core.wire import (
     API_PREFIX,
     AccountView,
     BatchResult,

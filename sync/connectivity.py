@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from enum import StrEnum
 
-from kiosk.errors import SyncError
+from core.errors import SyncError
 
 log = logging.getLogger(__name__)
 

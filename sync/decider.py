@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from kiosk.errors import SyncError, SyncRejected
+from core.errors import SyncError, SyncRejected
+from core.wire import Kind, PatronInfo, Reason, Status, TransactionIn, TransactionResult
 from sync.client import RequestRejected, ServerClient
 from sync.connectivity import Connectivity
 from sync.policy import WIB, PolicySettings, decide_offline, patron_info_from_snapshot
 from sync.store import LocalStore
-from sync.wire import Kind, PatronInfo, Reason, Status, TransactionIn, TransactionResult
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import sqlite3
 
-from sync.wire import Kind, TransactionIn, TransactionResult
+from core.wire import Kind, TransactionIn, TransactionResult
 
 
 def ticket_code(ticket: str) -> str:
     """The registration code inside a ticket payload: signed ``PK1.<event>.<code>.<sig>``
-    or unsigned ``PKU.<event>.<code>`` (made offline; see sync/tickets.py)."""
+    or unsigned ``PKU.<event>.<code>`` (made offline; see core/tickets.py)."""
     parts = ticket.strip().split(".")
     if (len(parts), parts[0]) in ((4, "PK1"), (3, "PKU")):
         return parts[2]

@@ -10,9 +10,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sync.store import LocalStore
-from sync.tickets import TicketError, read_ticket, unsigned_ticket
-from sync.wire import (
+from core.tickets import TicketError, read_ticket, unsigned_ticket
+from core.wire import (
     Kind,
     PatronInfo,
     PatronStatus,
@@ -22,6 +21,7 @@ from sync.wire import (
     TransactionIn,
     TransactionResult,
 )
+from sync.store import LocalStore
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -179,7 +179,7 @@ def _register(tx: TransactionIn, store: LocalStore, policy: PolicySettings) -> T
     if full and not ev.get("waitlist"):
         return _refuse(tx, Reason.EVENT_FULL, event_id=tx.event_id)
     # The server would sign the ticket; offline the kiosk prints an unsigned one
-    # with the code the server will give this registration (sync/tickets.py).
+    # with the code the server will give this registration (core/tickets.py).
     return _accept(
         tx,
         event_id=tx.event_id,

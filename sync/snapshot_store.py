@@ -18,8 +18,7 @@ from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Any
 
-from sync.effects import apply_local_effect
-from sync.wire import (
+from core.wire import (
     Snapshot,
     SnapshotItem,
     SnapshotPatron,
@@ -28,6 +27,7 @@ from sync.wire import (
     TransactionIn,
     TransactionResult,
 )
+from sync.effects import apply_local_effect
 
 SNAPSHOT_TABLES = {
     "patrons": (

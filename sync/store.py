@@ -29,10 +29,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from core.ids import uuid7
+from core.wire import Kind, Reason, Status, TransactionIn, TransactionResult
 from sync.effects import apply_local_effect, ticket_code
-from sync.ids import uuid7
 from sync.snapshot_store import SNAPSHOT_INDEXES, SNAPSHOT_TABLES, SnapshotStoreMixin
-from sync.wire import Kind, Reason, Status, TransactionIn, TransactionResult
 
 log = logging.getLogger(__name__)
 

@@ -18,12 +18,12 @@ import threading
 import time
 from collections.abc import Callable
 
-from kiosk.errors import SyncError, SyncRejected
+from core.errors import SyncError, SyncRejected
+from core.gcpause import gc_paused
+from core.wire import TransactionResult
 from sync.client import RequestRejected, ServerClient
 from sync.connectivity import Connectivity
-from sync.gcpause import gc_paused
 from sync.store import LocalStore
-from sync.wire import TransactionResult
 
 log = logging.getLogger(__name__)
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from devices.printer.base import Printer
-from devices.sim.fake_printer import FakeEscposPrinter
-from sync.store import LocalStore, OutboxRow
-from sync.wire import (
+from core.wire import (
     EventView,
     PatronStatus,
     Snapshot,
@@ -15,6 +12,9 @@ from sync.wire import (
     SnapshotPatron,
     TransactionResult,
 )
+from devices.printer.base import Printer
+from devices.sim.fake_printer import FakeEscposPrinter
+from sync.store import LocalStore, OutboxRow
 
 TITLES = {
     "B000101": "Laskar Pelangi",

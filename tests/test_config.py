@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import ConfigError
 from kiosk.cli import main as kiosk_main
 from kiosk.config import load_settings
-from kiosk.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 

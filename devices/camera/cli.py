@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kiosk.errors import DeviceUnavailable
+from core.errors import DeviceUnavailable
 
 
 def main(argv: list[str]) -> int:
@@ -27,7 +27,8 @@ def main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        from devices.camera.decoders import make_decoder, require
+        from devices.camera import make_decoder
+        from devices.camera.decoders import require
 
         cv2 = require("cv2")
         decoder = make_decoder(args.decoder)

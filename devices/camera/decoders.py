@@ -14,9 +14,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from core.errors import DeviceUnavailable
 from devices.base import Symbology
 from devices.checkdigits import ean8_valid, ean13_valid, upca_valid, upce_to_upca, upce_valid
-from kiosk.errors import DeviceUnavailable
 
 #: The symbologies the kiosk reads (others are not even searched for: faster, fewer misreads).
 KIOSK_SYMBOLOGIES: tuple[Symbology, ...] = (
@@ -244,16 +244,3 @@ class PyzbarDecoder:
                 continue
             raw.append((sym, text, tuple((int(p.x), int(p.y)) for p in r.polygon)))
         return _finish(raw, self.name, self.min_length)
-
-
-def make_decoder(name: str = "default", **kw: Any) -> Decoder:
-    """``default`` (pipeline), ``zxing`` or ``pyzbar``."""
-    if name == "zxing":
-        return ZxingDecoder(**kw)
-    if name == "pyzbar":
-        return PyzbarDecoder(**kw)
-    if name == "default":
-        from devices.camera.pipeline import DefaultDecoder
-
-        return DefaultDecoder(**kw)
-    raise ValueError(f"unknown decoder {name!r}; use default, zxing or pyzbar")

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from core.errors import DeviceUnavailable
 from devices.base import Symbology
 from devices.camera.decoders import (
     KIOSK_SYMBOLOGIES,
@@ -33,7 +34,6 @@ from devices.camera.decoders import (
     available,
     require,
 )
-from kiosk.errors import DeviceUnavailable
 
 Stage = Callable[[np.ndarray, dict[str, Any]], list[Decoded]]
 

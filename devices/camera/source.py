@@ -21,11 +21,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from core.errors import ConfigError
 from devices.base import DeviceState, Scan, StateCallback
-from devices.camera.decoders import Decoder, make_decoder, require
+from devices.camera import make_decoder
+from devices.camera.decoders import Decoder, require
 from devices.scanners._thread import ThreadedSource
 from devices.urls import parse_device_url
-from kiosk.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

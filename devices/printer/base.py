@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from core.errors import PrinterCoverOpen, PrinterError, PrinterOffline, PrinterOutOfPaper
 from devices.base import DeviceState
 from devices.receipt import Align, Receipt, Rule, Text
-from kiosk.errors import PrinterCoverOpen, PrinterError, PrinterOffline, PrinterOutOfPaper
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,12 +14,12 @@ from escpos.exceptions import DeviceNotFoundError
 from escpos.exceptions import Error as EscposError
 from escpos.printer import Dummy
 
+from core.errors import PrinterError, PrinterOffline
 from devices.base import DeviceState
 from devices.printer.base import Printer, PrintResult, raise_for_state
 from devices.printer.decode import DecodedSlip, decode_bytes
 from devices.printer.escpos_render import configure_profile, receipt_bytes
 from devices.receipt import Receipt
-from kiosk.errors import PrinterError, PrinterOffline
 
 log = logging.getLogger(__name__)
 

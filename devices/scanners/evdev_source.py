@@ -12,10 +12,10 @@ import logging
 import select
 from typing import Any
 
+from core.errors import ConfigError, DeviceUnavailable
 from devices.base import DeviceState, Scan, StateCallback, Symbology
 from devices.scanners._thread import ThreadedSource
 from devices.urls import parse_device_url
-from kiosk.errors import ConfigError, DeviceUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ from typing import Any
 
 import serial
 
+from core.errors import ConfigError
 from devices.base import DeviceState, Scan, StateCallback
 from devices.scanners._thread import ThreadedSource
 from devices.scanners.framing import LineFramer, parse_terminator
 from devices.urls import parse_device_url
-from kiosk.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

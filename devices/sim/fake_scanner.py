@@ -138,7 +138,7 @@ def open_fake_scanner(url: str, **kw: Any) -> Any:
     faults = [f for f in u.options.get("faults", "").split(",") if f]
     unknown = set(faults) - {"garbage", "double", "overlong"}
     if unknown:
-        from kiosk.errors import ConfigError
+        from core.errors import ConfigError
 
         raise ConfigError(f"fake scanner URL {url!r}: unknown faults {sorted(unknown)}")
     port = serial.serial_for_url("loop://", timeout=0.2)

@@ -15,7 +15,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from kiosk.errors import SyncError
+from core.errors import SyncError
+from core.wire import AccountView, Kind, Reason, Status
 from kiosk.flows.base import (
     CodeKind,
     Message,
@@ -25,7 +26,6 @@ from kiosk.flows.base import (
     mask_card,
     reason_message,
 )
-from sync.wire import AccountView, Kind, Reason, Status
 
 log = logging.getLogger(__name__)
 

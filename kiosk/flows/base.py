@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from core.wire import PatronInfo, Reason
 from devices.classify import Classifier as DeviceClassifier
 from devices.classify import ClassifierRules
 from devices.classify import CodeKind as DeviceKind
 from kiosk.slips import mask_card  # noqa: F401  (re-exported for the screens)
 from sync.decider import Decider
 from sync.store import LocalStore
-from sync.wire import PatronInfo, Reason
 
 
 class Severity(StrEnum):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiosk.errors import PrinterError
+from core.errors import PrinterError
+from core.wire import Kind, Status
 from kiosk.flows.base import CodeKind, Message, Services, Severity, reason_message
-from sync.wire import Kind, Status
 
 
 @dataclass(frozen=True, slots=True)

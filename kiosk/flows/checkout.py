@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from kiosk.errors import PrinterError
+from core.errors import PrinterError
+from core.wire import Kind, PatronInfo, Reason, Status
 from kiosk.flows.base import (
     CodeKind,
     Message,
@@ -15,7 +16,6 @@ from kiosk.flows.base import (
     Severity,
     reason_message,
 )
-from sync.wire import Kind, PatronInfo, Reason, Status
 
 
 class CheckoutStep(StrEnum):

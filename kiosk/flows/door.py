@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from core.wire import EventView, Guest, Kind, Reason, Status
 from kiosk.flows.base import CodeKind, Message, Services, Severity, reason_message
 from kiosk.flows.events import load_events
 from kiosk.flows.guest import GuestForm
 from kiosk.i18n import format_clock
-from sync.wire import EventView, Guest, Kind, Reason, Status
 
 
 class DoorFlow:

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from kiosk.errors import PrinterError, SyncError
+from core.errors import PrinterError, SyncError
+from core.wire import EventView, Guest, Kind, Status, TransactionResult
 from kiosk.flows.base import CodeKind, Message, Services, Severity, reason_message
 from kiosk.flows.guest import GuestForm
-from sync.wire import EventView, Guest, Kind, Status, TransactionResult
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ class EventsFlow:
     @property
     def ticket(self) -> str | None:
         """What the QR on the slip carries: the server's signed ticket, or offline the
-        kiosk's unsigned one (sync/tickets.py); the transaction id only as a last resort."""
+        kiosk's unsigned one (core/tickets.py); the transaction id only as a last resort."""
         if self.result is None:
             return None
         return self.result.ticket or self.tx_id

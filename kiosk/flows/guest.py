@@ -1,7 +1,7 @@
 """The guest form (name, phone or email, institution) typed on the on-screen keyboard.
 
 Pure Python: the key grid on screen calls :meth:`GuestForm.press`; the form
-validates and turns into a ``sync.wire.Guest``. Used by event sign-up and by
+validates and turns into a ``core.wire.Guest``. Used by event sign-up and by
 walk-ins at the door.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from core.wire import Guest
 from kiosk.flows.base import Message, Severity
-from sync.wire import Guest
 
 FIELDS = ("name", "contact", "institution")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

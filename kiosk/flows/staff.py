@@ -17,11 +17,11 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from kiosk.errors import KioskError, PrinterError
+from core.errors import KioskError, PrinterError
+from core.wire import Kind, Status
 from kiosk.flows.base import CodeKind, Message, Severity
 from sync.effects import ticket_code
 from sync.store import OutboxRow, OutboxState
-from sync.wire import Kind, Status
 
 log = logging.getLogger(__name__)
 

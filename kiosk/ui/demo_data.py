@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sync.store import LocalStore
-from sync.wire import (
+from core.wire import (
     EventView,
     PatronStatus,
     Snapshot,
@@ -19,6 +18,7 @@ from sync.wire import (
     SnapshotPatron,
     SnapshotRegistration,
 )
+from sync.store import LocalStore
 
 TITLES = {
     "B000101": "Laskar Pelangi",

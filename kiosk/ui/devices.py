@@ -21,8 +21,8 @@ def scanner_hub(runtime: Any) -> Any:
     hub = runtime.extras.get("scanners")
     if hub is not None:
         return hub
+    from core.errors import KioskError
     from devices.scanners import ScannerHub, open_scanner
-    from kiosk.errors import KioskError
 
     settings: KioskSettings = runtime.settings
 

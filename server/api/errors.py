@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sync.wire import ErrorBody
+from core.wire import ErrorBody
 
 log = logging.getLogger("server.api")
 

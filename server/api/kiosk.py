@@ -11,18 +11,8 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
 
-from server import __version__
-from server.api.deps import AUTH_RESPONSES, Caller, any_caller, get_server, kiosk_caller
-from server.api.errors import ApiError
-from server.auth import verify_secret
-from server.models import Conflict, Event, Transaction
-from server.queries import account_view, event_views, find_patron, patron_info, upcoming_events
-from server.service import Server
-from server.snapshot import stream_snapshot
-from server.text import storable
-from server.timeutil import utcnow
-from sync.text import ascii_digits
-from sync.wire import (
+from core.text import ascii_digits
+from core.wire import (
     AccountView,
     BatchResult,
     ErrorBody,
@@ -35,6 +25,16 @@ from sync.wire import (
     Snapshot,
     TransactionBatch,
 )
+from server import __version__
+from server.api.deps import AUTH_RESPONSES, Caller, any_caller, get_server, kiosk_caller
+from server.api.errors import ApiError
+from server.auth import verify_secret
+from server.models import Conflict, Event, Transaction
+from server.queries import account_view, event_views, find_patron, patron_info, upcoming_events
+from server.service import Server
+from server.snapshot import stream_snapshot
+from server.text import storable
+from server.timeutil import utcnow
 
 router = APIRouter()
 URGENT_MAX = 3

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from core.wire import ErrorBody
 from server.api.deps import AUTH_RESPONSES, Caller, get_server, staff_caller
 from server.api.errors import ApiError
 from server.auth import new_token, token_hash, verify_secret
@@ -16,7 +17,6 @@ from server.service import Server
 from server.staffdata import StaffLoan, open_loans
 from server.text import storable
 from server.timeutil import utcnow
-from sync.wire import ErrorBody
 
 router = APIRouter(prefix="/staff")
 ERRORS: dict[int | str, dict] = {

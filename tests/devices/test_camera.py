@@ -15,13 +15,16 @@ pytest.importorskip("pyzbar.pyzbar")
 
 import cv2  # noqa: E402
 
+from core.errors import ConfigError, DeviceUnavailable  # noqa: E402
 from devices.base import DeviceState, Scan, Symbology  # noqa: E402
-from devices.camera import synth  # noqa: E402
+from devices.camera import (
+    make_decoder,
+    synth,  # noqa: E402
+)
 from devices.camera.cli import main as decode_main  # noqa: E402
-from devices.camera.decoders import make_decoder, normalize, require, upca_to_upce  # noqa: E402
+from devices.camera.decoders import normalize, require, upca_to_upce  # noqa: E402
 from devices.camera.source import CameraScanner, RepeatFilter, SyntheticCapture  # noqa: E402
 from devices.scanners import open_scanner  # noqa: E402
-from kiosk.errors import ConfigError, DeviceUnavailable  # noqa: E402
 
 DECODERS = ("zxing", "pyzbar", "default")
 

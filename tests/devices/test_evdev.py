@@ -6,9 +6,9 @@ import importlib.util
 
 import pytest
 
+from core.errors import DeviceUnavailable
 from devices.scanners import open_scanner
 from devices.scanners.evdev_source import EV_KEY, KEYMAP, EvdevKeyDecoder
-from kiosk.errors import DeviceUnavailable
 
 CODE_FOR = {plain: code for code, (plain, _) in KEYMAP.items() if code < 60}
 SHIFT_FOR = {shifted: code for code, (_, shifted) in KEYMAP.items() if code < 60}

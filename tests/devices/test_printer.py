@@ -7,6 +7,7 @@ import shutil
 import pytest
 from PIL import Image
 
+from core.errors import ConfigError, PrinterCoverOpen, PrinterOffline, PrinterOutOfPaper
 from devices.base import DeviceState
 from devices.printer import open_printer
 from devices.printer.decode import decode_bytes
@@ -17,7 +18,6 @@ from devices.printer.preview_printer import PreviewPrinter
 from devices.receipt import Align, Barcode, Columns, Feed, QRCode, Receipt, Rule, Text
 from devices.sim.fake_printer import FakeEscposPrinter
 from devices.sim.fake_scanner import SocatPair
-from kiosk.errors import ConfigError, PrinterCoverOpen, PrinterOffline, PrinterOutOfPaper
 from tests.helpers import fake_of
 
 

@@ -11,12 +11,12 @@ import serial
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.errors import ConfigError
 from devices.base import DeviceState, Scan, Symbology
 from devices.scanners import open_scanner
 from devices.scanners.framing import LineFramer, parse_terminator
 from devices.scanners.serial_scanner import SerialScanner
 from devices.sim.fake_scanner import FakeSerialScanner, SocatPair
-from kiosk.errors import ConfigError
 
 
 class Collector:

@@ -9,12 +9,12 @@ import threading
 import pytest
 import serial
 
+from core.errors import ConfigError
 from devices.base import DeviceState, Scan, ScanSource, Symbology
 from devices.scanners import ScannerHub, open_scanner
 from devices.scanners.stdin import StdinScanner
 from devices.sim.fake_scanner import FakeSerialScanner
 from devices.wedge import KeyboardWedge
-from kiosk.errors import ConfigError
 
 
 def wait_for(pred, timeout=5.0):
@@ -133,7 +133,7 @@ def test_stdin_pipe_with_several_lines_in_one_write():
 def test_scanner_needing_a_missing_package_names_it(monkeypatch):
     import sys
 
-    from kiosk.errors import DeviceUnavailable
+    from core.errors import DeviceUnavailable
 
     for mod in [m for m in sys.modules if m.startswith("devices.camera")]:
         monkeypatch.delitem(sys.modules, mod)

@@ -6,12 +6,12 @@ import time
 
 import pytest
 
-from kiosk.errors import SyncError
+from core.errors import SyncError
+from core.wire import Kind, Reason, Status
 from sync.connectivity import LinkState
 from sync.decider import Decider
 from sync.faultproxy import FaultPlan, FaultProxy
 from sync.store import OutboxState
-from sync.wire import Kind, Reason, Status
 from tests.helpers import outbox_row, server_result
 from tests.sync.parts import (
     loans_per_checkout,

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from core.wire import Guest, Kind, Reason, Status, TransactionIn
 from sync.decider import Decider
 from sync.store import OutboxState
-from sync.wire import Guest, Kind, Reason, Status, TransactionIn
 from tests.helpers import outbox_row, server_result
 from tests.server_process import ServerProcess
 from tests.sync.parts import make_kiosk, open_loans, server_db

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from kiosk.errors import SyncError
+from core.errors import SyncError
+from core.wire import AccountView, HoldView, LoanView, PatronInfo, PatronStatus
 from kiosk.flows.account import AccountFlow, AccountStep
 from kiosk.flows.base import Severity
-from sync.wire import AccountView, HoldView, LoanView, PatronInfo, PatronStatus
 from tests.flows import ui_fixtures
 
 demo_services = ui_fixtures.demo_services  # the fixture, shared with the other UI flow tests

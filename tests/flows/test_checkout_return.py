@@ -12,13 +12,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from core.wire import Kind, Reason, Status
 from kiosk.config import OfflinePolicy
 from kiosk.flows.base import Services, Severity
 from kiosk.flows.checkin import ReturnFlow
 from kiosk.flows.checkout import CheckoutFlow, CheckoutStep
 from sync.decider import Decider
 from sync.store import LocalStore, OutboxState
-from sync.wire import Kind, Reason, Status
 from tests.helpers import demo_snapshot
 
 
@@ -122,7 +122,7 @@ def test_rescan_offers_renewal_and_return_flags_hold(services):
 def test_pin_three_wrong_end_the_session(tmp_path):
     from argon2 import PasswordHasher
 
-    from sync.wire import PatronStatus, SnapshotPatron
+    from core.wire import PatronStatus, SnapshotPatron
 
     store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
     snap = demo_snapshot()

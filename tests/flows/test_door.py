@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from core.tickets import sign_ticket, ticket_code_for, unsigned_ticket
+from core.wire import Kind, Reason
 from kiosk.flows.base import CodeKind, Severity
 from kiosk.flows.door import DoorFlow
 from kiosk.flows.events import EventsFlow, load_events
 from sync.store import OutboxState
-from sync.tickets import sign_ticket, ticket_code_for, unsigned_ticket
-from sync.wire import Kind, Reason
 from tests.flows import ui_fixtures
 
 demo_services = ui_fixtures.demo_services  # the fixture, shared with the other UI flow tests
@@ -64,7 +64,7 @@ def _register_offline(services, card: str) -> str:
 
 
 def _server_key(services) -> Ed25519PrivateKey:
-    from sync.tickets import public_key_text
+    from core.tickets import public_key_text
 
     key = Ed25519PrivateKey.generate()
     services.store.set_meta("ticket_public_key", public_key_text(key))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from core.wire import Kind
 from kiosk.flows.base import Severity
 from kiosk.flows.events import EventsFlow, EventsStep
 from kiosk.flows.guest import GuestForm
 from sync.store import OutboxState
-from sync.wire import Kind
 from tests.flows import ui_fixtures
 
 demo_services = ui_fixtures.demo_services  # the fixture, shared with the other UI flow tests

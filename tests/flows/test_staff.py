@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from core.wire import Kind, Reason, Status, TransactionResult
 from kiosk.config import KioskSettings
 from kiosk.flows.base import Severity
 from kiosk.flows.staff import StaffFlow, StaffStep, staff_pin_ok
 from kiosk.runtime import build_runtime
 from sync.store import LocalStore
-from sync.wire import Kind, Reason, Status, TransactionResult
 from tests.flows.ui_fixtures import demo_services  # noqa: F401 - fixture
 
 

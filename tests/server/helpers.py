@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
 
+from core.ids import uuid7
+from core.wire import TransactionIn
 from server.timeutil import WIB
-from sync.ids import uuid7
-from sync.wire import TransactionIn
 
 _seq = count(1)
 

@@ -7,10 +7,10 @@ from datetime import datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from core.wire import TransactionIn, TransactionResult
 from server.db import current_counter
 from server.models import Loan, Transaction
 from server.service import Server
-from sync.wire import TransactionIn, TransactionResult
 from tests.server.helpers import post, soon, tx, wib
 
 API = "/api/v1"

@@ -9,12 +9,12 @@ import time
 from sqlalchemy import event, select
 from sqlalchemy.exc import DBAPIError
 
+from core.ids import uuid7
+from core.wire import TransactionBatch, TransactionIn
 from server.admin import add_kiosk
 from server.db import current_counter
 from server.models import Kiosk, Transaction
 from server.service import Server
-from sync.ids import uuid7
-from sync.wire import TransactionBatch, TransactionIn
 from tests.server.helpers import soon
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from core.tickets import read_ticket, unsigned_ticket, verify_ticket
 from server.models import Event
 from server.service import Server
-from sync.tickets import read_ticket, unsigned_ticket, verify_ticket
 from tests.server.helpers import post, tx
 
 API = "/api/v1"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from core.tickets import public_key_text
 from server.keys import KEY_FILE, load_or_create_ticket_key
-from sync.tickets import public_key_text
 
 
 def _start(data_dir: str, barrier, out) -> None:  # type: ignore[no-untyped-def]

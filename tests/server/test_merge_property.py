@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
+from core.wire import TransactionIn
 from server.models import Conflict, Event, Item, Loan, Patron, Registration, Transaction
 from server.service import Server
 from server.timeutil import WIB
-from sync.wire import TransactionIn
 
 START = datetime(2026, 12, 5, 9, 0, tzinfo=WIB) - timedelta(hours=1)
 KIOSKS = ["k1", "k2", "k3"]

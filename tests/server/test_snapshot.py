@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from sync.wire import Snapshot
+from core.wire import Snapshot
 from tests.server.helpers import post, tx
 
 API = "/api/v1"

@@ -1,10 +1,10 @@
-"""sync.tickets: compact Ed25519 tickets verified with the public key only."""
+"""core.tickets: compact Ed25519 tickets verified with the public key only."""
 
 from __future__ import annotations
 
 import pytest
 
-from sync.tickets import (
+from core.tickets import (
     TicketError,
     generate_keypair,
     load_private_key,

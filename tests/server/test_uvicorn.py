@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from core.tickets import verify_ticket
 from server.admin import add_kiosk
 from server.demo import seed_demo
 from server.service import Server
-from sync.tickets import verify_ticket
 from tests.server.helpers import tx
 
 

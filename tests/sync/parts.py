@@ -8,13 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.wire import Kind, Reason, Status, TransactionIn, TransactionResult
 from kiosk.config import OfflinePolicy
 from kiosk.flows.base import Services
 from sync.client import ServerClient
 from sync.connectivity import Connectivity
 from sync.decider import Decider
 from sync.store import LocalStore
-from sync.wire import Kind, Reason, Status, TransactionIn, TransactionResult
 from sync.worker import SyncWorker
 from tests.server_process import ServerProcess
 

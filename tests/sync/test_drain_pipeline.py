@@ -9,9 +9,9 @@ import threading
 
 import pytest
 
-from kiosk.errors import SyncError
+from core.errors import SyncError
+from core.wire import Kind
 from sync.store import OutboxState
-from sync.wire import Kind
 from tests.helpers import outbox_row, server_result
 from tests.sync.parts import (
     loans_per_checkout,

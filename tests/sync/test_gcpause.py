@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from sync.gcpause import gc_paused
+from core.gcpause import gc_paused
 
 
 def test_nested_and_restored():

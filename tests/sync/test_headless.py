@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from core.wire import Kind, Status
 from sync.store import LocalStore, OutboxState
-from sync.wire import Kind, Status
 from tests.helpers import demo_snapshot
 from tests.sync.parts import failed_behind_conflicts
 

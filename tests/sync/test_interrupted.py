@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.wire import Kind, Reason, Status
 from sync.store import LocalStore, OutboxState
-from sync.wire import Kind, Reason, Status
 from tests.helpers import outbox_row
 from tests.sync.parts import (
     age_store_file,

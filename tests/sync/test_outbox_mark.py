@@ -9,8 +9,8 @@ import sqlite3
 
 import pytest
 
+from core.wire import Kind, Status, TransactionResult
 from sync.store import LocalStore
-from sync.wire import Kind, Status, TransactionResult
 from tests.sync.parts import accepted, age_store_file
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
+from core.wire import Kind, Reason, Status
 from kiosk.config import OfflinePolicy
 from sync.decider import Decider
 from sync.policy import decide_offline
 from sync.store import LocalStore, OutboxState
-from sync.wire import Kind, Reason, Status
 from tests.helpers import demo_snapshot
 
 

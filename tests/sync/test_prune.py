@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import time
 
+from core.wire import Kind, Reason, Status, TransactionIn, TransactionResult
 from sync import worker as worker_module
 from sync.client import ServerClient
 from sync.store import PRUNE_BATCH, LocalStore
-from sync.wire import Kind, Reason, Status, TransactionIn, TransactionResult
 from sync.worker import SyncWorker
 from tests.sync.parts import accepted, sent_checkins
 

@@ -8,9 +8,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from sync import store as store_mod
-from sync.store import LocalStore, OutboxState
-from sync.wire import (
+from core.wire import (
     Kind,
     Reason,
     Snapshot,
@@ -20,6 +18,8 @@ from sync.wire import (
     TransactionIn,
     TransactionResult,
 )
+from sync import store as store_mod
+from sync.store import LocalStore, OutboxState
 from tests.helpers import demo_snapshot
 from tests.sync.parts import accepted
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import sqlite3
 import time
 
+from core.wire import Kind, Reason, Status, TransactionResult
 from sync.store import LocalStore
-from sync.wire import Kind, Reason, Status, TransactionResult
 from tests.sync.parts import accepted, age_store_file, failed_behind_conflicts
 
 

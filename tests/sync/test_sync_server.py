@@ -9,9 +9,9 @@ import time
 import pytest
 import requests
 
-from kiosk.errors import SyncError
+from core.errors import SyncError
+from core.wire import Kind, Reason, Status
 from sync.store import OutboxState
-from sync.wire import Kind, Reason, Status
 from tests.helpers import outbox_row, server_result
 from tests.sync.parts import (
     lent_twice,

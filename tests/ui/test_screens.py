@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from core.wire import Reason, Status
 from sync.store import LocalStore
-from sync.wire import Reason, Status
 from tests.flows.test_staff import told_then_heard
 from tests.ui.harness import run_scenario
 

@@ -1,4 +1,4 @@
-"""One error hierarchy for the kiosk side.
+"""One error hierarchy for the kiosk, its devices and its sync with the server.
 
 Every error carries ``patron_message``: a short sentence safe to show on the
 screen (a translation key in Bahasa Indonesia/English, see ``kiosk.i18n``);
