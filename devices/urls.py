@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
-from kiosk.errors import ConfigError
+from core.errors import ConfigError
+
+#: URL schemes handed to pyserial's ``serial_for_url`` by scanners and printers alike.
+SERIAL_URL_SCHEMES = ("serial", "loop", "socket", "rfc2217", "spy", "hwgrep", "alt")
 
 
 @dataclass(frozen=True, slots=True)

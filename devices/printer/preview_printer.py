@@ -6,12 +6,14 @@ import itertools
 import logging
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from core.errors import PrinterOffline
 from devices.base import DeviceState
 from devices.printer.base import Printer, PrintResult
 from devices.printer.preview import render_png
 from devices.receipt import Receipt
-from kiosk.errors import PrinterOffline
+from devices.urls import DeviceURL
 
 log = logging.getLogger(__name__)
 
@@ -66,3 +68,14 @@ class NullPrinter(Printer):
 
     def _print(self, receipt: Receipt) -> PrintResult:
         return PrintResult(False, DeviceState.OFFLINE, detail="no printer configured")
+
+
+def open_preview_printer(u: DeviceURL, *, name: str, paper_mm: int, **_: Any) -> PreviewPrinter:
+    """``preview:?dir=data/slips&keep=200``: each slip a PNG (demos, tests)."""
+    folder = Path(u.options.get("dir") or u.target or "data/slips")
+    return PreviewPrinter(name, u.raw, folder, paper_mm=paper_mm, keep=u.int("keep", 200))
+
+
+def open_null_printer(u: DeviceURL, *, name: str, paper_mm: int, **_: Any) -> NullPrinter:
+    """``none:``: the kiosk has no printer by choice."""
+    return NullPrinter(name, u.raw, paper_mm=paper_mm)

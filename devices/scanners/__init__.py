@@ -19,10 +19,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from core.errors import ConfigError, DeviceUnavailable
 from devices.base import ScanSource
 from devices.scanners.hub import ScannerHub
-from devices.urls import parse_device_url
-from kiosk.errors import ConfigError, DeviceUnavailable
+from devices.urls import SERIAL_URL_SCHEMES, parse_device_url
 
 __all__ = ["SCANNER_SCHEMES", "ScannerHub", "open_scanner"]
 
@@ -35,13 +35,7 @@ SCANNER_SCHEMES: dict[str, str] = {
     "evdev": "devices.scanners.evdev_source:open_evdev",
     "stdin": "devices.scanners.stdin:open_stdin",
     "camera": "devices.camera.source:open_camera",
-    "serial": _SERIAL,
-    "loop": _SERIAL,
-    "socket": _SERIAL,
-    "rfc2217": _SERIAL,
-    "spy": _SERIAL,
-    "hwgrep": _SERIAL,
-    "alt": _SERIAL,
+    **dict.fromkeys(SERIAL_URL_SCHEMES, _SERIAL),
     "fake-scanner": "devices.sim.fake_scanner:open_fake_scanner",
 }
 
