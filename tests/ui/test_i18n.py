@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from kiosk.flows.base import Message, Severity
 from kiosk.i18n import Translator, format_day, format_rupiah, format_time
-from kiosk.i18n.catalog import extract
+from tools.i18n_catalog import extract
 
 
 def test_dates_times_and_money() -> None:

@@ -1,6 +1,6 @@
 """Extract msgids, update the ``id`` and ``en`` catalogs and compile them.
 
-Run ``python -m kiosk.i18n.catalog`` (``--check`` fails on untranslated msgids).
+Run ``python -m tools.i18n_catalog`` (``--check`` fails on untranslated msgids).
 
 msgids come from Python (``tr``, ``Message``, ``N_``…), from the .kv files
 (``app.tr("…")``) and from tables that hold msgids as plain data (the flows'
@@ -22,7 +22,7 @@ from babel.messages.pofile import read_po, write_po
 
 from kiosk.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 KEYWORDS = {
     "_": None,
     "N_": None,
@@ -39,7 +39,7 @@ def _data_msgids() -> list[str]:
     """msgids kept as data rather than in a call Babel can see."""
     import inspect
 
-    from kiosk import errors
+    from core import errors
     from kiosk.flows.base import REASON_MESSAGES
 
     ids = [msgid for msgid, _ask in REASON_MESSAGES.values()]
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--check", action="store_true", help="fail when a msgid has no translation")
     args = p.parse_args(argv)
     template = extract()
-    with (Path(__file__).with_name(f"{DOMAIN}.pot")).open("wb") as f:
+    with (LOCALE_DIR.parent / f"{DOMAIN}.pot").open("wb") as f:
         write_po(f, template, width=100, sort_output=True)
     missing = update(template)
     for lang, ids in missing.items():

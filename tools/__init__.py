@@ -1,0 +1,1 @@
+"""Developer tools: screenshots, the soak loop, the translation catalogs (not installed)."""
