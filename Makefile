@@ -38,7 +38,8 @@ screenshots: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy devices sync server kiosk bench tests tools
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy $$(cat tools/mypy-scope)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -10,8 +10,10 @@ tools/debs.sh test
 echo "== ruff"
 $BIN/ruff check .
 $BIN/ruff format --check .
+echo "== import contracts"
+$BIN/lint-imports --no-cache
 echo "== mypy"
-$BIN/mypy devices sync server
+$BIN/mypy $(cat tools/mypy-scope)
 
 if [ -z "${KIOSK_TEST_PG_URL:-}" ]; then
   url=$(tools/pg.sh || true)
