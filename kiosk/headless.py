@@ -31,11 +31,12 @@ from typing import Any, TextIO
 
 from core.errors import ConfigError
 from core.tickets import TicketError, read_ticket
-from core.wire import Kind, Reason, Status
+from core.wire import Reason, Status
 from kiosk.config import KioskSettings
 from kiosk.flows.base import CodeKind, Message, Services, Severity, reason_message
 from kiosk.flows.checkin import ReturnFlow
 from kiosk.flows.checkout import CheckoutFlow, CheckoutStep
+from kiosk.flows.door import DoorFlow
 from kiosk.runtime import build_runtime
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ class Station:
         self.beep = beep or (lambda ok: None)
         self.checkout: CheckoutFlow | None = None
         self.returns: ReturnFlow | None = None
+        self.doors: dict[int, DoorFlow] = {}  # one door flow per event, made at its first scan
 
     # -- output ---------------------------------------------------------------
     def _emit_tx(self, tx_id: str) -> bool:
@@ -211,32 +213,43 @@ class Station:
 
     def _door(self, text: str) -> None:
         kind = self.s.classifier.kind_of(text)
-        fields: dict[str, Any] = {}
         event_id = self.event_id
         if kind == CodeKind.TICKET:
-            # Read (and, when signed, verified) here so a forged ticket never becomes
-            # a transaction and a door with no --event learns it from the ticket.
-            try:
-                ticket = read_ticket(self.s.store.ticket_public_key(), text)
-            except TicketError as exc:
-                log.warning("door: bad ticket: %s", exc)
-                self._notice("ticket", reason_message(Reason.UNKNOWN_TICKET))
+            event_id = self._ticket_event(text)
+            if event_id is None:
                 return
-            if event_id is not None and ticket.event_id != event_id:
-                self._notice("ticket", reason_message(Reason.UNKNOWN_TICKET))
-                return
-            event_id = ticket.event_id
-            fields["ticket"] = text
-        elif kind == CodeKind.PATRON:
-            fields["card"] = text
-        else:
+        elif kind != CodeKind.PATRON:
             self._notice(text, Message("Kode tidak dikenali sebagai tiket.", Severity.ERROR))
             return
         if event_id is None:
             self._notice(text, Message("Acara belum dipilih (--event).", Severity.ERROR))
             return
-        decision = self.s.decider.submit(Kind.DOOR_SIGNIN, event_id=event_id, **fields)
-        self._emit_tx(decision.tx.id)
+        door = self.doors.get(event_id)
+        if door is None:
+            door = self.doors[event_id] = DoorFlow.for_event_id(self.s, event_id)
+        msg = door.scan(text)
+        if door.tx_id is None:  # cannot happen: a card or ticket always makes one
+            self._notice(text, msg)
+            return
+        self._emit_tx(door.tx_id)
+
+    def _ticket_event(self, text: str) -> int | None:
+        """The event a ticket is for, or None (after a notice) when it is not honoured.
+
+        Read (and, when signed, verified) before the door flow sees it, so a forged
+        ticket never becomes a transaction and a door with no --event learns the
+        event from the ticket.
+        """
+        try:
+            ticket = read_ticket(self.s.store.ticket_public_key(), text)
+        except TicketError as exc:
+            log.warning("door: bad ticket: %s", exc)
+            self._notice("ticket", reason_message(Reason.UNKNOWN_TICKET))
+            return None
+        if self.event_id is not None and ticket.event_id != self.event_id:
+            self._notice("ticket", reason_message(Reason.UNKNOWN_TICKET))
+            return None
+        return ticket.event_id
 
 
 def _terminal_beep(out: TextIO) -> Callable[[bool], None]:

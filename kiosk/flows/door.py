@@ -8,7 +8,7 @@ the same person says when they first signed in: "Sudah hadir pukul 09.12".
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from core.wire import EventView, Guest, Kind, Reason, Status
 from kiosk.flows.base import CodeKind, Message, Services, Severity, reason_message
@@ -34,13 +34,30 @@ class DoorFlow:
         self.form = GuestForm()
         self.guest_mode = False
         self.last_name: str | None = None
+        self.tx_id: str | None = None
+        """The transaction of the last scan or walk-in (None: it made none)."""
         self.message = Message("Pindai kartu anggota atau tiket QR Anda.")
+
+    @classmethod
+    def for_event_id(cls, services: Services, event_id: int) -> DoorFlow:
+        """Sign-ins for an event known only by its id (the screenless station's ``--event``).
+
+        The snapshot's view of the event when it has one; else a bare view, and the
+        decision says whether the event exists.
+        """
+        for data in services.store.events():
+            if data.get("id") == event_id:
+                return cls(services, EventView.model_validate(data))
+        epoch = datetime.fromtimestamp(0, UTC)
+        bare = EventView(id=event_id, title="", starts_at=epoch, ends_at=epoch, capacity=0)
+        return cls(services, bare)
 
     @property
     def capacity(self) -> int:
         return self.event.capacity
 
     def scan(self, text: str) -> Message:
+        self.tx_id = None
         text = text.strip()
         kind = self.s.classifier.kind_of(text)
         if kind == CodeKind.TICKET:
@@ -61,6 +78,7 @@ class DoorFlow:
         self.message = Message("Pindai kartu anggota atau tiket QR Anda.")
 
     def submit_walk_in(self) -> Message:
+        self.tx_id = None
         problem = self.form.validate()
         if problem is not None:
             self.message = problem
@@ -78,6 +96,7 @@ class DoorFlow:
         decision = self.s.decider.submit(
             Kind.DOOR_SIGNIN, event_id=self.event.id, card=card, ticket=ticket, guest=guest
         )
+        self.tx_id = decision.tx.id
         res = decision.result
         if res.attendance_count is not None:
             self.count = max(self.count, res.attendance_count)
@@ -103,6 +122,7 @@ class DoorFlow:
     def reset(self) -> None:
         """Between visitors: forget the form and the last message, keep the count."""
         self.form.clear()
+        self.tx_id = None
         self.guest_mode = False
         self.message = Message("Pindai kartu anggota atau tiket QR Anda.")
 
