@@ -349,8 +349,6 @@ def run_station(
             print_slips=services.slips is not None,
             beep=_terminal_beep(sys.stderr) if hs.beep and sys.stderr.isatty() else None,
         )
-        if rt.worker is not None:
-            rt.decider.on_queued = rt.worker.nudge
         rt.start()
         sources = _open_scanners(settings, scans)
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -8,6 +8,8 @@ its dependencies through constructors.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +27,29 @@ from sync.worker import SyncWorker
 log = logging.getLogger(__name__)
 
 
+class Listeners:
+    """Callbacks for a part made before whoever listens to it (the sync worker, the app).
+
+    The part gets this object as its callback in its constructor; a listener made
+    later (the app, once it starts) :meth:`add`s itself. Listeners are called on the
+    part's thread: a UI listener posts to its own.
+    """
+
+    def __init__(self) -> None:
+        self._fns: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+
+    def add(self, fn: Callable[[], None]) -> None:
+        with self._lock:
+            self._fns.append(fn)
+
+    def __call__(self) -> None:
+        with self._lock:
+            fns = list(self._fns)
+        for fn in fns:
+            fn()
+
+
 @dataclass
 class KioskRuntime:
     """Everything a running kiosk holds (UI or screenless station)."""
@@ -36,6 +61,8 @@ class KioskRuntime:
     decider: Decider
     worker: SyncWorker | None
     services: Services
+    sync_changed: Listeners = field(default_factory=Listeners)
+    """Called on the sync worker's thread when the queue or the link changes."""
     extras: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -81,6 +108,7 @@ def build_runtime(
     link: Connectivity | None = None
     worker: SyncWorker | None = None
     srv = settings.server
+    sync_changed = Listeners()
     if sync and srv.token:
         client = ServerClient(srv.url, srv.token, timeout=srv.decision_timeout_s)
         probe_client = ServerClient(srv.url, srv.token, timeout=srv.decision_timeout_s)
@@ -96,13 +124,19 @@ def build_runtime(
             snapshot_interval_s=srv.snapshot_interval_s,
             version=__version__,
             keep_sent_s=srv.keep_sent_days * 86400.0 if srv.keep_sent_days else None,
+            on_change=sync_changed,
         )
     elif sync:
         log.warning("no server token configured: the kiosk runs offline only")
-    decider = Decider(store, client, link, settings.offline, deadline_s=srv.decision_timeout_s)
-    if worker is not None:
+    decider = Decider(
+        store,
+        client,
+        link,
+        settings.offline,
+        deadline_s=srv.decision_timeout_s,
         # An offline transaction is sent as soon as the link allows, not at the next tick.
-        decider.on_queued = worker.nudge
+        on_queued=worker.nudge if worker is not None else None,
+    )
     printer = open_printer(_printer_url(settings), paper_mm=settings.devices.paper_mm)
     slip_printer = SlipPrinter(
         printer, library_name=settings.kiosk.library_name, kiosk_name=settings.kiosk.name
@@ -114,7 +148,9 @@ def build_runtime(
         slips=slip_printer,
         classifier=ScanClassifier(settings.codes.rules()),
     )
-    runtime = KioskRuntime(settings, store, client, link, decider, worker, services)
+    runtime = KioskRuntime(
+        settings, store, client, link, decider, worker, services, sync_changed=sync_changed
+    )
     runtime.extras["printer"] = printer
     return runtime
 

@@ -58,6 +58,7 @@ class Decider:
         policy: PolicySettings,
         *,
         deadline_s: float = 1.5,
+        on_queued: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -65,7 +66,7 @@ class Decider:
         self.policy = policy
         self.deadline_s = deadline_s
         #: Called after an offline transaction was queued (the sync worker's ``nudge``).
-        self.on_queued: Callable[[], None] | None = None
+        self.on_queued = on_queued
         self._hasher = PasswordHasher()
 
     @property

@@ -134,9 +134,7 @@ def make_app_class() -> type:
             # Sync and link changes arrive from worker threads: post them, then
             # coalesce into one refresh per frame however many arrive.
             self._refresh = Clock.create_trigger(self._refresh_status, 0)
-            worker = self.runtime.worker
-            if worker is not None and getattr(worker, "on_change", None) is None:
-                worker.on_change = lambda: self.bridge.post(self._refresh)
+            self.runtime.sync_changed.add(lambda: self.bridge.post(self._refresh))
             self._sync_slip_language()
             self._start_scanners()
             Window.bind(on_key_down=self.keys.on_key_down)

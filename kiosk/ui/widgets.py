@@ -14,7 +14,6 @@ from kivy.properties import (
     BooleanProperty,
     ListProperty,
     NumericProperty,
-    ObjectProperty,
     StringProperty,
 )
 from kivy.uix.behaviors import ButtonBehavior
@@ -94,21 +93,28 @@ class TappableRow(ButtonBehavior, LineRow):
 
 
 class PinPad(GridLayout):
-    """Digits, delete and OK. Shows dots, never the PIN."""
+    """Digits, delete and OK. Shows dots, never the PIN.
 
+    OK fires ``on_submit`` with the PIN, bound where the pad is declared
+    (``on_submit: root.submit_pin(args[1])``).
+    """
+
+    __events__ = ("on_submit",)
     pin = StringProperty("")
     max_len = NumericProperty(8)
-    on_submit = ObjectProperty(None, allownone=True)
 
     def press(self, key: str) -> None:
         if key == "del":
             self.pin = self.pin[:-1]
         elif key == "ok":
-            if self.on_submit is not None and self.pin:
+            if self.pin:
                 pin, self.pin = self.pin, ""
-                self.on_submit(pin)
+                self.dispatch("on_submit", pin)
         elif len(self.pin) < self.max_len:
             self.pin += key
+
+    def on_submit(self, pin: str) -> None:
+        """A PIN was entered."""
 
 
 class HiddenNotDrawn:
@@ -182,12 +188,13 @@ class ThanksPanel(BoxLayout):
 class KeyGrid(BoxLayout):
     """An on-screen keyboard (touch only; no TextInput, no system keyboard).
 
-    ``on_key`` gets ``"A"``…``"Z"``, digits, symbols, ``"space"``, ``"del"``,
-    ``"shift"`` or ``"next"``; the presenter hands them to a ``GuestForm``.
+    The ``on_key`` event gets ``"A"``…``"Z"``, digits, symbols, ``"space"``, ``"del"``,
+    ``"shift"`` or ``"next"`` (bound where the grid is declared: ``on_key: root.key(args[1])``);
+    the presenter hands them to a ``GuestForm``.
     """
 
+    __events__ = ("on_key",)
     ROWS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL@", "ZXCVBNM.-_")
-    on_key = ObjectProperty(None, allownone=True)
     shift = BooleanProperty(False)
 
     def __init__(self, **kw: object) -> None:
@@ -218,8 +225,10 @@ class KeyGrid(BoxLayout):
             self.shift = not self.shift
         elif key not in ("del", "next"):
             self.shift = False
-        if self.on_key is not None:
-            self.on_key(key)
+        self.dispatch("on_key", key)
+
+    def on_key(self, key: str) -> None:
+        """A key was pressed."""
 
 
 class EventCard(ButtonBehavior, BoxLayout):

@@ -28,7 +28,6 @@ class AccountScreen(KioskScreen):
 
     def on_pre_enter(self, *_: Any) -> None:
         self._ensure_flow()
-        self.ids.pad.on_submit = self.submit_pin
         self.render()
 
     def on_scan(self, text: str) -> None:

@@ -114,8 +114,6 @@ class BorrowScreen(KioskScreen):
             fill_rows(panel.ids.lines, [loan_row(line, tr) for line in flow.lines])
             panel.ids.renew.opacity = 1 if flow.offer_renewal else 0
             panel.ids.renew.disabled = not flow.offer_renewal
-        if step == "pin":
-            panel.ids.pad.on_submit = self.submit_pin
         if step == "done" and flow is not None:
             self._render_done(panel, flow)
 

@@ -33,7 +33,6 @@ class DoorScreen(KioskScreen):
         self.render()
 
     def on_pre_enter(self, *_: Any) -> None:
-        self.ids.keygrid.on_key = self.key
         self.render()
 
     def _clear_later(self) -> None:

@@ -49,7 +49,6 @@ class EventsScreen(KioskScreen):
 
     def on_pre_enter(self, *_: Any) -> None:
         self._ensure_flow()
-        self.ids.keygrid.on_key = self.key
         self.call_flow(lambda f: f.load())
 
     # -- actions from the .kv ------------------------------------------------

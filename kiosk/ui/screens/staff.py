@@ -54,7 +54,6 @@ class StaffScreen(KioskScreen):
         flow = self._ensure_flow()
         if flow.step == StaffStep.LOCKED:
             flow.hidden_entry()  # opened by the long press: straight to the PIN
-        self.ids.pad.on_submit = self.submit_pin
         self.render()
 
     def start_with_card(self, card: str) -> None:
