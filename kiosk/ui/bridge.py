@@ -1,10 +1,20 @@
-"""The one place where work comes back to the Kivy thread.
+"""The one place where work hops between the Kivy thread and the flow thread.
 
-Flow calls that may wait on the network (a decision can take up to the
-decision deadline) run on a single worker thread, in order, so the screen keeps
-drawing and shows "Memproses…". Their results, and scans from device threads,
-come back through :meth:`UiBridge.post`, which is ``Clock.schedule_once``.
-Nothing else in the UI hops threads, and no worker touches a widget.
+The rule: every call into a flow (kiosk.flows: a scan, a PIN, a key on a guest
+form, a reset at the end of a session, and making a flow whose constructor
+reads the store) runs on this bridge's one flow thread, through
+:meth:`UiBridge.run` (screens use ``KioskScreen.call_flow`` and ``end_flow``).
+The Kivy thread only reads the state a flow has left, to render it; it never
+calls a flow, so a flow is never used by two threads at once, and its calls run
+in the order they were made. Two things that are not screen flows stay on the
+Kivy thread: the idle-session clock (``kiosk.flows.session``, asked a few times
+a second) and the code classifier (a pure function of the config).
+
+Flow calls may wait on the network (a decision can take up to the decision
+deadline); the screen keeps drawing and shows "Memproses…". Their results, and
+scans from device threads, come back through :meth:`UiBridge.post`, which is
+``Clock.schedule_once``. Nothing else in the UI hops threads, and no worker
+touches a widget.
 """
 
 from __future__ import annotations

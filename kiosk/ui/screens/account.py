@@ -107,8 +107,6 @@ class AccountScreen(KioskScreen):
             box.add_widget(row)
 
     def reset(self) -> None:
-        if self.flow is not None:
-            self.flow.reset()
-        self.flow = None
+        self.end_flow(lambda f: f.reset())
         self.ids.pad.pin = ""
         self.render()

@@ -15,7 +15,9 @@ from kiosk.i18n import N_
 class KioskScreen(Screen):
     """A screen that is also its own presenter: .kv handlers call its methods.
 
-    ``session`` says whether the idle timeout applies while it is shown.
+    The screen reads its flow's state to render; it calls the flow only through
+    :meth:`call_flow` and :meth:`end_flow` (the bridge's flow thread, see
+    ``kiosk.ui.bridge``). ``session`` says whether the idle timeout applies while it is shown.
     ``reset()`` must forget every bit of patron data the screen holds.
     ``render()`` rebuilds the dynamic text from the flow (also on a language switch).
     """
@@ -87,6 +89,13 @@ class KioskScreen(Screen):
                 self.kapp.scan_done()
 
         self.kapp.bridge.run(lambda: work(flow), done)
+
+    def end_flow(self, cleanup: Callable[[Any], Any] | None = None) -> None:
+        """Forget the flow now; ``cleanup(flow)`` runs on the flow thread after any call
+        already queued for it (a session ending while a decision is still running)."""
+        flow, self.flow = self.flow, None
+        if flow is not None and cleanup is not None:
+            self.kapp.bridge.run(lambda: cleanup(flow), quiet=True)
 
     def on_scan(self, text: str) -> None:
         """A code was scanned while this screen is shown."""

@@ -57,11 +57,16 @@ class BorrowScreen(KioskScreen):
 
     def finish(self) -> None:
         flow = self._ensure_flow()
-        flow.finish()
-        if flow.step == CheckoutStep.DONE and not flow.borrowed:
-            self.kapp.go_home()
-            return
-        self.render()
+
+        def finished(_: Any) -> None:
+            if flow is not self.flow:
+                return
+            if flow.step == CheckoutStep.DONE and not flow.borrowed:
+                self.kapp.go_home()
+                return
+            self.render()
+
+        self.kapp.bridge.run(flow.finish, finished)
 
     def choose_slip(self, print_slip: bool) -> None:
         self.call_flow(lambda f: f.choose_slip(print_slip))
@@ -144,9 +149,7 @@ class BorrowScreen(KioskScreen):
         if self._home_ev is not None:
             self._home_ev.cancel()
             self._home_ev = None
-        if self.flow is not None and self.flow.active:
-            self.flow.cancel()
-        self.flow = None
+        self.end_flow(lambda f: f.cancel() if f.active else None)
         for panel in self._panels.values():
             if "lines" in panel.ids:
                 clear_rows(panel.ids.lines)

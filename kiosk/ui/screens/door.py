@@ -29,8 +29,14 @@ class DoorScreen(KioskScreen):
         self._clear_ev = None
 
     def open_event(self, event: Any) -> None:
-        self.flow = DoorFlow(self.kapp.runtime.services, event)
-        self.render()
+        services = self.kapp.runtime.services
+
+        def opened(flow: DoorFlow) -> None:
+            self.flow = flow
+            self.render()
+
+        # Made on the flow thread: it reads the attendance count from the store.
+        self.kapp.bridge.run(lambda: DoorFlow(services, event), opened)
 
     def on_pre_enter(self, *_: Any) -> None:
         self.render()
@@ -41,9 +47,7 @@ class DoorScreen(KioskScreen):
         self._clear_ev = Clock.schedule_once(lambda _dt: self._clear(), CLEAR_AFTER_S)
 
     def _clear(self) -> None:
-        if self.flow is not None and not self.flow.guest_mode:
-            self.flow.reset()
-            self.render()
+        self.call_flow(lambda f: None if f.guest_mode else f.reset())
 
     def on_scan(self, text: str) -> None:
         if self.kapp.runtime.services.classifier.kind_of(text) == CodeKind.STAFF:
@@ -53,24 +57,16 @@ class DoorScreen(KioskScreen):
         self.call_flow(lambda f: f.scan(text), count_scan=True, after=self._clear_later)
 
     def start_walk_in(self) -> None:
-        if self.flow is not None:
-            self.flow.start_walk_in()
-            self.render()
+        self.call_flow(lambda f: f.start_walk_in())
 
     def cancel_walk_in(self) -> None:
-        if self.flow is not None:
-            self.flow.cancel_walk_in()
-            self.render()
+        self.call_flow(lambda f: f.cancel_walk_in())
 
     def focus(self, field: str) -> None:
-        if self.flow is not None:
-            self.flow.form.focus(field)
-            self.render()
+        self.call_flow(lambda f: f.form.focus(field))
 
     def key(self, key: str) -> None:
-        if self.flow is not None:
-            self.flow.form.press(key)
-            self.render()
+        self.call_flow(lambda f: f.form.press(key))
 
     def submit_walk_in(self) -> None:
         self.call_flow(lambda f: f.submit_walk_in(), after=self._clear_later)
@@ -100,8 +96,9 @@ class DoorScreen(KioskScreen):
     def reset(self) -> None:
         # Door mode survives the end of a patron session; only the form is cleared.
         if self.flow is not None:
-            self.flow.reset()
-        self.render()
+            self.call_flow(lambda f: f.reset())
+        else:
+            self.render()
 
     def close(self) -> None:
         """Staff leave door mode."""

@@ -53,8 +53,10 @@ class EventsScreen(KioskScreen):
 
     # -- actions from the .kv ------------------------------------------------
     def select(self, event_id: int) -> None:
-        self._ensure_flow().select(event_id)
-        self.render()
+        def select(flow: EventsFlow) -> None:
+            flow.select(event_id)  # its message is shown, with no sound
+
+        self.call_flow(select)
 
     def select_index(self, index: int) -> None:
         """Open the n-th event of the list (scripted runs: ids differ per server)."""
@@ -67,20 +69,16 @@ class EventsScreen(KioskScreen):
         if flow.step == EventsStep.LIST:
             self.kapp.go_home()
             return
-        flow.back()
-        self.render()
+        self.call_flow(lambda f: f.back())
 
     def guest(self) -> None:
-        self._ensure_flow().start_guest()
-        self.render()
+        self.call_flow(lambda f: f.start_guest())
 
     def focus(self, field: str) -> None:
-        self._ensure_flow().form.focus(field)
-        self.render()
+        self.call_flow(lambda f: f.form.focus(field))
 
     def key(self, key: str) -> None:
-        self._ensure_flow().form.press(key)
-        self.render()
+        self.call_flow(lambda f: f.form.press(key))
 
     def submit_guest(self) -> None:
         self.call_flow(lambda f: f.submit_guest())
@@ -150,9 +148,7 @@ class EventsScreen(KioskScreen):
         if self.qr_path:
             Path(self.qr_path).unlink(missing_ok=True)
         self.qr_path = ""
-        if self.flow is not None:
-            self.flow.reset()
-        self.flow = None
+        self.end_flow(lambda f: f.reset())
         self.render()
         for name in FIELDS:
             self.ids[f"f_{name}"].value = ""

@@ -51,22 +51,31 @@ class StaffScreen(KioskScreen):
         return self.flow
 
     def on_pre_enter(self, *_: Any) -> None:
-        flow = self._ensure_flow()
-        if flow.step == StaffStep.LOCKED:
-            flow.hidden_entry()  # opened by the long press: straight to the PIN
         self.render()
+
+        def enter(flow: StaffFlow) -> None:
+            if flow.step == StaffStep.LOCKED:
+                flow.hidden_entry()  # opened by the long press: straight to the PIN
+
+        self.call_flow(enter)
 
     def start_with_card(self, card: str) -> None:
-        self.message = self._ensure_flow().scan(card)
-        self.render()
+        self._ask(lambda f: f.scan(card))
 
     def submit_pin(self, pin: str) -> None:
-        self.message = self._ensure_flow().enter_pin(pin)
-        self.feedback(self.message)
-        if self.flow is not None and self.flow.step == StaffStep.LOCKED:
-            self.kapp.go_home()
-            return
-        self.render()
+        flow = self._ensure_flow()
+
+        def checked(msg: Message) -> None:
+            if flow is not self.flow:
+                return
+            self.message = msg
+            self.feedback(msg)
+            if flow.step == StaffStep.LOCKED:
+                self.kapp.go_home()
+                return
+            self.render()
+
+        self.kapp.bridge.run(lambda: flow.enter_pin(pin), checked)
 
     def on_scan(self, text: str) -> None:
         flow = self._ensure_flow()
@@ -81,10 +90,20 @@ class StaffScreen(KioskScreen):
             self.render()
             return
         if not flow.open:
-            self.message = flow.scan(text)
-            self.render()
+            self._ask(lambda f: f.scan(text))
 
     # -- actions ---------------------------------------------------------------
+    def _ask(self, work: Any) -> None:
+        """``work(flow)`` on the flow thread; its message is shown (no sound)."""
+        flow = self._ensure_flow()
+
+        def done(msg: Message) -> None:
+            if flow is self.flow:
+                self.message = msg
+                self.render()
+
+        self.kapp.bridge.run(lambda: work(flow), done)
+
     def _act(self, work: Any, then: Any = None) -> None:
         flow = self._ensure_flow()
 
@@ -223,7 +242,7 @@ class StaffScreen(KioskScreen):
 
     def _lock(self) -> None:
         if self.flow is not None:
-            self.flow.lock()
+            self.call_flow(lambda f: f.lock())
         self.message = None
 
     # -- rendering -------------------------------------------------------------
