@@ -20,9 +20,23 @@ class KioskError(Exception):
 
 
 class ConfigError(KioskError):
-    """A config file is missing, unreadable, or has a wrong key or value."""
+    """A config file is missing, unreadable, or has a wrong key or value.
+
+    ``problems`` holds one line per problem (``FILE: [section] key: what is wrong;
+    what is allowed``) so a command can print them all at once.
+    """
 
     patron_message = "Kios belum disetel dengan benar. Silakan hubungi petugas."
+
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        problems: list[str] | None = None,
+        patron_message: str | None = None,
+    ) -> None:
+        self.problems: tuple[str, ...] = tuple(problems or ([detail] if detail else []))
+        super().__init__(detail or "; ".join(self.problems), patron_message=patron_message)
 
 
 class DeviceError(KioskError):

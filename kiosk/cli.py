@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from core.errors import ConfigError
+from core.cli import OneLineParser, error_log_path, run_command
 from core.text import ascii_digits
 from kiosk.config import KioskSettings, load_settings
 
@@ -34,7 +34,7 @@ def _display_problem() -> str | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kiosk", description="Pustaka Kiosk self-service station")
+    p = OneLineParser(prog="kiosk", description="Pustaka Kiosk self-service station")
     p.add_argument("--config", help=f"kiosk TOML file (default $KIOSK_CONFIG or {DEFAULT_CONFIG})")
     p.add_argument("--headless", action="store_true", help="screenless station (no window)")
     p.add_argument("--mode", choices=["checkout", "return", "door"], default="checkout")
@@ -57,23 +57,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Every failure ends as one line on stderr (see ``core.cli.run_command``)."""
     args = build_parser().parse_args(argv)
+    level = logging.getLevelName(str(args.log_level).upper())
+    if not isinstance(level, int):
+        print(
+            f"kiosk: error: --log-level {args.log_level!r}; allowed DEBUG, INFO, WARNING, ERROR",
+            file=sys.stderr,
+        )
+        return 2
     logging.basicConfig(
-        level=args.log_level.upper(),
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    loaded: list[KioskSettings] = []
+
+    def log_path() -> Path:
+        return error_log_path("kiosk", loaded[0].kiosk.data_dir if loaded else None)
+
+    return run_command("kiosk", lambda: _main(args, loaded), log_path=log_path)
+
+
+def _main(args: argparse.Namespace, loaded: list[KioskSettings]) -> int:
     if args.command == "hash-pin":
         return _hash_pin()
     if args.command == "decode":
         from devices.camera.cli import main as decode_main
 
         return decode_main(args.files)
-    try:
-        settings = load_settings(_config_path(args.config))
-    except ConfigError as exc:
-        print(f"kiosk: {exc}", file=sys.stderr)
-        return 2
+    settings = load_settings(_config_path(args.config))
+    loaded.append(settings)
     if args.command in ("status", "sync", "export-queue", "handled", "resend"):
         from kiosk import admin
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from core.errors import ConfigError
 from devices.classify import ClassifierRules
+from devices.urlcheck import PAPER_MM, check_printer_url, check_scanner_url
 
 
 class _Section(BaseModel):
@@ -172,16 +173,44 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return f"[{parts[0]}] " + ".".join(parts[1:])
 
 
+def _device_problems(data: dict) -> list[tuple[str, str]]:
+    """(key, problem) for every device URL in the raw TOML mapping that cannot work."""
+    out: list[tuple[str, str]] = []
+    devices = data.get("devices")
+    devices = devices if isinstance(devices, dict) else {}
+    headless = data.get("headless")
+    headless = headless if isinstance(headless, dict) else {}
+    for section, values in (("devices", devices), ("headless", headless)):
+        scanners = values.get("scanners")
+        if isinstance(scanners, list):
+            for i, url in enumerate(scanners):
+                if isinstance(url, str):
+                    out += [(f"[{section}] scanners[{i}]", p) for p in check_scanner_url(url)]
+    printer, paper = devices.get("printer", "preview:"), devices.get("paper_mm", 58)
+    if isinstance(printer, str):
+        # A wrong paper_mm is reported once, by its own key.
+        width = paper if paper in PAPER_MM else PAPER_MM[0]
+        out += [("[devices] printer", p) for p in check_printer_url(printer, width)]
+    return out
+
+
 def parse_settings(data: dict, source: str = "kiosk.toml") -> KioskSettings:
-    """Validate a parsed TOML mapping; errors name the file and the key."""
+    """Validate a parsed TOML mapping, device URLs included.
+
+    Every problem of the file is reported at once, one line each, naming the file
+    and the key; device URLs are checked here, not when the device opens.
+    """
+    problems: list[str] = []
+    settings: KioskSettings | None = None
     try:
         settings = KioskSettings.model_validate(data)
     except ValidationError as exc:
-        problems = []
         for err in exc.errors():
             msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
             problems.append(f"{source}: {_key_path(err['loc'])}: {msg}")
-        raise ConfigError("; ".join(problems)) from None
+    problems += [f"{source}: {key}: {problem}" for key, problem in _device_problems(data)]
+    if problems or settings is None:
+        raise ConfigError(problems=problems)
     return settings
 
 

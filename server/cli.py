@@ -16,7 +16,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
+from core.cli import OneLineParser, error_log_path, run_command
 from core.wire import TransactionIn, TransactionResult
 from server.admin import add_kiosk, add_staff
 from server.db import Database
@@ -31,7 +33,7 @@ SERVE_GC_THRESHOLDS = (50_000, 20, 100)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kiosk-server", description=__doc__)
+    p = OneLineParser(prog="kiosk-server", description=__doc__)
     p.add_argument("--db", help="SQLAlchemy URL (default: $KIOSK_SERVER_DB or SQLite in data dir)")
     p.add_argument("--data-dir", help="data folder (default: $KIOSK_SERVER_DATA or ./data/server)")
     p.add_argument("--config", help="TOML settings file (see config/server.example.toml)")
@@ -62,19 +64,40 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Every failure ends as one line on stderr (see ``core.cli.run_command``)."""
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.resolve(args.db, args.data_dir, args.config)
     except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        for line in exc.problems:
+            print(f"kiosk-server: {line}", file=sys.stderr)
         return 2
-    db = Database(settings.db_url)
+    return run_command(
+        "kiosk-server",
+        lambda: _with_database(args, settings),
+        log_path=lambda: error_log_path("kiosk-server", settings.data_dir),
+        expected=(ValueError, RowError),
+    )
+
+
+def _with_database(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        db.migrate()
+        db = Database(settings.db_url)
+    except ArgumentError as exc:
+        raise ValueError(
+            f"database URL {_safe_url(settings.db_url)!r} is not valid: {exc}"
+        ) from None
+    except NoSuchModuleError as exc:
+        raise ValueError(f"database URL {_safe_url(settings.db_url)!r}: {exc}") from None
+    try:
+        try:
+            db.migrate()
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise ValueError(
+                f"cannot reach the database at {_safe_url(settings.db_url)}: {reason}"
+            ) from None
         return _run(args, settings, db)
-    except (ValueError, RowError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     finally:
         db.dispose()
 

@@ -1,20 +1,35 @@
-"""Server settings, resolved once at start-up from arguments, environment and TOML."""
+"""Server settings, resolved once at start-up from arguments, environment and TOML.
+
+Every key of the ``[server]`` table is checked when the file loads: an unknown key, a
+value of the wrong type or out of range is one line ``FILE: [server] key: what is
+wrong; what is allowed``, and all of a file's problems come at once.
+"""
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field, ValidationError
+from pydantic.dataclasses import dataclass
 
 from server.db import default_db_url
 
 
 class SettingsError(ValueError):
-    """A setting is missing or malformed; the message names the file and key."""
+    """A setting is missing or malformed; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
-@dataclass(frozen=True)
+Weekday = Annotated[int, Field(ge=0, le=6)]
+
+
+@dataclass(frozen=True, config=ConfigDict(extra="forbid", arbitrary_types_allowed=True))
 class Settings:
     """Everything the server process needs to know at start-up."""
 
@@ -22,11 +37,11 @@ class Settings:
     """Folder for the SQLite file and the ticket signing key (never committed)."""
     db_url: str
     """SQLAlchemy URL; SQLite in ``data_dir`` unless given."""
-    closed_weekdays: frozenset[int] = field(default_factory=lambda: frozenset({6}))
+    closed_weekdays: frozenset[Weekday] = frozenset({6})
     """Weekdays the library is closed (Monday=0 ... Sunday=6); due dates skip them."""
     offline_pin_hashes: bool = False
     """Whether snapshots carry PIN hashes so kiosks can check PINs offline."""
-    staff_session_hours: int = 12
+    staff_session_hours: Annotated[int, Field(gt=0, le=24 * 30)] = 12
     """How long a staff login token stays valid."""
 
     @classmethod
@@ -36,32 +51,49 @@ class Settings:
         data_dir: str | Path | None = None,
         config: str | Path | None = None,
     ) -> Settings:
-        raw: dict[str, object] = {}
+        """Settings from the command line, then the environment, then the TOML file."""
+        raw: dict[str, Any] = {}
         cfg_path = config or os.environ.get("KIOSK_SERVER_CONFIG")
+        source = str(cfg_path or "settings")
         if cfg_path:
-            path = Path(cfg_path)
-            try:
-                raw = tomllib.loads(path.read_text(encoding="utf-8")).get("server", {})
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise SettingsError(f"{path}: cannot read config: {exc}") from exc
-        folder = Path(
-            data_dir
-            or os.environ.get("KIOSK_SERVER_DATA")
-            or str(raw.get("data_dir", "./data/server"))
-        )
-        url = db or os.environ.get("KIOSK_SERVER_DB") or raw.get("db_url") or default_db_url(folder)
-        weekdays = raw.get("closed_weekdays", [6])
-        if not isinstance(weekdays, list) or not all(
-            isinstance(d, int) and 0 <= d <= 6 for d in weekdays
-        ):
-            raise SettingsError(f"{cfg_path}: server.closed_weekdays must be a list of 0..6")
-        hours = raw.get("staff_session_hours", 12)
-        if not isinstance(hours, int) or hours <= 0:
-            raise SettingsError(f"{cfg_path}: server.staff_session_hours must be a positive int")
-        return cls(
-            data_dir=folder,
-            db_url=str(url),
-            closed_weekdays=frozenset(weekdays),
-            offline_pin_hashes=bool(raw.get("offline_pin_hashes", False)),
-            staff_session_hours=hours,
-        )
+            raw = _read_table(Path(cfg_path))
+        folder = data_dir or os.environ.get("KIOSK_SERVER_DATA") or raw.get("data_dir")
+        values = {
+            **raw,
+            "data_dir": Path(str(folder or "./data/server")),
+            "db_url": db or os.environ.get("KIOSK_SERVER_DB") or raw.get("db_url"),
+        }
+        if not values["db_url"]:
+            values["db_url"] = default_db_url(values["data_dir"])
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            problems = []
+            for err in exc.errors():
+                key = ".".join(str(p) for p in err["loc"] if not isinstance(p, int)) or "?"
+                msg = err["msg"]
+                if err["type"] in ("unexpected_keyword_argument", "extra_forbidden"):
+                    known = ", ".join(sorted(cls.__dataclass_fields__))
+                    msg = f"unknown key; allowed {known}"
+                problems.append(f"{source}: [server] {key}: {msg}")
+            raise SettingsError(problems) from None
+
+
+def _read_table(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError([f"{path}: cannot read config ({exc.strerror})"]) from None
+    except UnicodeDecodeError:
+        raise SettingsError([f"{path}: not UTF-8 text"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError([f"{path}: not valid TOML ({exc})"]) from None
+    others = sorted(k for k in data if k != "server")
+    if others:
+        raise SettingsError([f"{path}: [{k}]: unknown section; allowed [server]" for k in others])
+    table = data.get("server", {})
+    if not isinstance(table, dict):
+        raise SettingsError([f"{path}: server: must be a table [server]"])
+    return table

@@ -79,6 +79,10 @@ class ServerClient:
             resp = self.session.request(
                 method, self.base + path, timeout=timeout or self.timeout, **kw
             )
+        except requests.ConnectionError as exc:
+            raise SyncError(f"cannot reach the server at {self.base}: {_why(exc)}") from None
+        except requests.Timeout:
+            raise SyncError(f"{method} {path}: no answer from {self.base} in time") from None
         except requests.RequestException as exc:
             raise SyncError(f"{method} {path}: {type(exc).__name__}: {exc}") from None
         if resp.status_code >= 500 or resp.status_code == 429:
@@ -201,3 +205,14 @@ class ServerClient:
         params = {"since": since} if since else {}
         resp = self._request("GET", "/snapshot", params=params, timeout=timeout)
         return Snapshot.model_validate_json(resp.content)
+
+
+def _why(exc: BaseException) -> str:
+    """The innermost reason of a connection error, as the OS put it ("Connection refused")."""
+    text = str(exc)
+    if "] " in text:
+        reason = text.rsplit("] ", 1)[-1]
+        for tail in ("'))", '"))', "')", '")', ")"):
+            reason = reason.removesuffix(tail)
+        return reason.strip() or text[:200]
+    return text[:200]

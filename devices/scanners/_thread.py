@@ -26,6 +26,9 @@ class ThreadedSource:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._on_scan: ScanCallback | None = None
+        #: why the device cannot be used right now, in plain words for staff mode
+        #: ("/dev/ttyACM0 does not exist"); None while it works
+        self.problem: str | None = None
 
     @property
     def state(self) -> DeviceState:

@@ -97,6 +97,15 @@ class ScannerHub:
             except Exception as exc:  # keep stopping the rest
                 log.error("scanner %s failed to stop: %s", s.name, exc)
 
+    def problems(self) -> dict[str, str]:
+        """Plain-words problems of the sources that have one, by name."""
+        out = {}
+        for s in self.sources:
+            problem = getattr(s, "problem", None)
+            if problem:
+                out[s.name] = str(problem)
+        return out
+
     def states(self) -> dict[str, DeviceState]:
         """Each source's state, by name."""
         return {s.name: self._failed.get(s.name, s.state) for s in self.sources}

@@ -8,6 +8,7 @@ reopens the same path with backoff; CONNECTING and READY follow when it is back.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,18 @@ from devices.urls import parse_device_url
 log = logging.getLogger(__name__)
 
 PortFactory = Callable[[], serial.SerialBase]
+
+
+def open_problem(url: str, exc: BaseException) -> str:
+    """Why a serial port would not open, in the words staff need ("... does not exist")."""
+    path = url if url.startswith("/") else None
+    errno_ = getattr(exc, "errno", None)
+    text = str(exc)
+    if path and (errno_ == 2 or "No such file" in text or not os.path.exists(path)):
+        return f"{path} does not exist (is the scanner plugged in?)"
+    if path and (errno_ == 13 or "Permission denied" in text):
+        return f"{path}: permission denied (add the kiosk user to the dialout group)"
+    return f"cannot open {url}: {text}"
 
 
 class SerialScanner(ThreadedSource):
@@ -81,19 +94,26 @@ class SerialScanner(ThreadedSource):
         delay = self.backoff[0]
         first = True
         while not self._stop.is_set():
-            self._set_state(DeviceState.CONNECTING)
+            if self.problem is None:
+                self._set_state(DeviceState.CONNECTING)
             try:
                 port = self.port_factory()
                 if not port.is_open:
                     port.open()
             except (serial.SerialException, OSError, ValueError) as exc:
-                if first:
-                    log.warning("scanner %s: cannot open %s: %s", self.name, self.url, exc)
+                problem = open_problem(self.url, exc)
+                if problem != self.problem:
+                    # Said once in plain words; the retries that follow stay quiet.
+                    log.warning("scanner %s: %s; retrying quietly", self.name, problem)
+                    self.problem = problem
                 first = False
                 self._set_state(DeviceState.OFFLINE)
                 self._stop.wait(delay)
                 delay = min(delay * 2, self.backoff[1])
                 continue
+            if self.problem is not None:
+                log.warning("scanner %s: %s is back", self.name, self.url)
+                self.problem = None
             if not first:
                 self.reconnects += 1
             first = False

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -187,6 +187,12 @@ class StaffFlow:
         link = self.rt.link
         state = "none" if link is None else str(getattr(link.state, "value", link.state))
         last = datetime.fromtimestamp(stats.last_sent_at, UTC) if stats.last_sent_at else None
+        snapshot_age = store.snapshot_age_s()
+        if snapshot_age is not None:
+            # A snapshot refresh is a sync too: an idle kiosk that is online has sent
+            # nothing, yet its last contact with the server is the snapshot's age.
+            refreshed = datetime.now(UTC) - timedelta(seconds=snapshot_age)
+            last = refreshed if last is None else max(last, refreshed)
         worker = self.rt.worker
         error = stats.last_error or (worker.last_error if worker is not None else None)
         return StaffStatus(
@@ -197,7 +203,7 @@ class StaffFlow:
             mismatches=stats.mismatches,
             last_sync_at=last,
             last_error=error,
-            snapshot_age_s=store.snapshot_age_s(),
+            snapshot_age_s=snapshot_age,
             devices=devices or {},
         )
 

@@ -72,6 +72,8 @@ def device_states(runtime: Any) -> dict[str, str]:
     if hub is not None:
         try:
             states.update({k: str(v) for k, v in hub.states().items()})
+            for name, problem in hub.problems().items():
+                states[name] = f"{states.get(name, 'offline')}: {problem}"
         except (AttributeError, RuntimeError) as exc:
             log.warning("scanner states unavailable: %s", exc)
     printer = runtime.extras.get("printer")

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import logging
+import sys
+from pathlib import Path
 
 from kiosk.ui.theme import ASSETS
 
 log = logging.getLogger(__name__)
 
 SOUNDS = {"success": "success.wav", "error": "error.wav", "warning": "warning.wav"}
+
+
+def _playback_device() -> bool:
+    """False on a Linux machine with no sound card to play through; True elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return True
+    snd = Path("/dev/snd")
+    try:
+        return any(p.name.startswith("pcm") and p.name.endswith("p") for p in snd.iterdir())
+    except OSError:
+        return False
 
 
 class Sounds:
@@ -19,6 +32,12 @@ class Sounds:
         self.volume = volume
         self._loaded: dict[str, object] = {}
         if not self.enabled:
+            return
+        if not _playback_device():
+            # Without this check the audio backend's probe prints about ten ALSA
+            # error lines to the terminal before the window opens.
+            log.warning("no sound card found: sounds are off")
+            self.enabled = False
             return
         try:
             from kivy.core.audio import SoundLoader

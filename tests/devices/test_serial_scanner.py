@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import threading
 import time
@@ -64,13 +65,26 @@ def test_loop_scanner_with_faults():
     assert src.state is DeviceState.OFFLINE
 
 
-def test_missing_port_goes_offline_and_keeps_retrying(tmp_path):
+def test_missing_port_goes_offline_and_keeps_retrying(tmp_path, caplog):
     got = Collector()
     src = open_scanner(f"serial://{tmp_path}/nope?baudrate=9600", on_state=got.on_state)
     assert isinstance(src, SerialScanner)
+    attempts = []
+    opener = src.port_factory
+
+    def counting_opener():
+        attempts.append(1)
+        return opener()
+
+    src.port_factory = counting_opener
+    caplog.set_level(logging.INFO, logger="devices")
     src.start(got.on_scan)
-    assert got.wait(lambda: got.states.count(DeviceState.CONNECTING) >= 2)
-    assert DeviceState.OFFLINE in got.states
+    assert got.wait(lambda: len(attempts) >= 3)
+    # Said once, in plain words; the retries after it change no state and log nothing.
+    assert src.problem == f"{tmp_path}/nope does not exist (is the scanner plugged in?)"
+    assert got.states == [DeviceState.CONNECTING, DeviceState.OFFLINE]
+    said = [r.getMessage() for r in caplog.records if "does not exist" in r.getMessage()]
+    assert len(said) == 1
     reader = src._thread
     assert reader is not None
     src.stop(timeout=2)

@@ -29,8 +29,27 @@ def test_environment_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 def test_bad_keys_name_file_and_key(tmp_path: Path) -> None:
     cfg = tmp_path / "s.toml"
     cfg.write_text("[server]\nclosed_weekdays = [7]\n")
-    with pytest.raises(SettingsError, match=r"s\.toml: server\.closed_weekdays"):
+    with pytest.raises(SettingsError, match=r"s\.toml: \[server\] closed_weekdays: .* 6"):
         Settings.resolve(config=cfg)
     cfg.write_text("[server\n")
-    with pytest.raises(SettingsError, match="cannot read config"):
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        Settings.resolve(config=cfg)
+
+
+def test_every_problem_of_a_file_at_once(tmp_path: Path) -> None:
+    cfg = tmp_path / "s.toml"
+    cfg.write_text(
+        "[server]\nclosed_weekdays = [6, 9]\nstaff_session_hours = 0\noffline_pin_hashs = true\n"
+    )
+    with pytest.raises(SettingsError) as err:
+        Settings.resolve(config=cfg)
+    problems = err.value.problems
+    assert len(problems) == 3, problems
+    assert any("[server] closed_weekdays:" in p for p in problems)
+    wanted = "[server] staff_session_hours: Input should be greater than 0"
+    assert any(wanted in p for p in problems)
+    unknown = [p for p in problems if "offline_pin_hashs" in p]
+    assert unknown and "unknown key; allowed" in unknown[0] and "offline_pin_hashes" in unknown[0]
+    cfg.write_text("[srever]\ndb_url = 'sqlite://'\n")
+    with pytest.raises(SettingsError, match=r"\[srever\]: unknown section"):
         Settings.resolve(config=cfg)

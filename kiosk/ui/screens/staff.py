@@ -279,7 +279,7 @@ class StaffScreen(KioskScreen):
         if st.last_sync_at:
             last = tr.day(st.last_sync_at) + " " + last
         devices = ", ".join(
-            f"{name}: {tr(DEVICE_STATE.get(state, state))}" for name, state in st.devices.items()
+            f"{name}: {_device_text(tr, state)}" for name, state in st.devices.items()
         )
         rows = [
             (tr("Koneksi"), tr(LINK_STATE.get(st.link, st.link))),
@@ -307,3 +307,10 @@ class StaffScreen(KioskScreen):
         self.ids.event_choices.clear_widgets()
         self.ids.follow_up_rows.clear_widgets()
         self.render()
+
+
+def _device_text(tr: Any, state: str) -> str:
+    """A device's state in the screen's language, with its problem in plain words if any."""
+    state, _, problem = state.partition(": ")
+    label = tr(DEVICE_STATE.get(state, state))
+    return f"{label} ({problem})" if problem else label
