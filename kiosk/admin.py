@@ -61,7 +61,9 @@ def _reachable(settings: KioskSettings) -> str:
     """One health probe with the decision deadline: what staff need to know first."""
     if not settings.server.token:
         return "no token: offline only"
-    client = ServerClient(settings.server.url, settings.server.token)
+    client = ServerClient(
+        settings.server.url, settings.server.token, ca_file=settings.server.ca_file
+    )
     try:
         health = client.health(timeout=settings.server.decision_timeout_s)
     except SyncError as exc:

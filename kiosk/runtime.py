@@ -82,14 +82,18 @@ def build_runtime(
     worker: SyncWorker | None = None
     srv = settings.server
     if sync and srv.token:
-        client = ServerClient(srv.url, srv.token, timeout=srv.decision_timeout_s)
-        probe_client = ServerClient(srv.url, srv.token, timeout=srv.decision_timeout_s)
+        client = ServerClient(
+            srv.url, srv.token, timeout=srv.decision_timeout_s, ca_file=srv.ca_file
+        )
+        probe_client = ServerClient(
+            srv.url, srv.token, timeout=srv.decision_timeout_s, ca_file=srv.ca_file
+        )
         link = Connectivity(lambda: probe_client.health(timeout=srv.decision_timeout_s))
         # The worker gets its own session: requests.Session is not meant to be
         # shared between the UI's decisions and a background drain.
         worker = SyncWorker(
             store,
-            ServerClient(srv.url, srv.token),
+            ServerClient(srv.url, srv.token, ca_file=srv.ca_file),
             link=link,
             batch_size=srv.batch_size,
             interval_s=srv.sync_interval_s,
