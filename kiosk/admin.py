@@ -17,6 +17,7 @@ from typing import TextIO
 
 from core.errors import SyncError
 from kiosk.config import KioskSettings
+from kiosk.filemodes import describe, exposed_files
 from kiosk.runtime import build_runtime
 from sync.client import ServerClient
 from sync.store import LocalStore, OutboxRow
@@ -73,6 +74,13 @@ def _reachable(settings: KioskSettings) -> str:
     return f"reachable, version {health.version}"
 
 
+def _private_files_line(settings: KioskSettings) -> str:
+    exposed = exposed_files(settings)
+    if not exposed:
+        return "private files: readable by this user only"
+    return f"private files: READABLE BY OTHER USERS: {describe(exposed)} (chmod 600 them)"
+
+
 def status(settings: KioskSettings, out: TextIO = sys.stdout) -> int:
     """Queue depth, last sync, conflicts, mismatches and snapshot age, one per line."""
     store = _store(settings)
@@ -99,6 +107,7 @@ def status(settings: KioskSettings, out: TextIO = sys.stdout) -> int:
             f"snapshot cursor: {store.snapshot_cursor() or 'none'}",
             f"snapshot rows: {counts['patrons']} patrons, {counts['items']} items,"
             f" {counts['events']} events, {counts['registrations']} registrations",
+            _private_files_line(settings),
         ]
         lines += _listed(
             "mismatch", store.mismatches(STATUS_LISTED), st.mismatches, lambda r: str(r.mismatch)

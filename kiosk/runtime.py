@@ -14,6 +14,7 @@ from pathlib import Path
 from devices.printer import open_printer
 from kiosk import __version__
 from kiosk.config import KioskSettings
+from kiosk.filemodes import warn_exposed
 from kiosk.flows.base import ScanClassifier, Services
 from kiosk.slip_service import SlipPrinter
 from sync.client import ServerClient
@@ -37,6 +38,8 @@ class KioskRuntime:
     worker: SyncWorker | None
     services: Services
     extras: dict[str, object] = field(default_factory=dict)
+    #: Private files (token, patron data) others could read at start; warned about once.
+    exposed_files: list[Path] = field(default_factory=list)
 
     @property
     def data_dir(self) -> Path:
@@ -120,6 +123,7 @@ def build_runtime(
     )
     runtime = KioskRuntime(settings, store, client, link, decider, worker, services)
     runtime.extras["printer"] = printer
+    runtime.exposed_files = warn_exposed(settings)
     return runtime
 
 

@@ -55,6 +55,8 @@ class StaffStatus:
     last_error: str | None
     snapshot_age_s: float | None
     devices: dict[str, str] = field(default_factory=dict)
+    # names of the kiosk's private files (token, patron data) others could read at start
+    exposed_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -284,6 +286,7 @@ class StaffFlow:
             last_error=error,
             snapshot_age_s=store.snapshot_age_s(),
             devices=devices or {},
+            exposed_files=tuple(p.name for p in getattr(self.rt, "exposed_files", ())),
         )
 
     #: Follow-ups listed at once (newest first); the screen says how many more there are.
