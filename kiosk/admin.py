@@ -81,8 +81,9 @@ def _private_files_line(settings: KioskSettings) -> str:
     return f"private files: READABLE BY OTHER USERS: {describe(exposed)} (chmod 600 them)"
 
 
-def status(settings: KioskSettings, out: TextIO = sys.stdout) -> int:
+def status(settings: KioskSettings, out: TextIO | None = None) -> int:
     """Queue depth, last sync, conflicts, mismatches and snapshot age, one per line."""
+    out = out or sys.stdout  # looked up per call: tests swap sys.stdout
     store = _store(settings)
     try:
         st = store.stats(count_sent=True)
@@ -124,8 +125,9 @@ def status(settings: KioskSettings, out: TextIO = sys.stdout) -> int:
     return 0
 
 
-def sync_now(settings: KioskSettings, out: TextIO = sys.stdout) -> int:
+def sync_now(settings: KioskSettings, out: TextIO | None = None) -> int:
     """Refresh the snapshot and send the whole queue now; 1 when the server cannot be reached."""
+    out = out or sys.stdout  # looked up per call: tests swap sys.stdout
     if not settings.server.token:
         print("kiosk sync: no server token in the config ([server] token)", file=sys.stderr)
         return 2
@@ -149,8 +151,9 @@ def sync_now(settings: KioskSettings, out: TextIO = sys.stdout) -> int:
     return 0
 
 
-def export_queue(settings: KioskSettings, path: str, out: TextIO = sys.stdout) -> int:
+def export_queue(settings: KioskSettings, path: str, out: TextIO | None = None) -> int:
     """Write the unsent queue as JSONL for ``kiosk-server import-queue FILE``."""
+    out = out or sys.stdout  # looked up per call: tests swap sys.stdout
     store = _store(settings)
     try:
         n = store.export_queue(path)
@@ -164,11 +167,12 @@ def export_queue(settings: KioskSettings, path: str, out: TextIO = sys.stdout) -
 
 
 def mark_handled(
-    settings: KioskSettings, tx_id: str, by: str | None = None, out: TextIO = sys.stdout
+    settings: KioskSettings, tx_id: str, by: str | None = None, out: TextIO | None = None
 ) -> int:
     """Staff settled a difference from what a patron was told (a ``mismatch:`` line of
     ``kiosk status``): it stops counting. The screenless station's way to do what the
     staff screen's follow-up list does."""
+    out = out or sys.stdout  # looked up per call: tests swap sys.stdout
     try:
         who = by or getpass.getuser()
     except (KeyError, OSError):  # no user name on this system
@@ -189,9 +193,10 @@ def mark_handled(
     return 0
 
 
-def resend(settings: KioskSettings, tx_id: str, out: TextIO = sys.stdout) -> int:
+def resend(settings: KioskSettings, tx_id: str, out: TextIO | None = None) -> int:
     """Queue a transaction the server rejected (a ``failed:`` line of ``kiosk status``)
     again, once its cause is fixed at the server; the next sync sends it."""
+    out = out or sys.stdout  # looked up per call: tests swap sys.stdout
     tx_id = tx_id.strip()
     store = _store(settings)
     try:
