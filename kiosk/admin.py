@@ -17,6 +17,7 @@ from typing import TextIO
 
 from core.errors import SyncError
 from kiosk.config import KioskSettings
+from kiosk.filemodes import describe, exposed_files
 from kiosk.runtime import build_runtime
 from sync.client import ServerClient
 from sync.store import LocalStore, OutboxRow
@@ -61,7 +62,9 @@ def _reachable(settings: KioskSettings) -> str:
     """One health probe with the decision deadline: what staff need to know first."""
     if not settings.server.token:
         return "no token: offline only"
-    client = ServerClient(settings.server.url, settings.server.token)
+    client = ServerClient(
+        settings.server.url, settings.server.token, ca_file=settings.server.ca_file
+    )
     try:
         health = client.health(timeout=settings.server.decision_timeout_s)
     except SyncError as exc:
@@ -71,8 +74,16 @@ def _reachable(settings: KioskSettings) -> str:
     return f"reachable, version {health.version}"
 
 
-def status(settings: KioskSettings, out: TextIO = sys.stdout) -> int:
+def _private_files_line(settings: KioskSettings) -> str:
+    exposed = exposed_files(settings)
+    if not exposed:
+        return "private files: readable by this user only"
+    return f"private files: READABLE BY OTHER USERS: {describe(exposed)} (chmod 600 them)"
+
+
+def status(settings: KioskSettings, out: TextIO | None = None) -> int:
     """Queue depth, last sync, conflicts, mismatches and snapshot age, one per line."""
+    out = out or sys.stdout  # looked up per call: tests swap sys.stdout
     store = _store(settings)
     try:
         st = store.stats(count_sent=True)
@@ -97,6 +108,7 @@ def status(settings: KioskSettings, out: TextIO = sys.stdout) -> int:
             f"snapshot cursor: {store.snapshot_cursor() or 'none'}",
             f"snapshot rows: {counts['patrons']} patrons, {counts['items']} items,"
             f" {counts['events']} events, {counts['registrations']} registrations",
+            _private_files_line(settings),
         ]
         lines += _listed(
             "mismatch", store.mismatches(STATUS_LISTED), st.mismatches, lambda r: str(r.mismatch)
@@ -113,8 +125,9 @@ def status(settings: KioskSettings, out: TextIO = sys.stdout) -> int:
     return 0
 
 
-def sync_now(settings: KioskSettings, out: TextIO = sys.stdout) -> int:
+def sync_now(settings: KioskSettings, out: TextIO | None = None) -> int:
     """Refresh the snapshot and send the whole queue now; 1 when the server cannot be reached."""
+    out = out or sys.stdout  # looked up per call: tests swap sys.stdout
     if not settings.server.token:
         print("kiosk sync: no server token in the config ([server] token)", file=sys.stderr)
         return 2
@@ -138,8 +151,9 @@ def sync_now(settings: KioskSettings, out: TextIO = sys.stdout) -> int:
     return 0
 
 
-def export_queue(settings: KioskSettings, path: str, out: TextIO = sys.stdout) -> int:
+def export_queue(settings: KioskSettings, path: str, out: TextIO | None = None) -> int:
     """Write the unsent queue as JSONL for ``kiosk-server import-queue FILE``."""
+    out = out or sys.stdout  # looked up per call: tests swap sys.stdout
     store = _store(settings)
     try:
         n = store.export_queue(path)
@@ -153,11 +167,12 @@ def export_queue(settings: KioskSettings, path: str, out: TextIO = sys.stdout) -
 
 
 def mark_handled(
-    settings: KioskSettings, tx_id: str, by: str | None = None, out: TextIO = sys.stdout
+    settings: KioskSettings, tx_id: str, by: str | None = None, out: TextIO | None = None
 ) -> int:
     """Staff settled a difference from what a patron was told (a ``mismatch:`` line of
     ``kiosk status``): it stops counting. The screenless station's way to do what the
     staff screen's follow-up list does."""
+    out = out or sys.stdout  # looked up per call: tests swap sys.stdout
     try:
         who = by or getpass.getuser()
     except (KeyError, OSError):  # no user name on this system
@@ -178,9 +193,10 @@ def mark_handled(
     return 0
 
 
-def resend(settings: KioskSettings, tx_id: str, out: TextIO = sys.stdout) -> int:
+def resend(settings: KioskSettings, tx_id: str, out: TextIO | None = None) -> int:
     """Queue a transaction the server rejected (a ``failed:`` line of ``kiosk status``)
     again, once its cause is fixed at the server; the next sync sends it."""
+    out = out or sys.stdout  # looked up per call: tests swap sys.stdout
     tx_id = tx_id.strip()
     store = _store(settings)
     try:

@@ -8,10 +8,12 @@ reads a global settings object.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -40,7 +42,22 @@ class KioskSection(_Section):
 class ServerSection(_Section):
     """How the kiosk reaches the central server."""
 
-    url: str = Field("http://127.0.0.1:8080", pattern=r"^https?://", description="Base URL")
+    url: str = Field(
+        "http://127.0.0.1:8080",
+        pattern=r"^https?://",
+        description="Base URL; https:// with the certificate checked, plain http:// only to"
+        " this machine (loopback) unless allow_plain_http is set",
+    )
+    ca_file: Path | None = Field(
+        None,
+        description="PEM file of the CA that signed the server's certificate (a library's own"
+        " CA); default: the system's trusted CAs",
+    )
+    allow_plain_http: bool = Field(
+        False,
+        description="Allow http:// to another machine: the token, PINs and the ticket key"
+        " then travel in clear",
+    )
     token: str = Field("", description="Kiosk bearer token (kiosk-server add-kiosk NAME)")
     decision_timeout_s: float = Field(1.5, gt=0, le=30, description="Deadline for online decisions")
     sync_interval_s: float = Field(2.0, gt=0, le=3600, description="Pause between outbox drains")
@@ -194,6 +211,41 @@ def _device_problems(data: dict) -> list[tuple[str, str]]:
     return out
 
 
+def is_loopback_host(host: str | None) -> bool:
+    """True for a host name that can only mean this machine: localhost, 127.0.0.0/8, ::1."""
+    if not host:
+        return False
+    host = host.rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _plain_http_problem(server: ServerSection) -> str | None:
+    """Why ``[server] url`` may not be used as given, or None.
+
+    Over plain HTTP the bearer token, patrons' PINs and the ticket public key (which
+    decides which offline tickets pass) could be read or swapped on the way, so it
+    is allowed only to this machine, or where staff say so explicitly.
+    """
+    parts = urlsplit(server.url)
+    if parts.scheme != "http" or server.allow_plain_http:
+        return None
+    try:
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if is_loopback_host(host):
+        return None
+    return (
+        f"plain http:// to {host or '?'} sends the kiosk token and PINs in clear; use"
+        " https:// (with ca_file for the library's own CA) or set allow_plain_http = true"
+    )
+
+
 def parse_settings(data: dict, source: str = "kiosk.toml") -> KioskSettings:
     """Validate a parsed TOML mapping, device URLs included.
 
@@ -209,6 +261,10 @@ def parse_settings(data: dict, source: str = "kiosk.toml") -> KioskSettings:
             msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
             problems.append(f"{source}: {_key_path(err['loc'])}: {msg}")
     problems += [f"{source}: {key}: {problem}" for key, problem in _device_problems(data)]
+    if settings is not None:
+        problem = _plain_http_problem(settings.server)
+        if problem:
+            problems.append(f"{source}: [server] url: {problem}")
     if problems or settings is None:
         raise ConfigError(problems=problems)
     return settings
@@ -229,4 +285,16 @@ def load_settings(path: Path | str) -> KioskSettings:
     kiosk = settings.kiosk
     if not kiosk.data_dir.is_absolute():
         kiosk = kiosk.model_copy(update={"data_dir": (path.parent / kiosk.data_dir).resolve()})
-    return settings.model_copy(update={"kiosk": kiosk, "source": path})
+    server = settings.server
+    if server.ca_file is not None:
+        ca_file = server.ca_file
+        if not ca_file.is_absolute():
+            ca_file = (path.parent / ca_file).resolve()
+        try:
+            ca_file.read_bytes()
+        except OSError as exc:
+            raise ConfigError(
+                f"{path}: [server] ca_file: cannot read {ca_file} ({exc.strerror})"
+            ) from None
+        server = server.model_copy(update={"ca_file": ca_file})
+    return settings.model_copy(update={"kiosk": kiosk, "server": server, "source": path})

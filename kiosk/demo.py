@@ -48,8 +48,12 @@ def _run(args: list[str], env: dict[str, str]) -> str:
 
 def write_kiosk_config(path: Path, *, url: str, token: str, data_dir: Path) -> None:
     """The demo kiosk's config: keyboard as scanner, on-screen slip preview as printer."""
-    path.write_text(
-        f"""# Made by `make run` on every start; edit config/kiosk.example.toml for real kiosks.
+    # created 0600: the token is never readable by other users, not even for a moment
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(
+            f"""# Made by `make run` on every start; edit config/kiosk.example.toml for real kiosks.
 [kiosk]
 name = "{KIOSK_NAME}"
 library_name = "Perpustakaan Kota Probolinggo"
@@ -64,10 +68,8 @@ token = "{token}"
 [devices]
 scanners = ["wedge:"]
 printer = "preview:"
-""",
-        encoding="utf-8",
-    )
-    path.chmod(0o600)
+"""
+        )
 
 
 def main() -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 from devices.printer import open_printer
 from kiosk import __version__
 from kiosk.config import KioskSettings
+from kiosk.filemodes import warn_exposed
 from kiosk.flows.base import ScanClassifier, Services
 from kiosk.slip_service import SlipPrinter
 from sync.client import ServerClient
@@ -64,6 +65,8 @@ class KioskRuntime:
     sync_changed: Listeners = field(default_factory=Listeners)
     """Called on the sync worker's thread when the queue or the link changes."""
     extras: dict[str, object] = field(default_factory=dict)
+    #: Private files (token, patron data) others could read at start; warned about once.
+    exposed_files: list[Path] = field(default_factory=list)
 
     @property
     def data_dir(self) -> Path:
@@ -110,14 +113,18 @@ def build_runtime(
     srv = settings.server
     sync_changed = Listeners()
     if sync and srv.token:
-        client = ServerClient(srv.url, srv.token, timeout=srv.decision_timeout_s)
-        probe_client = ServerClient(srv.url, srv.token, timeout=srv.decision_timeout_s)
+        client = ServerClient(
+            srv.url, srv.token, timeout=srv.decision_timeout_s, ca_file=srv.ca_file
+        )
+        probe_client = ServerClient(
+            srv.url, srv.token, timeout=srv.decision_timeout_s, ca_file=srv.ca_file
+        )
         link = Connectivity(lambda: probe_client.health(timeout=srv.decision_timeout_s))
         # The worker gets its own session: requests.Session is not meant to be
         # shared between the UI's decisions and a background drain.
         worker = SyncWorker(
             store,
-            ServerClient(srv.url, srv.token),
+            ServerClient(srv.url, srv.token, ca_file=srv.ca_file),
             link=link,
             batch_size=srv.batch_size,
             interval_s=srv.sync_interval_s,
@@ -152,6 +159,7 @@ def build_runtime(
         settings, store, client, link, decider, worker, services, sync_changed=sync_changed
     )
     runtime.extras["printer"] = printer
+    runtime.exposed_files = warn_exposed(settings)
     return runtime
 
 

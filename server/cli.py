@@ -42,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--ssl-certfile",
+        type=Path,
+        help="serve HTTPS with this PEM certificate (chain); needs --ssl-keyfile",
+    )
+    serve.add_argument("--ssl-keyfile", type=Path, help="the certificate's PEM private key")
     sub.add_parser("migrate", help="create or upgrade the database schema (alembic upgrade head)")
     sub.add_parser("seed-demo", help="load the demo library (idempotent)")
     kiosk = sub.add_parser("add-kiosk", help="register a kiosk and print its token")
@@ -102,12 +108,27 @@ def _with_database(args: argparse.Namespace, settings: Settings) -> int:
         db.dispose()
 
 
+def _tls_files(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """uvicorn's own TLS (certificate, key), for a server with no reverse proxy in front."""
+    cert, key = args.ssl_certfile, args.ssl_keyfile
+    if cert is None and key is None:
+        return None, None
+    if cert is None or key is None:
+        raise ValueError("serve: --ssl-certfile and --ssl-keyfile go together")
+    for flag, path in (("--ssl-certfile", cert), ("--ssl-keyfile", key)):
+        if not path.is_file():
+            raise ValueError(f"serve: {flag} {path}: no such file")
+    return str(cert), str(key)
+
+
 def _run(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     cmd = args.command
     if cmd == "migrate":
         print(f"schema is up to date ({_safe_url(settings.db_url)})")
     elif cmd == "serve":
         import uvicorn
+
+        ssl_certfile, ssl_keyfile = _tls_files(args)
 
         from server.app import create_app
         from server.service import Server
@@ -133,6 +154,8 @@ def _run(args: argparse.Namespace, settings: Settings, db: Database) -> int:
             # kiosks post every few seconds; keep their connections instead of racing
             # a close against their next request (uvicorn's default is 5 s)
             timeout_keep_alive=30,
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
         )
     elif cmd == "seed-demo":
         from server.demo import seed_demo

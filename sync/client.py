@@ -3,10 +3,19 @@
 Network trouble (refused, reset, timeout, 5xx) becomes ``SyncError`` (retry
 later); requests the server will never accept (401, 403, 404, 422) become
 ``SyncRejected`` with the server's own message.
+
+Everything the kiosk trusts from the server (decisions, the snapshot, and in it
+the ticket public key that decides which offline tickets pass) arrives through
+this one session. With an ``https://`` URL the server's certificate is always
+checked: against the system's CAs, or against ``ca_file`` (``verify=`` in
+requests) for a library's own CA; nothing here turns the check off. Plain
+``http://`` to another machine is refused before a client is made (see
+``kiosk.config``) unless staff allowed it explicitly.
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -54,9 +63,13 @@ class ServerClient:
         *,
         timeout: float = 1.5,
         session: requests.Session | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
     ) -> None:
         self.base = base_url.rstrip("/") + API_PREFIX
         self.timeout = timeout
+        # Given on every request, not only on the session: requests lets
+        # $REQUESTS_CA_BUNDLE override a session's verify (psf/requests#3829).
+        self.verify: bool | str = os.fspath(ca_file) if ca_file is not None else True
         if session is None:
             # requests (and urllib3, email, http) costs ~15 MB: an offline-only kiosk
             # never makes a client, so it is imported here, not at module import.
@@ -64,6 +77,7 @@ class ServerClient:
 
             session = requests.Session()
         self.session = session
+        self.session.verify = self.verify
         self.session.headers["Authorization"] = f"Bearer {token}"
         self.session.headers["User-Agent"] = "pustaka-kiosk"
 
@@ -77,7 +91,7 @@ class ServerClient:
 
         try:
             resp = self.session.request(
-                method, self.base + path, timeout=timeout or self.timeout, **kw
+                method, self.base + path, timeout=timeout or self.timeout, verify=self.verify, **kw
             )
         except requests.ConnectionError as exc:
             raise SyncError(f"cannot reach the server at {self.base}: {_why(exc)}") from None

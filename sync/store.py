@@ -231,6 +231,9 @@ class LocalStore(SnapshotStoreMixin):
     def __init__(self, path: Path | str, *, kiosk: str, synchronous: str = "FULL") -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Patron data (snapshot, transactions, guest contacts): readable by the kiosk's
+        # user only. SQLite gives the -wal and -shm files the database file's mode.
+        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         self.kiosk = kiosk
         self._lock = threading.RLock()
         self._db = sqlite3.connect(
@@ -788,7 +791,9 @@ class LocalStore(SnapshotStoreMixin):
             ).fetchall()
         target = Path(path)
         tmp = target.with_name(target.name + ".part")
-        with open(tmp, "w", encoding="utf-8") as fh:
+        # unsent transactions name patrons and guests: readable by the kiosk's user only
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
             for (payload,) in found:
                 fh.write(payload + "\n")
             fh.flush()

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import requests
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -48,6 +50,9 @@ class ServerProcess:
         env = dict(os.environ)
         env["KIOSK_SERVER_DB"] = self.db_url
         env["KIOSK_SERVER_DATA"] = str(self.folder / "data")
+        # The venv's install may be an editable one of another checkout: run this
+        # checkout's server, the one under test.
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
         return env
 
     @property

@@ -73,3 +73,53 @@ def test_hash_pin_makes_a_hash_the_staff_flow_accepts(tmp_path, monkeypatch, cap
     for bad in ("12", "²²²²"):
         monkeypatch.setattr("sys.stdin", io.StringIO(bad + "\n"))
         assert kiosk_main(["hash-pin"]) == 2
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://192.0.2.10:8080",
+        "http://pustaka.perpus.example",
+        "http://[2001:db8::1]:8080",
+        "http://127.0.0.1.evil.example",
+    ],
+)
+def test_plain_http_to_another_machine_is_refused_at_load(tmp_path, url):
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[server]\nurl = "{url}"\n')
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: [server] url: plain http://")
+    assert "allow_plain_http" in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080",
+        "http://127.8.9.10:8080",
+        "http://[::1]:8080",
+        "http://localhost:8080",
+        "https://pustaka.perpus.example",
+        "https://192.0.2.10:8443",
+    ],
+)
+def test_https_and_loopback_http_load(tmp_path, url):
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[server]\nurl = "{url}"\n')
+    assert load_settings(path).server.url == url
+
+
+def test_allow_plain_http_lets_staff_choose_clear_text(tmp_path):
+    path = tmp_path / "kiosk.toml"
+    path.write_text('[server]\nurl = "http://192.0.2.10:8080"\nallow_plain_http = true\n')
+    assert load_settings(path).server.allow_plain_http
+
+
+def test_missing_ca_file_names_file_and_key(tmp_path):
+    path = tmp_path / "kiosk.toml"
+    path.write_text('[server]\nurl = "https://192.0.2.10"\nca_file = "nope.pem"\n')
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    assert str(err.value).startswith(f"{path}: [server] ca_file: cannot read ")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,9 @@ class PreviewPrinter(Printer):
         path = self.folder / f"slip-{stamp}-{next(self._counter):04d}.png"
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            image.save(path)
+            # a slip names the patron and the titles: readable by the kiosk's user only
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+                image.save(f, format="PNG")
         except OSError as exc:
             raise PrinterOffline(f"preview printer cannot write {path}: {exc}") from exc
         self.last_path = path

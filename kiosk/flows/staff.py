@@ -3,11 +3,19 @@
 Entry: a staff card (STF…) and the staff PIN, or a hidden long press on Home
 and the PIN. The PIN is checked against ``[ui] staff_pin_hash`` (argon2) when
 the config has it; without it, only a demo kiosk accepts the demo PIN 9999.
+
+Wrong PINs are counted in the local store (so neither a new staff session nor a
+restart resets them): after three, each try waits longer; after five, staff mode
+locks for 15 minutes, and one more wrong PIN after that locks it again. While a
+wait runs, no PIN is checked at all.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -47,6 +55,8 @@ class StaffStatus:
     last_error: str | None
     snapshot_age_s: float | None
     devices: dict[str, str] = field(default_factory=dict)
+    # names of the kiosk's private files (token, patron data) others could read at start
+    exposed_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,48 +134,126 @@ def staff_pin_ok(settings: Any, pin: str) -> bool:
     return bool(settings.kiosk.demo) and pin == DEMO_STAFF_PIN
 
 
+class StaffPinGuard:
+    """Wrong staff PINs and the wait they impose, kept in the store's ``meta`` table.
+
+    ``clock`` is wall time (seconds since the epoch): the wait must hold across a
+    restart, which a monotonic clock does not.
+    """
+
+    #: Wrong PINs in a row that cost nothing; the next ones wait BACKOFF_S, doubling.
+    FREE_TRIES = 2
+    BACKOFF_S = 30.0
+    #: Wrong PINs in a row that lock staff mode for LOCK_S.
+    LOCK_AFTER = 5
+    LOCK_S = 15 * 60.0
+
+    _FAILURES = "staff_pin_failures"
+    _WAIT_UNTIL = "staff_pin_wait_until"
+
+    def __init__(self, store: Any, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.clock = clock
+
+    @property
+    def failures(self) -> int:
+        return int(self.store.get_meta(self._FAILURES, "0") or 0)
+
+    def wait_s(self) -> float:
+        """Seconds before the next PIN may be tried (0: now). A clock set back cannot
+        stretch a wait past its full length."""
+        until = float(self.store.get_meta(self._WAIT_UNTIL, "0") or 0)
+        return min(max(0.0, until - self.clock()), self.LOCK_S)
+
+    def failed(self) -> tuple[int, float]:
+        """Count one wrong PIN; returns (wrong PINs in a row, seconds to wait now)."""
+        n = self.failures + 1
+        if n >= self.LOCK_AFTER:
+            wait = self.LOCK_S
+        elif n > self.FREE_TRIES:
+            wait = self.BACKOFF_S * 2 ** (n - self.FREE_TRIES - 1)
+        else:
+            wait = 0.0
+        # After a lock has run out the count stays one short of it, so the next
+        # wrong PIN locks again: a guesser gets one try per LOCK_S.
+        self.store.set_meta(self._FAILURES, str(min(n, self.LOCK_AFTER - 1)))
+        self.store.set_meta(self._WAIT_UNTIL, repr(self.clock() + wait))
+        return n, wait
+
+    def succeeded(self) -> None:
+        self.store.set_meta(self._FAILURES, "0")
+        self.store.set_meta(self._WAIT_UNTIL, "0")
+
+
+def wait_message(wait_s: float) -> Message:
+    """The staff PIN screen's words while a wait runs (minutes once it is long)."""
+    if wait_s > 90:
+        return Message(
+            "Mode petugas dikunci karena PIN salah berkali-kali. Coba lagi dalam {minutes} menit.",
+            Severity.ERROR,
+            {"minutes": math.ceil(wait_s / 60)},
+        )
+    return Message(
+        "Terlalu banyak PIN salah. Coba lagi dalam {seconds} detik.",
+        Severity.ERROR,
+        {"seconds": math.ceil(wait_s)},
+    )
+
+
 class StaffFlow:
     """Authentication and the actions of staff mode. ``runtime`` is a KioskRuntime."""
 
-    MAX_PIN_TRIES = 3
-
-    def __init__(self, runtime: Any) -> None:
+    def __init__(self, runtime: Any, *, clock: Callable[[], float] = time.time) -> None:
         self.rt = runtime
         self.step = StaffStep.LOCKED
         self.card: str | None = None
         self.message = Message("Pindai kartu petugas.")
-        self._tries = 0
+        self.guard = StaffPinGuard(runtime.store, clock)
 
     # -- entry ---------------------------------------------------------------
+    def _ask_pin(self) -> Message:
+        self.step = StaffStep.PIN
+        wait = self.guard.wait_s()
+        self.message = wait_message(wait) if wait else Message("Masukkan PIN petugas.")
+        return self.message
+
     def scan(self, text: str) -> Message:
         text = text.strip()
         if self.rt.services.classifier.kind_of(text) != CodeKind.STAFF:
             self.message = Message("Ini bukan kartu petugas.", Severity.ERROR)
             return self.message
         self.card = text
-        self.step = StaffStep.PIN
-        self.message = Message("Masukkan PIN petugas.")
-        return self.message
+        return self._ask_pin()
 
     def hidden_entry(self) -> None:
         self.card = None
-        self.step = StaffStep.PIN
-        self.message = Message("Masukkan PIN petugas.")
+        self._ask_pin()
 
     def enter_pin(self, pin: str) -> Message:
         if self.step != StaffStep.PIN:
             return self.message
+        wait = self.guard.wait_s()
+        if wait:
+            # not even checked: a wait that still answered right or wrong would not slow
+            # a guesser down
+            self.message = wait_message(wait)
+            return self.message
         if staff_pin_ok(self.rt.settings, pin):
             self.step = StaffStep.OPEN
-            self._tries = 0
+            self.guard.succeeded()
             log.info("staff mode opened (card %s)", self.card or "long press")
             self.message = Message("Mode petugas.", Severity.INFO)
             return self.message
-        self._tries += 1
-        log.warning("wrong staff PIN (%d)", self._tries)
-        if self._tries >= self.MAX_PIN_TRIES:
+        n, wait = self.guard.failed()
+        log.warning(
+            "wrong staff PIN (%d in a row, card %s); next try in %.0f s",
+            n,
+            self.card or "long press",
+            wait,
+        )
+        if wait:
             self.lock()
-            self.message = Message("PIN salah tiga kali.", Severity.ERROR)
+            self.message = wait_message(wait)
         else:
             self.message = Message("PIN salah. Coba lagi.", Severity.ERROR)
         return self.message
@@ -173,7 +261,6 @@ class StaffFlow:
     def lock(self) -> None:
         self.step = StaffStep.LOCKED
         self.card = None
-        self._tries = 0
         self.message = Message("Pindai kartu petugas.")
 
     @property
@@ -205,6 +292,7 @@ class StaffFlow:
             last_error=error,
             snapshot_age_s=snapshot_age,
             devices=devices or {},
+            exposed_files=tuple(p.name for p in getattr(self.rt, "exposed_files", ())),
         )
 
     #: Follow-ups listed at once (newest first); the screen says how many more there are.

@@ -40,11 +40,81 @@ def test_staff_card_then_pin_opens(tmp_path: Path) -> None:
     assert flow.sync_now().severity == Severity.ERROR  # locked: no actions yet
     flow.enter_pin("1111")
     flow.enter_pin("2222")
+    assert flow.step == StaffStep.PIN
     flow.enter_pin("3333")
     assert flow.step == StaffStep.LOCKED
+    rt.stop()
+
+
+class FakeClock:
+    """Wall time the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_750_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_wrong_staff_pins_back_off_then_lock_across_a_restart(tmp_path: Path) -> None:
+    clock = FakeClock()
+    rt = _runtime(tmp_path)
+    flow = StaffFlow(rt, clock=clock)
     flow.hidden_entry()
-    flow.enter_pin("9999")
-    assert flow.open
+    for pin in ("1111", "2222"):
+        assert flow.enter_pin(pin).msgid == "PIN salah. Coba lagi."
+    # the third: a wait of 30 s, and staff mode goes back to its locked step
+    msg = flow.enter_pin("3333")
+    assert flow.step == StaffStep.LOCKED
+    assert msg.msgid.startswith("Terlalu banyak PIN salah") and msg.params == {"seconds": 30}
+    # during the wait even the right PIN is not checked
+    flow.hidden_entry()
+    assert flow.message.params == {"seconds": 30}
+    clock.now += 10
+    assert flow.enter_pin("9999").params == {"seconds": 20}
+    assert not flow.open
+    clock.now += 20
+    assert flow.enter_pin("4444").params == {"seconds": 60}  # the fourth doubles the wait
+    clock.now += 60
+    flow.hidden_entry()
+    msg = flow.enter_pin("5555")  # the fifth locks for 15 minutes
+    assert msg.msgid.startswith("Mode petugas dikunci") and msg.params == {"minutes": 15}
+    rt.stop()
+
+    # a restart (new runtime, new flow on the same store) keeps the lock
+    clock.now += 14 * 60
+    rt = _runtime(tmp_path)
+    flow = StaffFlow(rt, clock=clock)
+    flow.hidden_entry()
+    assert flow.message.params == {"seconds": 60}
+    assert flow.enter_pin("9999").severity == Severity.ERROR and not flow.open
+    # once it has run out one more wrong PIN locks again at once
+    clock.now += 61
+    flow.hidden_entry()
+    assert flow.message.msgid == "Masukkan PIN petugas."
+    assert flow.enter_pin("6666").params == {"minutes": 15}
+    clock.now += 15 * 60
+    flow.hidden_entry()
+    assert flow.enter_pin("9999").msgid == "Mode petugas." and flow.open
+    # the right PIN clears the count: two wrong ones cost nothing again
+    flow.lock()
+    flow.hidden_entry()
+    flow.enter_pin("1111")
+    assert flow.enter_pin("2222").msgid == "PIN salah. Coba lagi."
+    rt.stop()
+
+
+def test_a_clock_set_back_cannot_stretch_the_lock(tmp_path: Path) -> None:
+    clock = FakeClock()
+    rt = _runtime(tmp_path)
+    flow = StaffFlow(rt, clock=clock)
+    for _ in range(5):
+        flow.hidden_entry()
+        flow.enter_pin("0000")
+        clock.now += 3600
+    clock.now -= 10 * 365 * 86400
+    flow.hidden_entry()
+    assert flow.message.params == {"minutes": 15}
     rt.stop()
 
 

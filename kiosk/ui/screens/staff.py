@@ -292,6 +292,16 @@ class StaffScreen(KioskScreen):
             (tr("Galat terakhir"), (st.last_error or "—")[:120]),
             (tr("Waktu kios"), format_time(datetime.now(UTC))),
         ]
+        if st.exposed_files:
+            rows.append(
+                (
+                    tr("Berkas terbaca pengguna lain"),
+                    tr("{files} (ubah ke chmod 600)").format(
+                        files=escape_markup(", ".join(st.exposed_files[:3]))
+                        + (" …" if len(st.exposed_files) > 3 else "")
+                    ),
+                )
+            )
         ids.status.text = "\n".join(f"[b]{k}:[/b]  {v}" for k, v in rows)
         ids.offline_btn.text = (
             tr("Kembali daring") if flow.forced_offline else tr("Paksa luring (offline)")
