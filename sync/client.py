@@ -93,6 +93,11 @@ class ServerClient:
             resp = self.session.request(
                 method, self.base + path, timeout=timeout or self.timeout, verify=self.verify, **kw
             )
+        except requests.exceptions.SSLError as exc:
+            raise SyncError(
+                f"{method} {path}: SSLError: the server's certificate was not accepted"
+                f" ({_ssl_why(exc)}); check [server] ca_file"
+            ) from None
         except requests.ConnectionError as exc:
             raise SyncError(f"cannot reach the server at {self.base}: {_why(exc)}") from None
         except requests.Timeout:
@@ -226,7 +231,13 @@ def _why(exc: BaseException) -> str:
     text = str(exc)
     if "] " in text:
         reason = text.rsplit("] ", 1)[-1]
-        for tail in ("'))", '"))', "')", '")', ")"):
-            reason = reason.removesuffix(tail)
+        reason = reason.rstrip("')\"")
         return reason.strip() or text[:200]
     return text[:200]
+
+
+def _ssl_why(exc: BaseException) -> str:
+    """OpenSSL's own words for a refused certificate ("[SSL: CERTIFICATE_VERIFY_FAILED] ...")."""
+    text = str(exc)
+    start = text.find("[SSL")
+    return text[start:].rstrip("')\"") if start >= 0 else _why(exc)
