@@ -27,12 +27,12 @@ from sync.store import LocalStore
 
 log = logging.getLogger(__name__)
 
-#: Transactions per POST. Measured on 127.0.0.1 draining 10,000 queued checkouts
-#: (bench/bench_sync.py), with the pipelined drain: 1,000 was fastest. Smaller
-#: batches pay the per-request cost (HTTP, the server's request handling, two
-#: kiosk commits) more often; much larger ones leave little to overlap (5,000,
-#: the wire maximum, is two requests) and keep one request open for seconds on a
-#: slow server, close to the request deadline.
+#: Transactions per POST, chosen for the pipelined drain (``sync.drain10k_s`` and
+#: ``sync.drain_batched_vs_single_ratio`` in ``make bench``). Smaller batches pay
+#: the per-request cost (HTTP, the server's request handling, two kiosk commits)
+#: more often; much larger ones leave little to overlap (5,000, the wire maximum,
+#: is two requests) and keep one request open for seconds on a slow server, close
+#: to the request deadline.
 DEFAULT_BATCH_SIZE = 1000
 #: How often the sent rows past their keeping time are pruned, and the pause between
 #: two of its short transactions (the UI's commits get the store in between).

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from core.wire import Kind, Status, TransactionResult
-from sync.store import RESOLVED
+from sync.outbox import RESOLVED
 from tests.helpers import outbox_row, server_result
 from tests.sync.parts import lent_twice, offline_accepted, sent_checkins, two_kiosks, wait_for
 from tests.sync.test_sync_server import staff_conflicts

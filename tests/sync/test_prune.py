@@ -8,7 +8,8 @@ import time
 from core.wire import Kind, Reason, Status, TransactionIn, TransactionResult
 from sync import worker as worker_module
 from sync.client import ServerClient
-from sync.store import PRUNE_BATCH, LocalStore
+from sync.prune import PRUNE_BATCH
+from sync.store import LocalStore
 from sync.worker import SyncWorker
 from tests.sync.parts import accepted, sent_checkins
 

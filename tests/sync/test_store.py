@@ -18,7 +18,7 @@ from core.wire import (
     TransactionIn,
     TransactionResult,
 )
-from sync import store as store_mod
+from sync import sequence
 from sync.store import LocalStore, OutboxState
 from tests.helpers import demo_snapshot
 from tests.sync.parts import accepted
@@ -104,7 +104,7 @@ def test_sequence_block_is_reserved_durably(tmp_path):
     raw = sqlite3.connect(tmp_path / "kiosk.sqlite3")
     reserved = int(raw.execute("SELECT value FROM meta WHERE key='next_seq'").fetchone()[0])
     raw.close()
-    assert reserved == first + store_mod.SEQ_BLOCK
+    assert reserved == first + sequence.SEQ_BLOCK
 
 
 def test_mismatch_flagged_when_server_disagrees(tmp_path):
