@@ -1,7 +1,8 @@
 """UI benchmarks: cold start to Home, memory beside a minimal Kivy app, 500 scans.
 
-Each figure comes from the real app in a subprocess (``kiosk.ui.scripted``)
-under the current DISPLAY; with no DISPLAY an Xvfb is started for the run.
+Each figure comes from the real app in a subprocess (``bench.ui_scans``: the
+UI tests' scripted runner with the benchmark's steps) under the current
+DISPLAY; with no DISPLAY an Xvfb is started for the run.
 The kiosk runs offline on the demo snapshot, so scan latency is the kiosk's
 own: wedge detection, offline decision, durable commit, render, next frame.
 Under Xvfb every frame is drawn by software OpenGL (llvmpipe), which costs
@@ -75,7 +76,7 @@ def _config(tmp: Path) -> Path:
 
 
 def _seed(tmp: Path) -> None:
-    from kiosk.ui.demo_data import seed_store
+    from tests.demo_library import seed_store
 
     seed_store(tmp / "data")
 
@@ -87,7 +88,7 @@ def _run_app(tmp: Path, steps: list[dict], timeout: float = 150) -> tuple[dict, 
     out.mkdir(parents=True)
     script = tmp / "steps.json"
     script.write_text(json.dumps(steps))
-    cmd = [sys.executable, "-m", "kiosk.ui.scripted", "--config", str(_config(tmp))]
+    cmd = [sys.executable, "-m", "bench.ui_scans", "--config", str(_config(tmp))]
     cmd += ["--script", str(script), "--out", str(out), "--max-s", str(timeout)]
     t0 = time.time()
     subprocess.run(cmd, env=_env(tmp), check=True, timeout=timeout + 30, capture_output=True)

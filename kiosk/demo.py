@@ -1,4 +1,4 @@
-"""``make run``: the central server on an embedded SQLite file with demo data,
+"""``make run``: the central server on an embedded SQLite file with the demo library,
 a registered kiosk, and the kiosk window connected to it.
 
 Everything lives under ``data/demo/`` (ignored by git). The kiosk's token is
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import requests
 
+from core import demo
 from kiosk.cli import _display_problem
 from kiosk.cli import main as kiosk_main
 
@@ -72,6 +73,17 @@ printer = "preview:"
         )
 
 
+def demo_cards_line() -> str:
+    """The cards and items to try, from the demo library ``kiosk-server seed-demo`` wrote."""
+    cards = ", ".join(
+        f"{p.card} ({p.first_name}" + (f", PIN {p.pin})" if p.pin else ")")
+        for p in demo.PATRONS
+        if p.status == "active" and p.card != demo.STAFF_CARD
+    )
+    items = f"{demo.ITEMS[0].barcode}…{demo.ITEMS[-1].barcode}"
+    return f"demo cards: {cards}; staff card {demo.STAFF_CARD}; items {items}"
+
+
 def main() -> int:
     problem = _display_problem()
     if problem:
@@ -111,7 +123,7 @@ def main() -> int:
         config = DATA / "kiosk.toml"
         write_kiosk_config(config, url=url, token=token, data_dir=DATA / "kiosk")
         print(f"central server: {url}  (log: {DATA / 'server.log'})")
-        print("demo cards: AGT0001 (Siti), AGT0002 (Budi, PIN 1234); items B000101…B000110")
+        print(demo_cards_line())
         print("type a code and Enter anywhere in the window: the keyboard is the scanner")
         return kiosk_main(["--config", str(config)])
     finally:

@@ -1,137 +1,75 @@
-"""``kiosk-server seed-demo``: the fixed demo library other parts of the project rely on.
+"""``kiosk-server seed-demo``: the demo library (``core.demo``) as rows in the server's database.
 
 Running it again brings the same rows back to their demo values (it never
-duplicates them). The staff password here is for demos only.
+duplicates them).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 
+from core import demo
 from server.auth import hash_secret
 from server.db import Database
 from server.models import Event, Item, LoanPolicy, Patron, StaffUser
-from server.timeutil import WIB, local_date, utcnow
-
-# card, name, category, status, blocked reason, fines, pin
-PATRONS = [
-    ("AGT0001", "Siti Rahmawati", "umum", "active", None, 0, None),
-    ("AGT0002", "Budi Santoso", "umum", "active", None, 0, "1234"),
-    (
-        "AGT0003",
-        "Dewi Lestari",
-        "umum",
-        "blocked",
-        "denda belum dibayar (unpaid fines)",
-        25000,
-        None,
-    ),
-    ("AGT0004", "Ahmad Fauzi", "umum", "expired", None, 0, None),
-    ("STF0001", "Petugas Perpustakaan", "staf", "active", None, 0, None),
-]
-
-# barcode, title, author, isbn, type, status
-ITEMS = [
-    ("B000101", "Laskar Pelangi", "Andrea Hirata", "9789793062792", "book", "available"),
-    ("B000102", "Bumi Manusia", "Pramoedya Ananta Toer", "9789799731234", "book", "available"),
-    ("B000103", "Ronggeng Dukuh Paruk", "Ahmad Tohari", "9789792256475", "book", "available"),
-    ("B000104", "Cantik Itu Luka", "Eka Kurniawan", "9786020312583", "book", "available"),
-    ("B000105", "Negeri 5 Menara", "Ahmad Fuadi", "9789792222487", "book", "available"),
-    ("B000106", "Perahu Kertas", "Dee Lestari", "9789793551180", "book", "available"),
-    ("B000107", "Pulang", "Leila S. Chudori", "9789799124708", "book", "available"),
-    ("B000108", "Laut Bercerita", "Leila S. Chudori", "9786024242633", "book", "available"),
-    (
-        "B000109",
-        "Kamus Besar Bahasa Indonesia",
-        "Badan Pengembangan dan Pembinaan Bahasa",
-        "9789794610428",
-        "reference",
-        "not_for_loan",
-    ),
-    ("B000110", "Sang Pemimpi", "Andrea Hirata", "9789793062808", "book", "available"),
-]
-HOLD = ("B000108", "AGT0002")
-WORKSHOP = "Lokakarya Menulis Cerpen"
-STAFF = ("petugas", "petugas123")
-
-
-def next_saturday(today: date) -> date:
-    days = (5 - today.weekday()) % 7 or 7
-    return today + timedelta(days=days)
+from server.timeutil import local_date, utcnow
 
 
 def seed_demo(db: Database, now: datetime | None = None) -> None:
     now = now or utcnow()
     today = local_date(now)
+    workshop = demo.WORKSHOP
     with db.write() as (s, v):
-        for cat, item_type, days, loans, renewals, fines in (
-            ("umum", "*", 14, 5, 2, 20000),
-            ("umum", "book", 14, 5, 2, 20000),
-            ("staf", "*", 30, 10, 5, 100000),
-        ):
+        for rule in demo.LOAN_RULES:
             pol = s.execute(
                 select(LoanPolicy).where(
-                    LoanPolicy.category == cat, LoanPolicy.item_type == item_type
+                    LoanPolicy.category == rule.category, LoanPolicy.item_type == rule.item_type
                 )
             ).scalar()
             if pol is None:
-                pol = LoanPolicy(category=cat, item_type=item_type)
+                pol = LoanPolicy(category=rule.category, item_type=rule.item_type)
                 s.add(pol)
-            pol.loan_days, pol.max_loans, pol.max_renewals, pol.fines_limit_idr = (
-                days,
-                loans,
-                renewals,
-                fines,
-            )
+            pol.loan_days, pol.max_loans = rule.loan_days, rule.max_loans
+            pol.max_renewals, pol.fines_limit_idr = rule.max_renewals, rule.fines_limit_idr
         by_card: dict[str, Patron] = {}
-        for card, name, cat, status, why, fines, pin in PATRONS:
-            p = s.execute(select(Patron).where(Patron.card == card)).scalar()
+        for dp in demo.PATRONS:
+            p = s.execute(select(Patron).where(Patron.card == dp.card)).scalar()
             if p is None:
-                p = Patron(card=card, name=name)
+                p = Patron(card=dp.card, name=dp.name)
                 s.add(p)
-            p.name, p.category, p.status, p.blocked_reason, p.fines_idr = (
-                name,
-                cat,
-                status,
-                why,
-                fines,
-            )
-            if status == "expired":
-                p.expires_on = today - timedelta(days=30)
-            elif p.expires_on is None or p.expires_on < today:
-                p.expires_on = today.replace(year=today.year + 2, day=min(today.day, 28))
-            if pin is None:
+            p.name, p.category, p.status = dp.name, dp.category, dp.status
+            p.blocked_reason, p.fines_idr = dp.blocked_reason, dp.fines_idr
+            if dp.status == "expired" or p.expires_on is None or p.expires_on < today:
+                p.expires_on = dp.expires_on(today)
+            if dp.pin is None:
                 p.pin_hash = None
             elif p.pin_hash is None:
-                p.pin_hash = hash_secret(pin)
+                p.pin_hash = hash_secret(dp.pin)
             p.deleted, p.version = False, v
-            by_card[card] = p
+            by_card[dp.card] = p
         s.flush()
-        for barcode, title, author, isbn, item_type, status in ITEMS:
-            it = s.execute(select(Item).where(Item.barcode == barcode)).scalar()
+        for di in demo.ITEMS:
+            it = s.execute(select(Item).where(Item.barcode == di.barcode)).scalar()
             if it is None:
-                it = Item(barcode=barcode, title=title)
+                it = Item(barcode=di.barcode, title=di.title)
                 s.add(it)
-            it.title, it.author, it.isbn, it.item_type = title, author, isbn, item_type
-            it.status, it.deleted, it.version = status, False, v
-            it.hold_patron_id = by_card[HOLD[1]].id if barcode == HOLD[0] else None
-        ev = s.execute(select(Event).where(Event.title == WORKSHOP)).scalar()
+            it.title, it.author, it.isbn, it.item_type = di.title, di.author, di.isbn, di.item_type
+            it.status, it.deleted, it.version = di.status, False, v
+            it.hold_patron_id = by_card[di.hold_for].id if di.hold_for else None
+        ev = s.execute(select(Event).where(Event.title == workshop.title)).scalar()
         if ev is None or ev.ends_at < now:
-            day = next_saturday(today)
             if ev is None:
-                ev = Event(title=WORKSHOP)
+                ev = Event(title=workshop.title)
                 s.add(ev)
-            ev.starts_at = datetime.combine(day, time(9, 0), tzinfo=WIB)
-            ev.ends_at = datetime.combine(day, time(12, 0), tzinfo=WIB)
+            ev.starts_at = workshop.starts_at(today)
+            ev.ends_at = workshop.ends_at(today)
             ev.registration_opens_at = now
             ev.registration_closes_at = ev.starts_at
-        ev.description = (
-            "Belajar menulis cerita pendek bersama penulis lokal Probolinggo. "
-            "Terbuka untuk umum, gratis."
-        )
-        ev.place, ev.capacity, ev.waitlist, ev.version = "Ruang Serbaguna Lt. 2", 20, True, v
-        user = s.execute(select(StaffUser).where(StaffUser.name == STAFF[0])).scalar()
+        ev.description, ev.place = workshop.description, workshop.place
+        ev.capacity, ev.waitlist, ev.version = workshop.capacity, workshop.waitlist, v
+        login = demo.STAFF_LOGIN
+        user = s.execute(select(StaffUser).where(StaffUser.name == login.name)).scalar()
         if user is None:
-            s.add(StaffUser(name=STAFF[0], password_hash=hash_secret(STAFF[1])))
+            s.add(StaffUser(name=login.name, password_hash=hash_secret(login.password)))

@@ -1,90 +1,13 @@
-"""Shared test data: a demo-like snapshot for kiosk-side tests with no server."""
+"""Shared test helpers: the fake printer behind a printer, outbox rows and their results.
+
+The demo library's snapshot is in ``tests/demo_library.py``."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-
-from core.wire import (
-    EventView,
-    PatronStatus,
-    Snapshot,
-    SnapshotItem,
-    SnapshotPatron,
-    TransactionResult,
-)
+from core.wire import TransactionResult
 from devices.printer.base import Printer
 from devices.sim.fake_printer import FakeEscposPrinter
 from sync.store import LocalStore, OutboxRow
-
-TITLES = {
-    "B000101": "Laskar Pelangi",
-    "B000102": "Bumi Manusia",
-    "B000103": "Ronggeng Dukuh Paruk",
-    "B000104": "Cantik Itu Luka",
-    "B000105": "Negeri 5 Menara",
-    "B000108": "Laut Bercerita",
-    "B000109": "Kamus Besar Bahasa Indonesia",
-}
-
-
-def demo_snapshot(now: datetime | None = None) -> Snapshot:
-    now = now or datetime.now(UTC)
-    later = date.today() + timedelta(days=700)
-    items = [
-        SnapshotItem(barcode=b, title=t, status="available", loan_days=14)
-        for b, t in TITLES.items()
-    ]
-    items = [
-        i.model_copy(update={"hold_for": "AGT0002"}) if i.barcode == "B000108" else i for i in items
-    ]
-    items = [
-        i.model_copy(update={"status": "not_for_loan"}) if i.barcode == "B000109" else i
-        for i in items
-    ]
-    return Snapshot(
-        cursor="1",
-        full=True,
-        generated_at=now,
-        patrons=[
-            SnapshotPatron(
-                card="AGT0001",
-                first_name="Siti",
-                status=PatronStatus.ACTIVE,
-                expires_on=later,
-                loan_count=0,
-                loan_limit=5,
-            ),
-            SnapshotPatron(
-                card="AGT0003",
-                first_name="Dewi",
-                status=PatronStatus.BLOCKED,
-                expires_on=later,
-                loan_count=0,
-                loan_limit=5,
-            ),
-            SnapshotPatron(
-                card="AGT0004",
-                first_name="Ahmad",
-                status=PatronStatus.ACTIVE,
-                expires_on=date.today() - timedelta(days=1),
-                loan_count=0,
-                loan_limit=5,
-            ),
-        ],
-        items=items,
-        events=[
-            EventView(
-                id=1,
-                title="Lokakarya Menulis Cerpen",
-                starts_at=now + timedelta(days=3),
-                ends_at=now + timedelta(days=3, hours=3),
-                place="Ruang Serbaguna Lt. 2",
-                capacity=20,
-                seats_left=20,
-                waitlist=True,
-            )
-        ],
-    )
 
 
 def fake_of(printer: Printer) -> FakeEscposPrinter:

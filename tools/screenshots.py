@@ -1,8 +1,8 @@
 """Screenshots of every kiosk screen in Bahasa Indonesia and English: ``make screenshots``.
 
 Runs the real app (under the current DISPLAY, e.g. ``xvfb-run``) once per
-language with the demo snapshot and no server, and writes
-``docs/screenshots/SCREEN-LANG.png``.
+language through the UI tests' scripted runner (``tests.ui.scripted``), with
+the demo scene and no server, and writes ``docs/screenshots/SCREEN-LANG.png``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,11 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from core import demo  # noqa: E402
+
 OUT = ROOT / "docs" / "screenshots"
 
 
@@ -59,7 +64,7 @@ def steps(lang: str) -> list[dict]:
         {"tap": "tile_events"},
         {"wait": 0.3},
         {"shot": f"events-{lang}"},
-        {"call": "events.select", "args": [1]},
+        {"tap_text": demo.WORKSHOP.title},
         {"tap": "as_guest"},
         *[{"call": "events.key", "args": [k]} for k in ["shift", *"RINA", "space", *"WATI"]],
         {"call": "events.key", "args": ["next"]},
@@ -76,7 +81,7 @@ def steps(lang: str) -> list[dict]:
         {"shot": f"staff-{lang}"},
         {"tap": "door_mode"},
         {"wait": 0.3},
-        {"call": "staff.open_door_index", "args": [0]},
+        {"tap_text": demo.WORKSHOP.title},  # the event's button in the list
         {"scan": "AGT0002"},
         {"scan": "AGT0002"},
         {"shot": f"door-{lang}"},
@@ -101,7 +106,7 @@ def run(lang: str, work: Path) -> dict:
     script.write_text(json.dumps(steps(lang)))
     env = dict(os.environ, KIVY_NO_ARGS="1", KIVY_HOME=str(work / "kivy"), KIVY_LOG_LEVEL="error")
     env["PYTHONPATH"] = str(ROOT)
-    cmd = [sys.executable, "-m", "kiosk.ui.scripted", "--config", str(cfg), "--script"]
+    cmd = [sys.executable, "-m", "tests.ui.scripted", "--config", str(cfg), "--script"]
     cmd += [str(script), "--out", str(work / "out"), "--seed-demo"]
     subprocess.run(cmd, env=env, check=True, timeout=180)
     return json.loads((work / "out" / "result.json").read_text())

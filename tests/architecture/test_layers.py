@@ -62,6 +62,7 @@ def test_the_tree_keeps_every_contract(tmp_path: Path) -> None:
         ("kiosk/flows/violation.py", "import kivy.clock\n", "flows are plain Python"),
         ("kiosk/flows/violation2.py", "import kiosk.ui.app\n", "flows are plain Python"),
         ("sync/effects_back.py", "import sync.store\n", "no import circles"),
+        ("kiosk/ui/violation.py", "import tests.ui.pilot\n", "never import test or benchmark"),
     ],
 )
 def test_a_deliberate_violation_breaks_the_build(

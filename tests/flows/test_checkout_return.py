@@ -19,13 +19,13 @@ from kiosk.flows.checkin import ReturnFlow
 from kiosk.flows.checkout import CheckoutFlow, CheckoutStep
 from sync.decider import Decider
 from sync.store import LocalStore, OutboxState
-from tests.helpers import demo_snapshot
+from tests.demo_library import library_snapshot
 
 
 @pytest.fixture
 def services(tmp_path):
     store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
-    store.apply_snapshot(demo_snapshot())
+    store.apply_snapshot(library_snapshot())
     decider = Decider(store, None, None, OfflinePolicy(max_items_per_session=2))
     yield Services(decider=decider, store=store)
     store.close()
@@ -120,21 +120,9 @@ def test_rescan_offers_renewal_and_return_flags_hold(services):
 
 
 def test_pin_three_wrong_end_the_session(tmp_path):
-    from argon2 import PasswordHasher
-
-    from core.wire import PatronStatus, SnapshotPatron
-
     store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
-    snap = demo_snapshot()
-    budi = SnapshotPatron(
-        card="AGT0002",
-        first_name="Budi",
-        status=PatronStatus.ACTIVE,
-        loan_count=0,
-        loan_limit=5,
-        pin_hash=PasswordHasher().hash("1234"),
-    )
-    store.apply_snapshot(snap.model_copy(update={"patrons": [*snap.patrons, budi]}))
+    snap = library_snapshot()  # Budi (AGT0002) has a PIN
+    store.apply_snapshot(snap)
     services = Services(decider=Decider(store, None, None, OfflinePolicy()), store=store)
 
     flow = CheckoutFlow(services)
@@ -153,7 +141,9 @@ def test_pin_three_wrong_end_the_session(tmp_path):
     no_check = Services(
         decider=Decider(store, None, None, OfflinePolicy(check_pin=True)), store=store
     )
-    store.apply_snapshot(snap)  # Budi gone from the snapshot: nothing to check a PIN against
+    without_budi = [p for p in snap.patrons if p.card != "AGT0002"]
+    # Budi gone from the snapshot: nothing to check a PIN against
+    store.apply_snapshot(snap.model_copy(update={"patrons": without_budi}))
     flow = CheckoutFlow(no_check)
     flow.scan("AGT0002")
     assert flow.step == CheckoutStep.CARD and flow.message.ask_staff

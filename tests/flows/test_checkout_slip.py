@@ -13,13 +13,14 @@ from kiosk.flows.checkout import CheckoutFlow
 from kiosk.slip_service import SlipPrinter
 from sync.decider import Decider
 from sync.store import LocalStore, OutboxState
-from tests.helpers import demo_snapshot, fake_of
+from tests.demo_library import library_snapshot
+from tests.helpers import fake_of
 
 
 @pytest.fixture
 def store(tmp_path):
     s = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
-    s.apply_snapshot(demo_snapshot())
+    s.apply_snapshot(library_snapshot())
     yield s
     s.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from core import demo
 from core.tickets import sign_ticket, ticket_code_for, unsigned_ticket
 from core.wire import Kind, Reason
 from kiosk.flows.base import CodeKind, Severity
@@ -22,7 +23,7 @@ def _door(services) -> DoorFlow:
 
 def test_card_sign_in_then_repeat_says_when(demo_services) -> None:
     door = _door(demo_services)
-    assert door.count == 0 and door.capacity == 30
+    assert door.count == 0 and door.capacity == demo.WORKSHOP.capacity
     msg = door.scan("AGT0002")
     assert msg.severity == Severity.SUCCESS and door.count == 1
     again = door.scan("AGT0002")

@@ -1,4 +1,4 @@
-"""Offline services seeded with the UI's demo snapshot (kiosk.ui.demo_data, no Kivy)."""
+"""Offline services seeded with the demo scene the UI tests see (tests.demo_library, no Kivy)."""
 
 from __future__ import annotations
 
@@ -9,21 +9,15 @@ import pytest
 
 from kiosk.config import OfflinePolicy
 from kiosk.flows.base import Services
-from kiosk.ui.demo_data import demo_snapshot
 from sync.decider import Decider
 from sync.store import LocalStore
+from tests.demo_library import scene_snapshot
 
 
 @pytest.fixture
 def demo_services(tmp_path: Path) -> Iterator[Services]:
     store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k-ui")
-    store.apply_snapshot(demo_snapshot(pin_hash=_fast_hash("1234")))
+    store.apply_snapshot(scene_snapshot())
     decider = Decider(store, None, None, OfflinePolicy())
     yield Services(decider=decider, store=store)
     store.close()
-
-
-def _fast_hash(pin: str) -> str:
-    from argon2 import PasswordHasher
-
-    return PasswordHasher(time_cost=1, memory_cost=1024).hash(pin)

@@ -45,7 +45,7 @@ printer = "preview:"
     cmd = [
         sys.executable,
         "-m",
-        "kiosk.ui.scripted",
+        "tests.ui.scripted",
         "--config",
         str(cfg),
         "--script",

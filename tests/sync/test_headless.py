@@ -12,7 +12,7 @@ import pytest
 
 from core.wire import Kind, Status
 from sync.store import LocalStore, OutboxState
-from tests.helpers import demo_snapshot
+from tests.demo_library import library_snapshot
 from tests.sync.parts import failed_behind_conflicts
 
 
@@ -65,7 +65,7 @@ def _lines(stdout: str) -> list[dict]:
 def test_offline_checkout_session_prints_committed_lines(tmp_path):
     cfg = write_config(tmp_path, idle_timeout_s=30)
     store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="k1")
-    store.apply_snapshot(demo_snapshot())
+    store.apply_snapshot(library_snapshot())
     store.close()
     scans = "AGT0001\nB000101\nB000109\nB000102\nSELESAI\nB000103\nAGT0003\n"
     proc = subprocess.run(
@@ -100,7 +100,7 @@ def test_offline_checkout_session_prints_committed_lines(tmp_path):
 def test_next_card_and_idle_timeout_end_sessions(tmp_path):
     cfg = write_config(tmp_path, idle_timeout_s=0.3)
     store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="k1")
-    snap = demo_snapshot()
+    snap = library_snapshot()
     p2 = snap.patrons[0].model_copy(update={"card": "AGT0005", "first_name": "Budi"})
     store.apply_snapshot(snap.model_copy(update={"patrons": [*snap.patrons, p2]}))
     store.close()
@@ -144,7 +144,7 @@ def test_next_card_and_idle_timeout_end_sessions(tmp_path):
 def test_door_mode_signs_in_once(tmp_path):
     cfg = write_config(tmp_path)
     store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="k1")
-    store.apply_snapshot(demo_snapshot())
+    store.apply_snapshot(library_snapshot())
     store.close()
     proc = subprocess.run(
         station_cmd(cfg, "--mode", "door", "--event", "1"),
@@ -170,7 +170,7 @@ def test_socket_scanner_feeds_the_station(tmp_path):
     port = listener.getsockname()[1]
     cfg = write_config(tmp_path, scanners=[f"socket://127.0.0.1:{port}"])
     store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="k1")
-    store.apply_snapshot(demo_snapshot())
+    store.apply_snapshot(library_snapshot())
     store.close()
     proc = subprocess.Popen(
         station_cmd(cfg, "--mode", "return"),

@@ -10,13 +10,13 @@ from kiosk.config import OfflinePolicy
 from sync.decider import Decider
 from sync.policy import decide_offline
 from sync.store import LocalStore, OutboxState
-from tests.helpers import demo_snapshot
+from tests.demo_library import library_snapshot
 
 
 @pytest.fixture
 def store(tmp_path):
     s = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
-    s.apply_snapshot(demo_snapshot())
+    s.apply_snapshot(library_snapshot())
     yield s
     s.close()
 
@@ -80,7 +80,7 @@ def test_offline_checkout_carries_the_slip_due_date(store):
 
 
 def test_pin_checked_offline_against_snapshot_hash(store):
-    snap = demo_snapshot()
+    snap = library_snapshot()
     p = snap.patrons[0].model_copy(update={"pin_hash": PasswordHasher().hash("1234")})
     store.apply_snapshot(snap.model_copy(update={"patrons": [p], "full": False}))
     decider = Decider(store, None, None, OfflinePolicy(check_pin=True))

@@ -20,13 +20,13 @@ from core.wire import (
 )
 from sync import sequence
 from sync.store import LocalStore, OutboxState
-from tests.helpers import demo_snapshot
+from tests.demo_library import library_snapshot
 from tests.sync.parts import accepted
 
 
 def _open(tmp_path, name="kiosk.sqlite3"):
     store = LocalStore(tmp_path / name, kiosk="k1")
-    store.apply_snapshot(demo_snapshot())
+    store.apply_snapshot(library_snapshot())
     return store
 
 
@@ -57,12 +57,12 @@ def test_effects_are_idempotent_when_replayed(tmp_path):
     store.apply_snapshot(Snapshot(cursor="3", full=False, generated_at=datetime.now(UTC)))
     assert store.patron("AGT0001").loan_count == 1
     # A full snapshot from a server that has not seen it yet: replayed on top.
-    store.apply_snapshot(demo_snapshot())
+    store.apply_snapshot(library_snapshot())
     assert store.item("B000101").on_loan_to == "AGT0001"
     assert store.patron("AGT0001").loan_count == 1
     ret = store.new_transaction(Kind.CHECKIN, item="B000101", offline=True)
     store.commit(ret, accepted(ret), applied_on_server=False)
-    store.apply_snapshot(demo_snapshot())
+    store.apply_snapshot(library_snapshot())
     assert store.item("B000101").status == "available"
     assert store.patron("AGT0001").loan_count == 0
     assert store.snapshot_cursor() == "1"

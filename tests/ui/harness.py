@@ -1,4 +1,4 @@
-"""Start the real kiosk app in a subprocess with a scripted scenario (see kiosk.ui.scripted).
+"""Start the real kiosk app in a subprocess with a scripted scenario (see tests.ui.scripted).
 
 Kivy has one App and one Window per process, so every UI test gets its own
 process; the pytest process itself never imports a Kivy window.
@@ -67,7 +67,7 @@ def run_scenario(
     script = tmp / "steps.json"
     script.write_text(json.dumps(steps))
     cfg = write_config(tmp, lang=lang, extra=extra_config)
-    cmd = [sys.executable, "-m", "kiosk.ui.scripted", "--config", str(cfg)]
+    cmd = [sys.executable, "-m", "tests.ui.scripted", "--config", str(cfg)]
     cmd += ["--script", str(script), "--out", str(out), "--max-s", str(timeout - 5)]
     if seed:
         cmd.append("--seed-demo")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from core import demo
 from tests.server_process import ServerProcess
 from tests.ui.harness import kiosk_env
 
@@ -33,7 +34,7 @@ def _run(tmp: Path, server: ServerProcess | _Slow, steps: list[dict], lang: str 
     out = tmp / "out"
     out.mkdir(exist_ok=True)
     (tmp / "steps.json").write_text(json.dumps(steps))
-    cmd = [sys.executable, "-m", "kiosk.ui.scripted", "--config", str(cfg)]
+    cmd = [sys.executable, "-m", "tests.ui.scripted", "--config", str(cfg)]
     cmd += ["--script", str(tmp / "steps.json"), "--out", str(out), "--max-s", "80"]
     with (tmp / "app.log").open("w") as log:
         subprocess.run(cmd, env=kiosk_env(tmp), stdout=log, stderr=subprocess.STDOUT, timeout=100)
@@ -65,8 +66,8 @@ def test_account_events_and_door_online(tmp_path: Path, server: ServerProcess) -
         {"shot": "account-online"},
         {"call": "app.go_home"},
         {"tap": "tile_events"},
-        {"expect": "Lokakarya Menulis Cerpen"},
-        {"call": "events.select_index", "args": [0]},
+        {"expect": demo.WORKSHOP.title},
+        {"tap_text": demo.WORKSHOP.title},
         {"scan": "AGT0001"},
         {"expect": "Terdaftar di"},
         {"shot": "events-online"},
@@ -75,8 +76,8 @@ def test_account_events_and_door_online(tmp_path: Path, server: ServerProcess) -
         {"pin": "9999"},
         {"expect": "Daring (Online)"},
         {"tap": "door_mode"},
-        {"expect": "Lokakarya Menulis Cerpen"},
-        {"call": "staff.open_door_index", "args": [0]},
+        {"expect": demo.WORKSHOP.title},
+        {"tap_text": demo.WORKSHOP.title},  # the event's button in the list
         {"scan": "AGT0001"},
         {"expect": "Presensi tercatat"},
         {"scan": "AGT0001"},

@@ -11,12 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from core import demo
 from core.wire import Reason, Status
 from sync.store import LocalStore
+from tests.demo_library import SCENE_REGISTRATIONS
 from tests.flows.test_staff import told_then_heard
 from tests.ui.harness import run_scenario
 
 pytestmark = pytest.mark.xvfb
+
+#: The workshop's free seats in the demo scene the app is seeded with.
+SEATS_LEFT = demo.WORKSHOP.capacity - len(SCENE_REGISTRATIONS)
 
 WORDS = {
     "id": {
@@ -31,11 +36,11 @@ WORDS = {
         "returned": "Berhasil dikembalikan",
         "overdue": "TERLAMBAT",
         "offline_note": "mungkin belum lengkap",
-        "seats": "Sisa kursi: 18 dari 30",
+        "seats": f"Sisa kursi: {SEATS_LEFT} dari {demo.WORKSHOP.capacity}",
         "guest": "Daftar sebagai tamu",
         "registered": "Terdaftar di",
         "again": "Sudah hadir pukul",
-        "count": "Hadir: 1 dari 30",
+        "count": f"Hadir: 1 dari {demo.WORKSHOP.capacity}",
         "staff": "Antrean belum terkirim",
         "enter_pin": "Masukkan PIN Anda.",
         "blocked": "diblokir",
@@ -53,11 +58,11 @@ WORDS = {
         "returned": "Returned",
         "overdue": "OVERDUE",
         "offline_note": "may be incomplete",
-        "seats": "Seats left: 18 of 30",
+        "seats": f"Seats left: {SEATS_LEFT} of {demo.WORKSHOP.capacity}",
         "guest": "Sign up as a guest",
         "registered": "Registered for",
         "again": "Already signed in at",
-        "count": "Signed in: 1 of 30",
+        "count": f"Signed in: 1 of {demo.WORKSHOP.capacity}",
         "staff": "Unsent queue",
         "enter_pin": "Enter your PIN.",
         "blocked": "blocked",
@@ -159,10 +164,10 @@ def test_events_card_and_guest_sign_up(tmp_path: Path, lang: str) -> None:
     w = WORDS[lang]
     steps: list[dict] = [
         {"tap": "tile_events"},
-        {"expect": "Lokakarya Menulis Cerpen"},
+        {"expect": demo.WORKSHOP.title},
         {"expect": w["seats"]},
         {"shot": f"events-{lang}"},
-        {"call": "events.select", "args": [1]},
+        {"tap_text": demo.WORKSHOP.title},
         {"expect": w["guest"]},
         {"shot": f"events-detail-{lang}"},
         {"tap": "as_guest"},
@@ -192,8 +197,8 @@ def test_staff_mode_and_door_sign_in(tmp_path: Path, lang: str) -> None:
         {"touch_sizes": True},
         {"shot": f"staff-{lang}"},
         {"tap": "door_mode"},
-        {"expect": "Lokakarya Menulis Cerpen"},
-        {"call": "staff.open_door_index", "args": [0]},
+        {"expect": demo.WORKSHOP.title},
+        {"tap_text": demo.WORKSHOP.title},  # the event's button in the list
         {"expect_screen": "door"},
         {"scan": "AGT0002"},
         {"expect": w["count"]},

@@ -58,12 +58,6 @@ class EventsScreen(KioskScreen):
 
         self.call_flow(select)
 
-    def select_index(self, index: int) -> None:
-        """Open the n-th event of the list (scripted runs: ids differ per server)."""
-        flow = self._ensure_flow()
-        if index < len(flow.events):
-            self.select(flow.events[index].id)
-
     def back(self) -> None:
         flow = self._ensure_flow()
         if flow.step == EventsStep.LIST:

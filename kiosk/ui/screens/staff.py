@@ -158,10 +158,6 @@ class StaffScreen(KioskScreen):
             self.message = Message("Belum ada acara mendatang.")
             self.render()
 
-    def open_door_index(self, index: int) -> None:
-        """Open door mode for the n-th event in the list (scripted runs)."""
-        self.open_door(self._events[index])
-
     def open_door(self, event: Any) -> None:
         self.choosing_event = False
         self.kapp.screen("door").open_event(event)

@@ -1,6 +1,8 @@
 """Scan-to-screen latency and memory over many scans, run inside the scripted app.
 
-Used by ``bench/bench_ui.py`` through the driver step ``{"bench_scans": {"n": 500}}``.
+``python -m bench.ui_scans`` is ``tests.ui.scripted`` with two more steps, for
+``bench/bench_ui.py``: ``{"rss": "name"}`` (resident memory now) and
+``{"bench_scans": {"n": 500, "measure": 150}}``.
 Each scan is typed as window key events (the wedge path); its latency runs
 from the first key to the first frame drawn after the screen showed the result.
 The scans are realistic sessions, offline: a card and three books borrowed,
@@ -12,6 +14,8 @@ from __future__ import annotations
 import statistics
 import time
 from typing import Any
+
+from tests.ui import scripted
 
 CARD = "AGT0001"
 BOOKS = ("B000101", "B000102", "B000103")
@@ -49,7 +53,7 @@ class BenchScans:
     """A frame-driven loop: one action per frame, never blocking the Kivy clock."""
 
     def __init__(self, driver: Any, n: int, measure: int = 150) -> None:
-        self.d = driver
+        self.pilot = driver.pilot
         self.app = driver.app
         self.plan = _plan(n)
         self.i = 0
@@ -60,6 +64,9 @@ class BenchScans:
         self.measure = measure
         self.rss_warm: float | None = None
         self._t0: float | None = None
+        # Scans whose result a screen has shown, and when the last one was shown.
+        self._shown = 0
+        self._shown_at = 0.0
         self._handled = 0
         self._done_at: float | None = None
         self._last_flip = 0.0
@@ -69,6 +76,11 @@ class BenchScans:
         # Every flip is timed; a scan's latency ends at the first flip after its
         # result was put on the screen (the frame that shows it).
         Window.bind(on_flip=self._on_flip)
+        self.app.bind(on_scan_shown=self._on_scan_shown)
+
+    def _on_scan_shown(self, *_: Any) -> None:
+        self._shown += 1
+        self._shown_at = time.perf_counter()
 
     def _on_flip(self, *_: Any) -> None:
         if getattr(self.app, "frame_held", False):
@@ -81,8 +93,8 @@ class BenchScans:
 
         app = self.app
         if self._t0 is not None:  # a scan in flight
-            if self._done_at is None and app.scans_handled > self._handled:
-                self._done_at = app.last_scan_done_at
+            if self._done_at is None and self._shown > self._handled:
+                self._done_at = self._shown_at
             if self._done_at is not None and self._last_flip >= self._done_at:
                 self.latencies.append((self._last_flip - self._t0) * 1000.0)
                 self._t0 = self._done_at = None
@@ -96,16 +108,16 @@ class BenchScans:
                 # Past the measured scans: type the next scans at once, as a fast
                 # patron with a fast scanner would, and let frames coalesce.
                 self.scans += 1
-                self.d.type_keys(arg)
+                self.pilot.type_keys(arg)
                 self.i += 1
                 continue
             if kind != "scan" and kind != "mark" and app.bridge.busy:
                 return 0
             if kind == "scan":
-                self._handled = app.scans_handled
+                self._handled = self._shown
                 self._t0 = time.perf_counter()
                 self.scans += 1
-                self.d.type_keys(arg)
+                self.pilot.type_keys(arg)
                 return 0
             if kind == "mark":
                 self.rss_warm = rss_mb()
@@ -121,6 +133,7 @@ class BenchScans:
                 app.go("return")
             self.i += 1
         Window.unbind(on_flip=self._on_flip)
+        app.unbind(on_scan_shown=self._on_scan_shown)
         return None
 
     def metrics(self) -> dict[str, float]:
@@ -136,3 +149,33 @@ class BenchScans:
             "rss_end_mb": end,
             "rss_growth_mb": end - (self.rss_warm or end),
         }
+
+
+def rss_step(driver: Any, step: dict) -> None:
+    """``{"rss": "name"}``: the app's resident memory now, as metric ``rss_mb_name``."""
+    driver.metrics[f"rss_mb_{step['rss']}"] = rss_mb()
+
+
+class BenchScansStep:
+    """``{"bench_scans": {"n": 500, "measure": 150}}``: runs a :class:`BenchScans` to its end."""
+
+    def __init__(self) -> None:
+        self.bench: BenchScans | None = None
+
+    def __call__(self, driver: Any, step: dict) -> float | None:
+        arg = step["bench_scans"]
+        if self.bench is None:
+            self.bench = BenchScans(driver, int(arg.get("n", 500)), int(arg.get("measure", 150)))
+        wait = self.bench.tick()
+        if wait is None:
+            driver.metrics.update(self.bench.metrics())
+            self.bench = None
+            driver._deadline = None
+        else:
+            # Never time out a benchmark loop: it ends when its plan is done.
+            driver._deadline = time.monotonic() + 3600
+        return wait
+
+
+if __name__ == "__main__":
+    raise SystemExit(scripted.main(extra_steps={"rss": rss_step, "bench_scans": BenchScansStep()}))

@@ -1,9 +1,9 @@
 """Run the real kiosk app through a scripted scenario (UI tests, screenshots, benchmark).
 
 Kivy allows one App and one Window per process, so tests start this module
-in a subprocess::
+in a subprocess, from the repository root::
 
-    python -m kiosk.ui.scripted --config kiosk.toml --script steps.json --out DIR [--seed-demo]
+    python -m tests.ui.scripted --config kiosk.toml --script steps.json --out DIR [--seed-demo]
 
 Steps (a JSON list of one-key objects, run in order on the Kivy clock):
 ``{"scan": "AGT0001"}`` types the code as window key events (the wedge path) and
@@ -19,8 +19,10 @@ and the spare item rows),
 ``{"idle": true}`` (no flow call running), ``{"signal": "name"}``
 (writes DIR/name.signal for a test driving xdotool), ``{"expire": true}``,
 ``{"call": "borrow.finish", "args": []}``, ``{"pin": "1234"}`` (digits and OK),
-``{"pin_digits": "12"}`` (digits only), ``{"touch_sizes": true}``, ``{"bench_scans": {...}}``.
-Results go to DIR/result.json; screenshots to DIR/NAME.png.
+``{"pin_digits": "12"}`` (digits only), ``{"touch_sizes": true}``.
+``--seed-demo`` seeds the kiosk's store with the demo scene (``tests.demo_library``).
+Results go to DIR/result.json; screenshots to DIR/NAME.png. A benchmark adds its
+own steps through ``main(extra_steps=...)`` (see ``bench/ui_scans.py``).
 """
 
 from __future__ import annotations
@@ -31,51 +33,35 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from kiosk.config import KioskSettings, load_settings
+from tests.ui.pilot import Pilot
 
 log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_S = 5.0
 
 
-def widget_texts(widget: Any, *, visible_only: bool) -> list[str]:
-    """Every Label text under ``widget`` (visible ones only: opacity > 0 all the way up)."""
-    from kivy.uix.label import Label
-
-    out: list[str] = []
-
-    def walk(w: Any, shown: bool) -> None:
-        shown = shown and getattr(w, "opacity", 1) > 0
-        if visible_only and not shown:
-            return
-        if isinstance(w, Label) and w.text:
-            out.append(w.text)
-        for child in reversed(w.children):
-            walk(child, shown)
-
-    walk(widget, True)
-    return out
-
-
-def find_by_id(root: Any, wid: str) -> Any:
-    """The first widget whose kv ``ids`` names ``wid``, searching depth-first from ``root``."""
-    stack = [root]
-    while stack:
-        w = stack.pop(0)
-        ids = getattr(w, "ids", None)
-        if ids and wid in ids:
-            return ids[wid]
-        stack.extend(w.children)
-    return None
+#: A step a caller adds: called with the driver and the step; returns the delay
+#: before it is called again, or None when the step is done.
+StepHandler = Callable[["Driver", dict], "float | None"]
 
 
 class Driver:
     """Plays the steps one by one on the Kivy clock; never blocks the frame."""
 
-    def __init__(self, app: Any, steps: list[dict], out: Path) -> None:
+    def __init__(
+        self,
+        app: Any,
+        steps: list[dict],
+        out: Path,
+        extra_steps: dict[str, StepHandler] | None = None,
+    ) -> None:
         self.app = app
+        self.pilot = Pilot(app)
+        self.extra_steps = extra_steps or {}
         self.steps = steps
         self.out = out
         self.i = 0
@@ -85,87 +71,9 @@ class Driver:
         self.metrics: dict[str, Any] = {}
         self._deadline: float | None = None
         self._step_t0: float | None = None
-        self._bench: Any = None
         self._held: Any = None
 
     # -- helpers -----------------------------------------------------------
-    def visible_texts(self) -> list[str]:
-        root = self.app.root
-        texts = widget_texts(self.app.current, visible_only=True)
-        texts += widget_texts(root.ids.header, visible_only=True)
-        for overlay in ("countdown", "busy", "attract"):
-            if root.ids[overlay].shown:
-                texts += widget_texts(root.ids[overlay], visible_only=True)
-        return texts
-
-    def all_texts(self) -> list[str]:
-        texts = widget_texts(self.app.root, visible_only=False)
-        for scr in self.app.sm.screens:  # screens not shown are not in the window's tree
-            texts += widget_texts(scr, visible_only=False)
-        from kiosk.ui.screens.lines import spare_rows
-
-        for row in spare_rows():  # item rows kept for the next session
-            texts += widget_texts(row, visible_only=False)
-        return texts
-
-    def min_touch_mm(self) -> float:
-        """The smallest side, in millimetres, of any visible touch target on this screen."""
-        from kivy.metrics import mm
-        from kivy.uix.behaviors import ButtonBehavior
-
-        sizes: list[float] = []
-
-        def walk(w: Any) -> None:
-            if getattr(w, "opacity", 1) <= 0 or getattr(w, "shown", True) is False:
-                return
-            if isinstance(w, ButtonBehavior) and w.width > 1 and w.height > 1:
-                sizes.append(min(w.width, w.height) / mm(1))
-            for child in w.children:
-                walk(child)
-
-        walk(self.app.current)
-        walk(self.app.root.ids.header)
-        return round(min(sizes), 1) if sizes else 0.0
-
-    def _find_button_with_text(self, text: str) -> Any:
-        """The touchable widget around a visible label that shows ``text``."""
-        from kivy.uix.behaviors import ButtonBehavior
-        from kivy.uix.label import Label
-
-        stack = [self.app.current]
-        while stack:
-            w = stack.pop()
-            if getattr(w, "opacity", 1) <= 0 or getattr(w, "shown", True) is False:
-                continue
-            if isinstance(w, Label) and text in w.text:
-                p = w
-                while p is not None and not isinstance(p, ButtonBehavior):
-                    p = p.parent
-                if p is not None:
-                    return p
-            stack.extend(w.children)
-        return None
-
-    def _find(self, wid: str) -> Any:
-        return find_by_id(self.app.current, wid) or find_by_id(self.app.root, wid)
-
-    def type_keys(self, text: str) -> None:
-        """Key-down events as a wedge scanner makes them, Enter at the end."""
-        from kivy.core.window import Window
-
-        for ch in text:
-            mods = ["shift"] if ch.isalpha() and ch.isupper() else []
-            Window.dispatch("on_key_down", ord(ch.lower()), 0, ch.lower(), mods)
-        Window.dispatch("on_key_down", 13, 40, None, [])
-
-    def tap(self, widget: Any) -> None:
-        from kivy.tests.common import UnitTestTouch
-
-        x, y = widget.to_window(*widget.center)
-        touch = UnitTestTouch(x, y)
-        touch.touch_down()
-        touch.touch_up()
-
     def _timed_out(self, timeout: float) -> bool:
         now = time.monotonic()
         if self._deadline is None:
@@ -230,7 +138,7 @@ class Driver:
         if kind == "idle":
             return self._until(lambda: not app.bridge.busy, "idle", timeout)
         if kind == "scan":
-            self.type_keys(arg)
+            self.pilot.type_keys(arg)
             if step.get("wait_idle", True):
                 self.steps.insert(self.i + 1, {"idle": True})
             return None
@@ -239,30 +147,30 @@ class Driver:
             self.steps.insert(self.i + 1, {"idle": True})
             return None
         if kind == "tap":
-            w = self._find(arg)
+            w = self.pilot.find(arg)
             if w is None:
                 return self._until(lambda: False, f"widget {arg!r}", timeout)
             if self._deadline is None:
                 # Let layout settle for a few frames after a screen change before touching.
                 self._deadline = time.monotonic() + timeout
                 return 0.1
-            self.tap(w)
+            self.pilot.tap(w)
             self.steps.insert(self.i + 1, {"idle": True})
             return None
         if kind == "tap_text":
-            w = self._find_button_with_text(arg)
+            w = self.pilot.button_with_text(arg)
             if w is None:
                 return self._until(lambda: False, f"a button showing {arg!r}", timeout)
             if self._deadline is None:
                 self._deadline = time.monotonic() + timeout
                 return 0.1
-            self.tap(w)
+            self.pilot.tap(w)
             self.steps.insert(self.i + 1, {"idle": True})
             return None
         if kind == "hold":
             return self._hold(arg, float(step.get("seconds", 3.5)))
         if kind in ("pin", "pin_digits"):
-            pad = self._find("pad")
+            pad = self.pilot.find("pad")
             if pad is None:
                 return self._until(lambda: False, "PIN pad", timeout)
             for d in arg:
@@ -272,9 +180,11 @@ class Driver:
             self.steps.insert(self.i + 1, {"idle": True})
             return None
         if kind == "expect":
-            return self._until(lambda: any(arg in t for t in self.visible_texts()), arg, timeout)
+            return self._until(
+                lambda: any(arg in t for t in self.pilot.visible_texts()), arg, timeout
+            )
         if kind == "expect_not":
-            if any(arg in t for t in self.visible_texts()):
+            if any(arg in t for t in self.pilot.visible_texts()):
                 self.errors.append(f"step {self.i}: {arg!r} is visible but must not be")
             return None
         if kind == "expect_screen":
@@ -285,10 +195,10 @@ class Driver:
             app.set_language(arg)
             return None
         if kind == "texts":
-            self.texts[arg] = self.visible_texts()
+            self.texts[arg] = self.pilot.visible_texts()
             return None
         if kind == "all_texts":
-            self.texts[arg] = self.all_texts()
+            self.texts[arg] = self.pilot.all_texts()
             return None
         if kind == "signal":
             (self.out / f"{arg}.signal").write_text("1")
@@ -303,40 +213,19 @@ class Driver:
             self.steps.insert(self.i + 1, {"idle": True})
             return None
         if kind == "touch_sizes":
-            self.metrics[f"min_touch_mm_{app.sm.current}"] = self.min_touch_mm()
+            self.metrics[f"min_touch_mm_{app.sm.current}"] = self.pilot.min_touch_mm()
             return None
-        if kind == "rss":
-            from kiosk.ui.bench_driver import rss_mb
-
-            self.metrics[f"rss_mb_{arg}"] = rss_mb()
-            return None
-        if kind == "bench_scans":
-            from kiosk.ui.bench_driver import BenchScans
-
-            if self._bench is None:
-                self._bench = BenchScans(self, int(arg.get("n", 500)), int(arg.get("measure", 150)))
-            wait = self._bench.tick()
-            if wait is None:
-                self.metrics.update(self._bench.metrics())
-                self._bench = None
-                self._deadline = None
-            else:
-                # Never time out a benchmark loop: it ends when its plan is done.
-                self._deadline = time.monotonic() + 3600
-            return wait
+        if kind in self.extra_steps:
+            return self.extra_steps[kind](self, step)
         raise ValueError(f"unknown step {kind!r}")
 
     def _hold(self, wid: str, seconds: float) -> float | None:
         """Press a widget, keep the finger down ``seconds``, lift it (a long press)."""
-        from kivy.tests.common import UnitTestTouch
-
         if self._held is None:
-            w = self._find(wid)
+            w = self.pilot.find(wid)
             if w is None:
                 return self._until(lambda: False, f"widget {wid!r}", DEFAULT_TIMEOUT_S)
-            x, y = w.to_window(*w.center)
-            self._held = UnitTestTouch(x, y)
-            self._held.touch_down()
+            self._held = self.pilot.touch_down(w)
             self._deadline = time.monotonic() + seconds
         if time.monotonic() < (self._deadline or 0):
             return 0.05
@@ -348,25 +237,21 @@ class Driver:
         if cond():
             return None
         if self._timed_out(timeout):
-            seen = " | ".join(self.visible_texts())[:1500]
+            seen = " | ".join(self.pilot.visible_texts())[:1500]
             self.errors.append(f"step {self.i}: timed out waiting for {what}; visible: {seen}")
             return None
         return 0.05
 
     def _shot(self, name: str) -> float | None:
         from kivy.clock import Clock
-        from kivy.core.window import Window
 
         # Let one more frame draw after the last change before reading pixels.
         if self._deadline is None:
             self._deadline = time.monotonic()
             return 0.15
-        stem = self.out / name
-        made = Window.screenshot(name=str(stem) + ".png")
-        if made:
-            # Kivy adds a counter to the file name (shot0001.png); give it the asked name.
-            Path(made).replace(str(stem) + ".png")
-            self.shots[name] = str(stem) + ".png"
+        made = self.pilot.screenshot(self.out / f"{name}.png")
+        if made is not None:
+            self.shots[name] = str(made)
         Clock.tick_draw()
         return None
 
@@ -382,8 +267,9 @@ class Driver:
         self.app.stop()
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None, extra_steps: dict[str, StepHandler] | None = None) -> int:
+    """Run the app through the steps of ``--script``; ``extra_steps`` adds step kinds."""
+    p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     p.add_argument("--config", required=True)
     p.add_argument("--script", required=True, help="JSON file with the steps")
     p.add_argument("--out", required=True)
@@ -396,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     settings: KioskSettings = load_settings(args.config)
     if args.seed_demo:
-        from kiosk.ui.demo_data import seed_store
+        from tests.demo_library import seed_store
 
         seed_store(settings.kiosk.data_dir, settings.kiosk.name)
     steps = json.loads(Path(args.script).read_text())
@@ -408,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     runtime.start()
     try:
         app = make_app_class()(runtime)
-        driver = Driver(app, steps, out)
+        driver = Driver(app, steps, out, extra_steps)
         from kivy.clock import Clock
         from kivy.core.window import Window
 
