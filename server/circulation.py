@@ -17,16 +17,9 @@ from typing import Any
 from sqlalchemy import and_, delete, select
 
 from core.wire import Kind, Reason, Status, TransactionIn
-from server.context import (
-    BatchContext,
-    BatchLoan,
-    BatchPatron,
-    Outcome,
-    among,
-    chunks,
-    per_backend,
-)
+from server.batch import BatchContext, BatchLoan, BatchPatron, Outcome
 from server.models import Item, Loan
+from server.statements import among, chunks, per_backend
 
 _SHELF_REASONS = {
     "not_for_loan": Reason.ITEM_NOT_FOR_LOAN,
@@ -37,7 +30,7 @@ _SHELF_REASONS = {
 
 @dataclass(slots=True)
 class BatchItem:
-    """An item as a batch sees it (see server.context: plain values, not ORM objects).
+    """An item as a batch sees it (see server.batch: plain values, not ORM objects).
     ``status`` and ``hold_patron_id`` may change; the batch writes them back."""
 
     id: int
@@ -69,8 +62,7 @@ class ItemState:
     touched: bool = False  # changed in this batch: gets the batch's version
 
 
-# Built once: every batch runs it, and building a select (and its cache key) on each
-# call cost more Python than running it (see server/context.py).
+# Built once (server.statements): every batch runs it.
 # BatchItem's fields, then BatchLoan's, in order
 _ITEM_COLUMNS = (
     Item.id, Item.barcode, Item.title, Item.item_type, Item.status, Item.hold_patron_id,

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from core.tickets import ticket_code_for
 from core.wire import Guest, Kind, Reason, Status, TransactionIn
-from server.context import BatchContext, Outcome
+from server.batch import BatchContext, Outcome
 from server.models import Event, Registration
 
 

@@ -21,28 +21,22 @@ from sqlalchemy.orm import Session
 
 from core.tickets import TicketError, read_ticket, ticket_code_for
 from core.wire import Kind, Reason, Status, TransactionIn, TransactionResult
+from server.batch import BatchContext, Outcome
 from server.calendar import SUNDAY, LibraryCalendar, Policies
 from server.circulation import ItemState, apply_item, load_item_states, reset_item
-from server.context import (
-    BatchContext,
-    Outcome,
-    among,
-    chunks,
-    flag_told_refused,
-    per_backend,
-    sync_conflicts,
-)
+from server.conflicts import flag_told_refused, sync_conflicts
 from server.events import EventState, apply_event, load_event_states, person_key, reset_event
 from server.events import write_back as write_back_event
 from server.models import Item, Patron, Registration, Transaction
 from server.pgwrite import ClosingWrites
+from server.statements import among, chunks, per_backend
 from server.text import storable
 from server.timeutil import as_utc, order_key, utcnow
 
 _TXN = cast(Table, Transaction.__table__)
 _ITEMS = cast(Table, Item.__table__)
 _PATRONS = cast(Table, Patron.__table__)
-# Built once (see server/context.py): every batch runs them.
+# Built once (server.statements): every batch runs them.
 _STORED = per_backend(
     lambda pg: select(_TXN.c.id, _TXN.c.result).where(among(_TXN.c.id, "ids", pg))
 )
