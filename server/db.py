@@ -114,7 +114,7 @@ class WriteGate:
         """Wait for the gate; yields True while holding it.
 
         ``done`` lets a waiter whose work another holder took on (see
-        ``Server.apply_batch``) stop waiting: it is asked under the gate's lock
+        ``GroupCommit.apply_batch``) stop waiting: it is asked under the gate's lock
         whenever a holder leaves, and when it answers true this yields False
         without taking the gate.
         """
