@@ -80,6 +80,21 @@ class Outcome:
     def refused(cls, reason: Reason, message: str) -> Outcome:
         return cls(Status.REFUSED, reason, message, effective=False)
 
+    @classmethod
+    def refused_or_conflict(
+        cls, decide: bool, reason: Reason, message: str, *, effective: bool
+    ) -> Outcome:
+        """A check that failed: a refusal for an online request (``decide``), else a
+        conflict for staff, since an offline transaction already happened.
+
+        ``effective`` is for the conflict only (a refusal never is): whether the
+        transaction stays in the item's or event's history, so that a replay after
+        late arrivals judges it again.
+        """
+        if decide:
+            return cls.refused(reason, message)
+        return cls(Status.CONFLICT, reason, message, effective=effective)
+
 
 @dataclass(slots=True)
 class BatchPatron:

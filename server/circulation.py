@@ -97,12 +97,6 @@ def load_item_states(ctx: BatchContext, barcodes: set[str]) -> dict[str, ItemSta
     return states
 
 
-def _conflict_or_refuse(decide: bool, reason: Reason, message: str) -> Outcome:
-    if decide:
-        return Outcome.refused(reason, message)
-    return Outcome(Status.CONFLICT, reason, message)
-
-
 def apply_item(ctx: BatchContext, state: ItemState, txn: TransactionIn, decide: bool) -> Outcome:
     if txn.kind == Kind.CHECKOUT:
         return _checkout(ctx, state, txn, decide)
@@ -125,10 +119,9 @@ def _checkout(ctx: BatchContext, state: ItemState, txn: TransactionIn, decide: b
     item = state.item
     patron = ctx.patron(txn.card)
     if patron is None:
-        reason = Reason.UNKNOWN_CARD
-        out = _conflict_or_refuse(decide, reason, f"no patron with card {txn.card!r}")
-        out.effective = False
-        return out
+        return Outcome.refused_or_conflict(
+            decide, Reason.UNKNOWN_CARD, f"no patron with card {txn.card!r}", effective=False
+        )
     policy = ctx.policies.lookup(patron.category, item.item_type)
     loan = state.open_loan
     if loan is not None and loan.patron_id == patron.id:
@@ -226,11 +219,14 @@ def _renew(ctx: BatchContext, state: ItemState, txn: TransactionIn, decide: bool
     loan = state.open_loan
     patron = ctx.patron(txn.card) if txn.card else None
     if txn.card and patron is None:
-        out = _conflict_or_refuse(decide, Reason.UNKNOWN_CARD, f"no patron with card {txn.card!r}")
-        out.effective = False
-        return out
+        return Outcome.refused_or_conflict(
+            decide, Reason.UNKNOWN_CARD, f"no patron with card {txn.card!r}", effective=False
+        )
     if loan is None or (patron is not None and loan.patron_id != patron.id):
-        return _conflict_or_refuse(decide, Reason.NOT_ON_LOAN, "item is not on loan to this patron")
+        # effective: a checkout that arrives later, stamped before it, makes it a renewal
+        return Outcome.refused_or_conflict(
+            decide, Reason.NOT_ON_LOAN, "item is not on loan to this patron", effective=True
+        )
     patron = patron or ctx.patron_by_id(loan.patron_id)
     policy = ctx.policies.lookup(patron.category, item.item_type)
     problem: tuple[Reason, str] | None = None

@@ -121,12 +121,6 @@ def write_back(ctx: BatchContext, state: EventState) -> None:
         state.event.last_key = state.last_key
 
 
-def _conflict_or_refuse(decide: bool, reason: Reason, message: str) -> Outcome:
-    if decide:
-        return Outcome.refused(reason, message)
-    return Outcome(Status.CONFLICT, reason, message)
-
-
 def apply_event(
     ctx: BatchContext, state: EventState, txn: TransactionIn, key: str, decide: bool
 ) -> Outcome:
