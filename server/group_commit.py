@@ -142,9 +142,9 @@ class GroupCommit:
         same holder to leave, and a write's fixed work is most of what each of their
         requests costs (see the module's docstring). An upload part being applied
         meanwhile takes them into its own write before it commits (see
-        :meth:`_join_waiting`);
-        otherwise the first of them to get the gate applies every waiting request,
-        and the others return with their results without holding it.
+        :meth:`_join_waiting`); otherwise the first of them to get the gate applies
+        every waiting request, and the others return with their results without
+        holding it.
         """
         with self._waiting_lock:
             self._waiting.append(request)
