@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gc
 import getpass
 import json
 import os
@@ -28,8 +27,6 @@ from server.settings import Settings, SettingsError
 from server.staffdata import open_loans
 
 IMPORT_CHUNK = 2000
-# (generation 0, 1, 2) for ``serve``: see _run
-SERVE_GC_THRESHOLDS = (50_000, 20, 100)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,21 +128,12 @@ def _run(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         ssl_certfile, ssl_keyfile = _tls_files(args)
 
         from server.app import create_app
+        from server.serve_tuning import tune_for_serving
         from server.service import Server
 
         print(f"database: {_safe_url(settings.db_url)}", flush=True)
-        # hand the GIL over more often (default 5 ms): a waiting patron's request then
-        # is not stuck behind worker threads busy with other kiosks' uploads
-        sys.setswitchinterval(0.001)
         app = create_app(Server(settings, db))
-        gc.freeze()  # start-up objects never die: keep them out of every GC pass
-        # A request's objects die by reference counting; the cycle collector found
-        # 0-12 objects per full pass under the bench load, yet every 700 allocations
-        # started a pass and full passes paused all threads for up to 160 ms (about
-        # 1 s of each 17 s of load, and the slowest patrons' checkouts). Passes now
-        # come after 50,000 more live objects: rare, and what cycles there are still
-        # go (the garbage counts towards the threshold).
-        gc.set_threshold(*SERVE_GC_THRESHOLDS)
+        tune_for_serving()
         uvicorn.run(
             app,
             host=args.host,

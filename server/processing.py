@@ -21,28 +21,22 @@ from sqlalchemy.orm import Session
 
 from core.tickets import TicketError, read_ticket, ticket_code_for
 from core.wire import Kind, Reason, Status, TransactionIn, TransactionResult
+from server.batch import BatchContext, Outcome
 from server.calendar import SUNDAY, LibraryCalendar, Policies
 from server.circulation import ItemState, apply_item, load_item_states, reset_item
-from server.context import (
-    BatchContext,
-    Outcome,
-    among,
-    chunks,
-    flag_told_refused,
-    per_backend,
-    sync_conflicts,
-)
+from server.conflicts import flag_told_refused, sync_conflicts
 from server.events import EventState, apply_event, load_event_states, person_key, reset_event
 from server.events import write_back as write_back_event
 from server.models import Item, Patron, Registration, Transaction
 from server.pgwrite import ClosingWrites
+from server.statements import among, chunks, per_backend
 from server.text import storable
 from server.timeutil import as_utc, order_key, utcnow
 
 _TXN = cast(Table, Transaction.__table__)
 _ITEMS = cast(Table, Item.__table__)
 _PATRONS = cast(Table, Patron.__table__)
-# Built once (see server/context.py): every batch runs them.
+# Built once (server.statements): every batch runs them.
 _STORED = per_backend(
     lambda pg: select(_TXN.c.id, _TXN.c.result).where(among(_TXN.c.id, "ids", pg))
 )
@@ -369,11 +363,13 @@ class BatchProcessor:
         try:
             ticket = read_ticket(self.public_key, w.txn.ticket)
         except TicketError as exc:
-            w.early = _refuse_or_conflict(decide, Reason.UNKNOWN_TICKET, str(exc))
+            w.early = Outcome.refused_or_conflict(
+                decide, Reason.UNKNOWN_TICKET, str(exc), effective=False
+            )
             return
         if w.txn.event_id is not None and w.txn.event_id != ticket.event_id:
-            w.early = _refuse_or_conflict(
-                decide, Reason.UNKNOWN_TICKET, "ticket is for another event"
+            w.early = Outcome.refused_or_conflict(
+                decide, Reason.UNKNOWN_TICKET, "ticket is for another event", effective=False
             )
             return
         if ticket.code not in codes:
@@ -395,10 +391,15 @@ class BatchProcessor:
         w.event_id, w.person = ticket.event_id, None
         known = codes[ticket.code]
         if known is None:
-            w.early = _refuse_or_conflict(decide, Reason.UNKNOWN_TICKET, "no such registration")
+            w.early = Outcome.refused_or_conflict(
+                decide, Reason.UNKNOWN_TICKET, "no such registration", effective=False
+            )
         elif not ticket.verified and known[1] != ticket.event_id:
-            w.early = _refuse_or_conflict(
-                decide, Reason.UNKNOWN_TICKET, "no such registration for this event"
+            w.early = Outcome.refused_or_conflict(
+                decide,
+                Reason.UNKNOWN_TICKET,
+                "no such registration for this event",
+                effective=False,
             )
         else:
             w.person = known[0]
@@ -435,8 +436,11 @@ class BatchProcessor:
             assert txn.item is not None
             item_state = self.items.get(txn.item)
             if item_state is None:
-                w.outcome = _refuse_or_conflict(
-                    decide, Reason.UNKNOWN_ITEM, f"no item with barcode {txn.item!r}"
+                w.outcome = Outcome.refused_or_conflict(
+                    decide,
+                    Reason.UNKNOWN_ITEM,
+                    f"no item with barcode {txn.item!r}",
+                    effective=False,
                 )
             else:
                 self._through_ledger(w, item_state, decide)
@@ -447,7 +451,9 @@ class BatchProcessor:
             return
         event_state = self.events.get(w.event_id) if w.event_id is not None else None
         if event_state is None:
-            w.outcome = _refuse_or_conflict(decide, Reason.UNKNOWN_EVENT, "no such event")
+            w.outcome = Outcome.refused_or_conflict(
+                decide, Reason.UNKNOWN_EVENT, "no such event", effective=False
+            )
             return
         self._through_ledger(w, event_state, decide)
 
@@ -525,9 +531,3 @@ class BatchProcessor:
         if rows:
             state.last_key = rows[-1].order_key
         state.dirty = False
-
-
-def _refuse_or_conflict(decide: bool, reason: Reason, message: str) -> Outcome:
-    if decide:
-        return Outcome.refused(reason, message)
-    return Outcome(Status.CONFLICT, reason, message, effective=False)
