@@ -46,6 +46,7 @@ PROBES = 2  # probe processes (patrons doing single online checkouts)
 PER_KIOSK = BATCH  # items (and patrons) each kiosk circulates; one round is one batch
 PHASE_S = float(os.environ.get("KIOSK_BENCH_PHASE_S", "8"))
 BIG = 10_000
+BENCH_STAFF_PASSWORD = "bench-staff-password"
 
 
 def _free_port() -> int:
@@ -67,7 +68,7 @@ def _admin(url: str, sql: str) -> None:
 
 
 def _populate(db: Database) -> list[str]:
-    seed_demo(db)
+    seed_demo(db, staff_password=BENCH_STAFF_PASSWORD)
     n_patrons = (KIOSKS + 2 + PROBES) * PER_KIOSK + 1000
     n_items = (KIOSKS + 2 + PROBES) * PER_KIOSK + 5000
     expires = datetime.now(UTC).date() + timedelta(days=700)

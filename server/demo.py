@@ -1,18 +1,22 @@
 """``kiosk-server seed-demo``: the fixed demo library other parts of the project rely on.
 
-Running it again brings the same rows back to their demo values (it never
-duplicates them). The staff password here is for demos only.
+It refuses a database that holds data already (patrons, items, events, staff,
+kiosks or transactions) unless forced: a demo must never land in a library's
+real database. Forced again on a demo database, it brings the same rows back to
+their demo values (it never duplicates them). The demo staff user ``petugas``
+gets a new random password each time, which the command prints.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from server.auth import hash_secret
 from server.db import Database
-from server.models import Event, Item, LoanPolicy, Patron, StaffUser
+from server.models import Event, Item, Kiosk, LoanPolicy, Patron, StaffUser, Transaction
 from server.timeutil import WIB, local_date, utcnow
 
 # card, name, category, status, blocked reason, fines, pin
@@ -54,7 +58,20 @@ ITEMS = [
 ]
 HOLD = ("B000108", "AGT0002")
 WORKSHOP = "Lokakarya Menulis Cerpen"
-STAFF = ("petugas", "petugas123")
+STAFF_NAME = "petugas"
+
+
+class NotEmpty(ValueError):
+    """The database holds data already and the demo was not forced onto it."""
+
+
+def holds_data(db: Database) -> bool:
+    """Whether anything beyond what the migrations put in is there."""
+    with db.read() as s:
+        return any(
+            s.execute(select(exists().select_from(table))).scalar()
+            for table in (Patron, Item, Event, StaffUser, Kiosk, Transaction)
+        )
 
 
 def next_saturday(today: date) -> date:
@@ -62,7 +79,23 @@ def next_saturday(today: date) -> date:
     return today + timedelta(days=days)
 
 
-def seed_demo(db: Database, now: datetime | None = None) -> None:
+def seed_demo(
+    db: Database,
+    now: datetime | None = None,
+    *,
+    force: bool = False,
+    staff_password: str | None = None,
+) -> str:
+    """Load the demo library; returns the demo staff password (random unless given).
+
+    Raises :class:`NotEmpty` on a database with data unless ``force``.
+    """
+    if not force and holds_data(db):
+        raise NotEmpty(
+            "this database holds data already; seed-demo is for an empty demo database "
+            "(use --force only on a demo database)"
+        )
+    password = staff_password or secrets.token_urlsafe(9)
     now = now or utcnow()
     today = local_date(now)
     with db.write() as (s, v):
@@ -132,6 +165,9 @@ def seed_demo(db: Database, now: datetime | None = None) -> None:
             "Terbuka untuk umum, gratis."
         )
         ev.place, ev.capacity, ev.waitlist, ev.version = "Ruang Serbaguna Lt. 2", 20, True, v
-        user = s.execute(select(StaffUser).where(StaffUser.name == STAFF[0])).scalar()
+        user = s.execute(select(StaffUser).where(StaffUser.name == STAFF_NAME)).scalar()
         if user is None:
-            s.add(StaffUser(name=STAFF[0], password_hash=hash_secret(STAFF[1])))
+            user = StaffUser(name=STAFF_NAME)
+            s.add(user)
+        user.password_hash, user.disabled = hash_secret(password), False
+    return password

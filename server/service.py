@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -19,7 +20,7 @@ from server.calendar import LibraryCalendar, Policies
 from server.db import Database
 from server.keys import load_or_create_ticket_key
 from server.models import Kiosk
-from server.processing import BatchProcessor
+from server.processing import BatchProcessor, OfflineBounds
 from server.settings import Settings
 from server.text import storable
 from server.timeutil import order_key, utcnow
@@ -201,6 +202,10 @@ class Server:
             self.public_key,
             self.settings.closed_weekdays,
             rules=self.rules(session),
+            bounds=OfflineBounds(
+                timedelta(minutes=self.settings.clock_skew_minutes),
+                timedelta(days=self.settings.due_grace_days),
+            ),
         )
         if processor.postgres:
             processor.kiosks_seen = seen  # sent with its closing writes

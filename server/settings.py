@@ -28,6 +28,32 @@ class Settings:
     """Whether snapshots carry PIN hashes so kiosks can check PINs offline."""
     staff_session_hours: int = 12
     """How long a staff login token stays valid."""
+    staff_idle_minutes: int = 30
+    """A staff session unused this long ends (the librarian walked away)."""
+    login_failures_per_name: int = 5
+    """Failed staff logins for one user name within ``login_window_minutes`` before
+    that name is refused with 429 until the oldest failure leaves the window."""
+    login_failures_per_address: int = 20
+    """The same for one client address (many names guessed from one machine)."""
+    login_window_minutes: int = 15
+    """The window failed staff logins are counted in."""
+    max_body_kb: int = 64
+    """Largest request body for routes not named below (staff changes, PIN checks)."""
+    max_transactions_body_kb: int = 4096
+    """Largest ``POST /transactions`` body (5,000 transactions of about 600 bytes)."""
+    max_login_body_kb: int = 4
+    """Largest staff login body; logins are answered before any token exists."""
+    clock_skew_minutes: int = 10
+    """How far ahead of the server's clock a kiosk's event time may be before it is
+    clamped to the receive time and flagged for staff."""
+    due_grace_days: int = 7
+    """Slack over the longest loan period for a due date a kiosk printed offline;
+    a later one is clamped and flagged for staff."""
+    keep_patron_history_days: int = 0
+    """After this many days transactions, returned loans and registrations lose the
+    link to their patron (``kiosk-server purge-history``); 0 keeps them for ever."""
+    api_docs: bool = True
+    """Serve ``/docs`` and ``/openapi.json``; switch off in production."""
 
     @classmethod
     def resolve(
@@ -58,10 +84,47 @@ class Settings:
         hours = raw.get("staff_session_hours", 12)
         if not isinstance(hours, int) or hours <= 0:
             raise SettingsError(f"{cfg_path}: server.staff_session_hours must be a positive int")
+        ints = {
+            name: _whole(raw, name, getattr(cls, name), cfg_path, zero_ok=name in _ZERO_OK)
+            for name in _INT_KEYS
+        }
         return cls(
             data_dir=folder,
             db_url=str(url),
             closed_weekdays=frozenset(weekdays),
             offline_pin_hashes=bool(raw.get("offline_pin_hashes", False)),
             staff_session_hours=hours,
+            api_docs=_flag(raw, "api_docs", True, cfg_path),
+            **ints,
         )
+
+
+_INT_KEYS = (
+    "staff_idle_minutes",
+    "login_failures_per_name",
+    "login_failures_per_address",
+    "login_window_minutes",
+    "max_body_kb",
+    "max_transactions_body_kb",
+    "max_login_body_kb",
+    "clock_skew_minutes",
+    "due_grace_days",
+    "keep_patron_history_days",
+)
+_ZERO_OK = {"clock_skew_minutes", "due_grace_days", "keep_patron_history_days"}
+
+
+def _whole(raw: dict[str, object], name: str, default: int, cfg: object, *, zero_ok: bool) -> int:
+    value = raw.get(name, default)
+    low = 0 if zero_ok else 1
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        what = "a whole number of 0 or more" if zero_ok else "a positive whole number"
+        raise SettingsError(f"{cfg}: server.{name} must be {what}")
+    return value
+
+
+def _flag(raw: dict[str, object], name: str, default: bool, cfg: object) -> bool:
+    value = raw.get(name, default)
+    if not isinstance(value, bool):
+        raise SettingsError(f"{cfg}: server.{name} must be true or false")
+    return value
