@@ -2,9 +2,10 @@
 
 Invariants:
 
-- a password is checked outside the write gate (``Database.write``) and at most
-  ``HASH_SLOTS`` at a time, so guessing never holds up a patron's checkout for the
-  length of an argon2 hash, nor takes every core;
+- a password is checked outside the write gate (``Database.write``), one at a
+  time, on a thread of the lowest CPU priority (argon2 runs its lanes on threads
+  of its own, which inherit it): guessing never holds up a patron's checkout for
+  the length of a hash, nor takes the cores the checkouts need;
 - a login answers as slowly for an unknown name as for a known one (a dummy hash
   is checked), so timing does not tell which names exist;
 - a staff session ends at logout, at a password change, when its user is disabled,
@@ -21,10 +22,12 @@ cookie (``StaffAuth.login`` / ``caller`` / ``logout``).
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -113,8 +116,6 @@ class LoginThrottle:
 class StaffAuth:
     """Staff logins and sessions for the staff API (and a browser console later)."""
 
-    HASH_SLOTS = 2  # password hashes at once; the machine has few cores
-
     def __init__(
         self,
         db: Database,
@@ -126,7 +127,6 @@ class StaffAuth:
         self.settings = settings
         self.clock = clock
         self.throttle = LoginThrottle(settings.login_window_minutes * 60.0, monotonic)
-        self._hash_slots = threading.BoundedSemaphore(self.HASH_SLOTS)
         self._dummy: str | None = None
 
     @property
@@ -152,9 +152,9 @@ class StaffAuth:
                     StaffUser.name == name
                 )
             ).first()
-        with self._hash_slots:
-            # an unknown name costs the same hash as a known one
-            ok = verify_secret(row[1] if row else self._dummy_hash(), password)
+        # an unknown name costs the same hash as a known one
+        stored = row[1] if row else self._dummy_hash()
+        ok = _hasher_thread().submit(verify_secret, stored, password).result()
         if row is None or not ok:
             for key, _limit in keys:
                 self.throttle.failed(key)
@@ -241,6 +241,28 @@ class StaffAuth:
         if self._dummy is None:
             self._dummy = hash_secret(new_token())
         return self._dummy
+
+
+_hashing: ThreadPoolExecutor | None = None
+_hashing_lock = threading.Lock()
+
+
+def _lowest_priority() -> None:
+    try:  # Linux: a thread has its own nice value, and threads it starts inherit it
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):
+        pass  # elsewhere it runs at normal priority, still one hash at a time
+
+
+def _hasher_thread() -> ThreadPoolExecutor:
+    """The one thread password hashes run on (see the module docstring)."""
+    global _hashing
+    with _hashing_lock:
+        if _hashing is None:
+            _hashing = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="password-hash", initializer=_lowest_priority
+            )
+        return _hashing
 
 
 class CredentialStamp:
