@@ -260,7 +260,10 @@ def reset_item(ctx: BatchContext, state: ItemState) -> None:
     if state.open_loan is not None:
         ctx.adjust_loans(state.open_loan.patron_id, -1)
         state.open_loan = None
-    ctx.session.execute(delete(Loan).where(Loan.item_id == state.item.id))
+    # loans purge-history unlinked stay: their transactions no longer replay
+    ctx.session.execute(
+        delete(Loan).where(Loan.item_id == state.item.id, Loan.patron_id.is_not(None))
+    )
     ctx.new_loans = [loan for loan in ctx.new_loans if loan.item_id != state.item.id]
     ctx.changed_loans = {
         i: loan for i, loan in ctx.changed_loans.items() if loan.item_id != state.item.id

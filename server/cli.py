@@ -19,7 +19,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from core.cli import OneLineParser, error_log_path, run_command
 from core.wire import TransactionIn, TransactionResult
-from server.admin import add_kiosk, add_staff
+from server.access import CredentialStamp
+from server.admin import add_kiosk, add_staff, revoke_kiosk, set_staff_disabled
 from server.db import Database
 from server.importers import RowError, import_items, import_patrons
 from server.models import Transaction
@@ -46,12 +47,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--ssl-keyfile", type=Path, help="the certificate's PEM private key")
     sub.add_parser("migrate", help="create or upgrade the database schema (alembic upgrade head)")
-    sub.add_parser("seed-demo", help="load the demo library (idempotent)")
+    seed = sub.add_parser(
+        "seed-demo", help="load the demo library into an empty database; prints the password"
+    )
+    seed.add_argument(
+        "--force", action="store_true", help="load it over existing data (demo databases only)"
+    )
     kiosk = sub.add_parser("add-kiosk", help="register a kiosk and print its token")
     kiosk.add_argument("name")
+    revoke = sub.add_parser(
+        "revoke-kiosk", help="stop a kiosk's token at once (add-kiosk gives it a new one)"
+    )
+    revoke.add_argument("name")
     staff = sub.add_parser("add-staff", help="create a staff user or change a password")
     staff.add_argument("name")
     staff.add_argument("--password", help="default: $KIOSK_STAFF_PASSWORD, else asked")
+    for name, what in (("disable-staff", "refuse a staff user's logins and end their sessions"),
+                       ("enable-staff", "let a disabled staff user log in again")):  # fmt: skip
+        sub.add_parser(name, help=what).add_argument("name")
+    purge = sub.add_parser(
+        "purge-history",
+        help="drop the patron link of history older than keep_patron_history_days",
+    )
+    purge.add_argument("--days", type=int, help="instead of keep_patron_history_days")
     for name, what in (("import-patrons", "patrons"), ("import-items", "items")):
         imp = sub.add_parser(name, help=f"import {what} from a CSV export")
         imp.add_argument("csv", type=Path)
@@ -64,6 +82,24 @@ def build_parser() -> argparse.ArgumentParser:
     loans = sub.add_parser("loans", help="list open loans")
     loans.add_argument("--card")
     return p
+
+
+def _purge_history(settings: Settings, db: Database, days: int | None) -> int:
+    from server.access import StaffAuth
+    from server.retention import purge_history
+
+    keep = settings.keep_patron_history_days if days is None else days
+    if keep <= 0:
+        print(
+            "error: keep_patron_history_days is 0 (keep for ever); set it in the config "
+            "or pass --days N",
+            file=sys.stderr,
+        )
+        return 2
+    report = purge_history(db, keep)
+    sessions = StaffAuth(db, settings).purge()
+    print(f"{report.summary()}; expired staff sessions deleted: {sessions}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,6 +156,7 @@ def _tls_files(args: argparse.Namespace) -> tuple[str | None, str | None]:
 
 def _run(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     cmd = args.command
+    stamp = CredentialStamp(settings.data_dir)
     if cmd == "migrate":
         print(f"schema is up to date ({_safe_url(settings.db_url)})")
     elif cmd == "serve":
@@ -148,19 +185,32 @@ def _run(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     elif cmd == "seed-demo":
         from server.demo import seed_demo
 
-        seed_demo(db)
+        demo_password = seed_demo(db, force=args.force)
         print("demo data loaded: patrons AGT0001-AGT0004, STF0001; items B000101-B000110;")
-        print("workshop 'Lokakarya Menulis Cerpen'; staff user 'petugas' (demo password)")
+        print("workshop 'Lokakarya Menulis Cerpen'; staff user 'petugas', password (shown once):")
+        print(demo_password)
     elif cmd == "add-kiosk":
-        token = add_kiosk(db, args.name)
+        token = add_kiosk(db, args.name, stamp)
         print(f"kiosk {args.name.strip()!r} registered; its token (shown once):")
         print(token)
+    elif cmd == "revoke-kiosk":
+        revoke_kiosk(db, args.name, stamp)
+        print(f"kiosk {args.name.strip()!r} revoked; its transactions stay on the server")
     elif cmd == "add-staff":
         password = args.password or os.environ.get("KIOSK_STAFF_PASSWORD")
         if not password:
             password = getpass.getpass(f"password for {args.name}: ")
-        created = add_staff(db, args.name, password)
-        print(f"staff user {args.name!r} {'created' if created else 'password changed'}")
+        created = add_staff(db, args.name, password, stamp)
+        print(
+            f"staff user {args.name!r} "
+            + ("created" if created else "password changed; their sessions ended")
+        )
+    elif cmd in ("disable-staff", "enable-staff"):
+        disabled = cmd == "disable-staff"
+        set_staff_disabled(db, args.name, disabled, stamp)
+        print(f"staff user {args.name.strip()!r} {'disabled' if disabled else 'enabled'}")
+    elif cmd == "purge-history":
+        return _purge_history(settings, db, args.days)
     elif cmd in ("import-patrons", "import-items"):
         report = (import_patrons if cmd == "import-patrons" else import_items)(db, args.csv)
         for line, msg in report.errors:

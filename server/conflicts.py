@@ -26,6 +26,10 @@ class LoggedTxn(Protocol):
     def kind(self) -> str: ...
 
 
+# conflicts a replay must not settle: they are about what a kiosk sent or said
+_STAFF_ONLY = {Reason.KIOSK_TOLD_REFUSED, Reason.OUT_OF_BOUNDS}
+
+
 def sync_conflicts(
     session: Session, outcomes: Sequence[tuple[LoggedTxn, Outcome]], *, replay: bool
 ) -> None:
@@ -48,7 +52,7 @@ def sync_conflicts(
             conflict
             if conflict is not None
             and conflict.resolved_at is None
-            and conflict.reason != Reason.KIOSK_TOLD_REFUSED
+            and conflict.reason not in _STAFF_ONLY
             else None
         )
         if outcome.status == Status.CONFLICT and outcome.reason is not None:

@@ -8,6 +8,7 @@ through the write gate (``server.group_commit``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -20,7 +21,7 @@ from server.db import Database
 from server.group_commit import GroupCommit
 from server.keys import load_or_create_ticket_key
 from server.models import Kiosk
-from server.processing import BatchProcessor
+from server.processing import BatchProcessor, OfflineBounds
 from server.rules_cache import RulesCache
 from server.settings import Settings
 from server.token_cache import Caller, TokenCache
@@ -77,6 +78,10 @@ class Server:
             self.public_key,
             self.settings.closed_weekdays,
             rules=self.rules(session),
+            bounds=OfflineBounds(
+                timedelta(minutes=self.settings.clock_skew_minutes),
+                timedelta(days=self.settings.due_grace_days),
+            ),
         )
         if processor.postgres:
             processor.kiosks_seen = seen  # sent with its closing writes
