@@ -17,8 +17,9 @@ from core.wire import TransactionBatch, TransactionIn, TransactionResult
 from server.auth import token_hash
 from server.calendar import LibraryCalendar, Policies
 from server.db import Database
-from server.keys import load_or_create_ticket_key
+from server.keys import load_or_create_patron_key, load_or_create_ticket_key
 from server.models import Kiosk
+from server.patron_access import PatronAccess
 from server.processing import BatchProcessor
 from server.settings import Settings
 from server.text import storable
@@ -75,6 +76,9 @@ class Server:
         self.db = db or Database(settings.db_url)
         self.ticket_key = load_or_create_ticket_key(settings.data_dir)
         self.public_key = public_key_text(self.ticket_key)
+        self.patrons = PatronAccess(
+            self.db, settings.patron_access, load_or_create_patron_key(settings.data_dir)
+        )
         self._rules: tuple[float, Policies, LibraryCalendar] | None = None
         self._rules_lock = threading.Lock()
         self.tokens = TokenCache()

@@ -15,6 +15,41 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class PatronAccessSettings:
+    """How patrons' PINs and sessions are guarded (``[server.patrons]``)."""
+
+    pin_max_failures: int = 5
+    """Wrong PINs for one card before its PIN checks are locked."""
+    pin_lock_minutes: int = 15
+    """How long such a lock lasts (staff end it early: ``kiosk-server clear-pin-lock CARD``)."""
+    session_minutes: int = 5
+    """How long a patron session (after a PIN, or a card without one) lets a kiosk read
+    the account and renew; a kiosk's next patron ends it sooner."""
+    pin_checks_per_minute: int = 20
+    """PIN checks one kiosk token may make per minute (a burst of as many); more get 429."""
+
+    @classmethod
+    def from_toml(cls, raw: object, cfg_path: object) -> PatronAccessSettings:
+        if not isinstance(raw, dict):
+            raise SettingsError(f"{cfg_path}: [server.patrons] must be a table")
+        values: dict[str, int] = {}
+        for key, default in (
+            ("pin_max_failures", 5),
+            ("pin_lock_minutes", 15),
+            ("session_minutes", 5),
+            ("pin_checks_per_minute", 20),
+        ):
+            value = raw.get(key, default)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise SettingsError(f"{cfg_path}: server.patrons.{key} must be a positive int")
+            values[key] = value
+        unknown = set(raw) - set(values)
+        if unknown:
+            raise SettingsError(f"{cfg_path}: unknown key server.patrons.{sorted(unknown)[0]}")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the server process needs to know at start-up."""
 
@@ -28,6 +63,8 @@ class Settings:
     """Whether snapshots carry PIN hashes so kiosks can check PINs offline."""
     staff_session_hours: int = 12
     """How long a staff login token stays valid."""
+    patron_access: PatronAccessSettings = field(default_factory=lambda: PatronAccessSettings())
+    """Wrong-PIN lock, patron sessions and the kiosk PIN-check rate (``[server.patrons]``)."""
 
     @classmethod
     def resolve(
@@ -59,6 +96,7 @@ class Settings:
         if not isinstance(hours, int) or hours <= 0:
             raise SettingsError(f"{cfg_path}: server.staff_session_hours must be a positive int")
         return cls(
+            patron_access=PatronAccessSettings.from_toml(raw.get("patrons", {}), cfg_path),
             data_dir=folder,
             db_url=str(url),
             closed_weekdays=frozenset(weekdays),

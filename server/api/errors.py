@@ -18,9 +18,12 @@ log = logging.getLogger("server.api")
 class ApiError(Exception):
     """Raise from a route to answer ``status`` with ``ErrorBody(detail, code)``."""
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
+    def __init__(
+        self, status: int, code: str, detail: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail = status, code, detail
+        self.headers = headers  # e.g. Retry-After on a 429
 
 
 def _body(status: int, code: str, detail: str, headers: dict[str, str] | None = None):
@@ -37,8 +40,8 @@ def _where(loc: tuple | list) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_req: Request, exc: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return _body(exc.status, exc.code, exc.detail, headers)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        return _body(exc.status, exc.code, exc.detail, {**headers, **(exc.headers or {})})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
