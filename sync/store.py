@@ -32,13 +32,14 @@ from pathlib import Path
 from core.ids import uuid7
 from core.wire import Kind, Reason, Status, TransactionIn, TransactionResult
 from sync.effects import apply_local_effect, ticket_code
+from sync.secrets import KioskKeys
 from sync.snapshot_store import SNAPSHOT_INDEXES, SNAPSHOT_TABLES, SnapshotStoreMixin
 
 log = logging.getLogger(__name__)
 
 __all__ = ["LocalStore", "OutboxRow", "OutboxState", "QueueStats", "ticket_code"]
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: Sequence numbers are reserved durably in blocks: one extra fsync per block
 #: instead of one per transaction. A crash leaves a gap, never a reuse.
@@ -228,10 +229,19 @@ class LocalStore(SnapshotStoreMixin):
     than the commit's fsync.
     """
 
-    def __init__(self, path: Path | str, *, kiosk: str, synchronous: str = "FULL") -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        kiosk: str,
+        synchronous: str = "FULL",
+        keys: KioskKeys | None = None,
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.kiosk = kiosk
+        #: The card and PIN keys from the server (their own file, never this store).
+        self.keys = keys if keys is not None else KioskKeys()
         self._lock = threading.RLock()
         self._db = sqlite3.connect(
             self.path,
@@ -241,6 +251,7 @@ class LocalStore(SnapshotStoreMixin):
             cached_statements=256,
         )
         self._cur = self._db.cursor()  # the enqueue path's cursor (used under the lock)
+        self._db.create_function("card_tag", 1, self.keys.tag, deterministic=True)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.executescript(_OUTBOX)
@@ -280,6 +291,17 @@ class LocalStore(SnapshotStoreMixin):
             if low is None:
                 low = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox").fetchone()[0]
             db.execute("INSERT INTO meta(key, value) VALUES ('unsent_from', ?)", (str(low),))
+        pcols = {r[1] for r in db.execute("PRAGMA table_info(patrons)")}
+        if "pin_required" not in pcols:
+            # Schema 7: card numbers leave loans, holds and registrations (the server
+            # now sends card tags). Wipe the old ones and start the snapshot over.
+            db.execute("ALTER TABLE patrons ADD COLUMN pin_required INTEGER NOT NULL DEFAULT 0")
+            db.execute(
+                "UPDATE patrons SET pin_required=1, pin_hash=NULL WHERE pin_hash IS NOT NULL"
+            )
+            db.execute("UPDATE items SET on_loan_to=NULL, hold_for=NULL")
+            db.execute("UPDATE registrations SET card=NULL")
+            db.execute("DELETE FROM meta WHERE key='snapshot_cursor'")
         db.execute("DROP INDEX IF EXISTS outbox_state")
         # Schema 6 (schema 5's outbox_flagged counted handled mismatches). A store with
         # years of rows builds it once, here (~1 s per 300k rows).

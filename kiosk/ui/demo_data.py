@@ -7,18 +7,37 @@ made offline by the policy, exactly as in a network outage.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from core.patronkeys import card_tag, key_id, seal_pin_hash
 from core.wire import (
     EventView,
+    KioskSecrets,
     PatronStatus,
     Snapshot,
     SnapshotItem,
     SnapshotPatron,
     SnapshotRegistration,
 )
+from sync.secrets import SECRETS_FILE, KioskKeys
 from sync.store import LocalStore
+
+# The demo kiosk's keys (public on purpose: demo data only, never a real library's).
+_DEMO_CARD_KEY = hashlib.sha256(b"pustaka demo card key").digest()
+_DEMO_PIN_KEY = hashlib.sha256(b"pustaka demo pin key").digest()
+DEMO_SECRETS = KioskSecrets(
+    card_key=base64.urlsafe_b64encode(_DEMO_CARD_KEY).decode(),
+    pin_key=base64.urlsafe_b64encode(_DEMO_PIN_KEY).decode(),
+    key_id=key_id(_DEMO_CARD_KEY),
+)
+
+
+def _tag(card: str) -> str:
+    return card_tag(_DEMO_CARD_KEY, card)
+
 
 TITLES = {
     "B000101": "Laskar Pelangi",
@@ -61,7 +80,8 @@ def demo_snapshot(now: datetime | None = None, *, pin_hash: str | None = None) -
             expires_on=today + timedelta(days=200),
             loan_count=1,
             loan_limit=5,
-            pin_hash=pin_hash,
+            pin_hash=seal_pin_hash(_DEMO_PIN_KEY, pin_hash, "AGT0002"),
+            pin_required=True,
         ),
         SnapshotPatron(
             card="AGT0003", first_name="Dewi", status=PatronStatus.BLOCKED, loan_limit=5
@@ -79,21 +99,33 @@ def demo_snapshot(now: datetime | None = None, *, pin_hash: str | None = None) -
         status = "not_for_loan" if code == "B000109" else "available"
         items.append(SnapshotItem(barcode=code, title=title, status=status, loan_days=14))
     items[4] = items[4].model_copy(
-        update={"status": "on_loan", "on_loan_to": "AGT0001", "due_at": now - timedelta(days=3)}
+        update={
+            "status": "on_loan",
+            "on_loan_to": _tag("AGT0001"),
+            "due_at": now - timedelta(days=3),
+        }
     )
     items[5] = items[5].model_copy(
-        update={"status": "on_loan", "on_loan_to": "AGT0001", "due_at": now + timedelta(days=9)}
+        update={
+            "status": "on_loan",
+            "on_loan_to": _tag("AGT0001"),
+            "due_at": now + timedelta(days=9),
+        }
     )
     items[6] = items[6].model_copy(
-        update={"status": "on_loan", "on_loan_to": "AGT0002", "due_at": now + timedelta(days=4)}
+        update={
+            "status": "on_loan",
+            "on_loan_to": _tag("AGT0002"),
+            "due_at": now + timedelta(days=4),
+        }
     )
     # On loan to Dewi and on hold for Budi: returning it says "hand this to staff".
     items[7] = items[7].model_copy(
         update={
             "status": "on_loan",
-            "on_loan_to": "AGT0003",
+            "on_loan_to": _tag("AGT0003"),
             "due_at": now + timedelta(days=2),
-            "hold_for": "AGT0002",
+            "hold_for": _tag("AGT0002"),
         }
     )
     start = (now + timedelta(days=5)).replace(hour=2, minute=0, second=0, microsecond=0)
@@ -125,7 +157,7 @@ def demo_snapshot(now: datetime | None = None, *, pin_hash: str | None = None) -
         ),
     ]
     registrations = [
-        SnapshotRegistration(event_id=1, ticket="T-DEMO-0002", card="AGT0002"),
+        SnapshotRegistration(event_id=1, ticket="T-DEMO-0002", card=_tag("AGT0002")),
         SnapshotRegistration(event_id=1, ticket="T-DEMO-G001", guest_name="Rina"),
     ]
     return Snapshot(
@@ -136,13 +168,17 @@ def demo_snapshot(now: datetime | None = None, *, pin_hash: str | None = None) -
         items=items,
         events=events,
         registrations=registrations,
+        key_id=DEMO_SECRETS.key_id,
     )
 
 
 def seed_store(data_dir: Path, kiosk: str = "kiosk-1") -> None:
-    """Write the demo snapshot into the kiosk's store in ``data_dir`` (created if needed)."""
+    """Write the demo snapshot into the kiosk's store in ``data_dir`` (created if needed),
+    and the demo keys its card tags and sealed PIN hash were made with."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    store = LocalStore(data_dir / "kiosk.sqlite3", kiosk=kiosk)
+    keys = KioskKeys(data_dir / SECRETS_FILE)
+    keys.save(DEMO_SECRETS)
+    store = LocalStore(data_dir / "kiosk.sqlite3", kiosk=kiosk, keys=keys)
     try:
         store.apply_snapshot(demo_snapshot())
     finally:
