@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import UTC, date, datetime, timedelta
 
+from core.patronkeys import card_tag, key_id, seal_pin_hash
 from core.wire import (
     EventView,
+    KioskSecrets,
     PatronStatus,
     Snapshot,
     SnapshotItem,
@@ -14,7 +18,35 @@ from core.wire import (
 )
 from devices.printer.base import Printer
 from devices.sim.fake_printer import FakeEscposPrinter
+from sync.secrets import KioskKeys
 from sync.store import LocalStore, OutboxRow
+
+#: Keys for kiosk-side tests with no server (a server issues real ones).
+_CARD_KEY = hashlib.sha256(b"test card key").digest()
+_PIN_KEY = hashlib.sha256(b"test pin key").digest()
+TEST_SECRETS = KioskSecrets(
+    card_key=base64.urlsafe_b64encode(_CARD_KEY).decode(),
+    pin_key=base64.urlsafe_b64encode(_PIN_KEY).decode(),
+    key_id=key_id(_CARD_KEY),
+)
+
+
+def kiosk_keys() -> KioskKeys:
+    """In-memory kiosk keys matching ``tag`` and ``seal``."""
+    keys = KioskKeys()
+    keys.save(TEST_SECRETS)
+    return keys
+
+
+def tag(card: str) -> str:
+    """The snapshot's card tag for ``card`` under the test keys."""
+    return card_tag(_CARD_KEY, card)
+
+
+def seal(pin_hash: str, card: str) -> str:
+    """A PIN hash sealed for the test kiosk, as the server ships it."""
+    return seal_pin_hash(_PIN_KEY, pin_hash, card)
+
 
 TITLES = {
     "B000101": "Laskar Pelangi",
@@ -35,7 +67,8 @@ def demo_snapshot(now: datetime | None = None) -> Snapshot:
         for b, t in TITLES.items()
     ]
     items = [
-        i.model_copy(update={"hold_for": "AGT0002"}) if i.barcode == "B000108" else i for i in items
+        i.model_copy(update={"hold_for": tag("AGT0002")}) if i.barcode == "B000108" else i
+        for i in items
     ]
     items = [
         i.model_copy(update={"status": "not_for_loan"}) if i.barcode == "B000109" else i

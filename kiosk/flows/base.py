@@ -134,8 +134,9 @@ class PinAttempts:
 
 def pin_locked_message() -> Message:
     return Message(
-        "PIN salah terlalu sering. PIN kartu ini dikunci sementara; silakan ke meja petugas.",
+        "PIN salah terlalu sering. PIN kartu ini dikunci sementara.",
         Severity.ERROR,
+        ask_staff=True,
     )
 
 

@@ -19,12 +19,12 @@ from kiosk.flows.checkin import ReturnFlow
 from kiosk.flows.checkout import CheckoutFlow, CheckoutStep
 from sync.decider import Decider
 from sync.store import LocalStore, OutboxState
-from tests.helpers import demo_snapshot
+from tests.helpers import demo_snapshot, kiosk_keys, seal, tag
 
 
 @pytest.fixture
 def services(tmp_path):
-    store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
+    store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1", keys=kiosk_keys())
     store.apply_snapshot(demo_snapshot())
     decider = Decider(store, None, None, OfflinePolicy(max_items_per_session=2))
     yield Services(decider=decider, store=store)
@@ -51,7 +51,7 @@ def test_checkout_then_return(services):
     row = services.store.row(line.tx_id)
     assert row is not None and row.state == OutboxState.PENDING
     assert row.tx.kind == Kind.CHECKOUT and row.tx.card == "AGT0001" and row.tx.offline
-    assert services.store.item("B000101").on_loan_to == "AGT0001"
+    assert services.store.item("B000101").on_loan_to == tag("AGT0001")
     assert services.store.patron("AGT0001").loan_count == 1
 
     flow.finish()
@@ -124,7 +124,7 @@ def test_pin_three_wrong_end_the_session(tmp_path):
 
     from core.wire import PatronStatus, SnapshotPatron
 
-    store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
+    store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1", keys=kiosk_keys())
     snap = demo_snapshot()
     budi = SnapshotPatron(
         card="AGT0002",
@@ -132,7 +132,8 @@ def test_pin_three_wrong_end_the_session(tmp_path):
         status=PatronStatus.ACTIVE,
         loan_count=0,
         loan_limit=5,
-        pin_hash=PasswordHasher().hash("1234"),
+        pin_hash=seal(PasswordHasher().hash("1234"), "AGT0002"),
+        pin_required=True,
     )
     store.apply_snapshot(snap.model_copy(update={"patrons": [*snap.patrons, budi]}))
     services = Services(decider=Decider(store, None, None, OfflinePolicy()), store=store)
@@ -157,4 +158,81 @@ def test_pin_three_wrong_end_the_session(tmp_path):
     flow = CheckoutFlow(no_check)
     flow.scan("AGT0002")
     assert flow.step == CheckoutStep.CARD and flow.message.ask_staff
+    store.close()
+
+
+def _budi_store(tmp_path, pin_hash):
+    from core.wire import PatronStatus, SnapshotPatron
+
+    store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1", keys=kiosk_keys())
+    snap = demo_snapshot()
+    budi = SnapshotPatron(
+        card="AGT0002",
+        first_name="Budi",
+        status=PatronStatus.ACTIVE,
+        loan_limit=5,
+        pin_hash=pin_hash,
+        pin_required=True,
+    )
+    store.apply_snapshot(snap.model_copy(update={"patrons": [*snap.patrons, budi]}))
+    return store
+
+
+def test_offline_pin_card_without_hash_is_sent_to_staff_not_let_through(tmp_path):
+    """Issue 18: offline, a PIN card with no hash went straight to the item step."""
+    store = _budi_store(tmp_path, None)  # the server's default: no hashes shipped
+    services = Services(
+        decider=Decider(store, None, None, OfflinePolicy(check_pin=True)), store=store
+    )
+    flow = CheckoutFlow(services)
+    msg = flow.scan("AGT0002")
+    assert flow.step == CheckoutStep.CARD and flow.patron is None
+    assert msg.msgid.startswith("Kartu ini memakai PIN. Saat jaringan terputus")
+    assert flow.enter_pin("1234") is flow.message and flow.step == CheckoutStep.CARD
+    assert flow.scan("B000101").severity == Severity.ERROR  # no item step
+    assert store.queue_depth() == 0
+    store.close()
+
+
+def test_wrong_pins_counted_across_rescans_of_the_card(tmp_path):
+    """Issue 18: scanning the card again started the three tries over."""
+    from argon2 import PasswordHasher
+
+    store = _budi_store(tmp_path, seal(PasswordHasher().hash("1234"), "AGT0002"))
+    services = Services(decider=Decider(store, None, None, OfflinePolicy()), store=store)
+    for _ in range(2):  # one wrong PIN, then the card scanned again
+        flow = CheckoutFlow(services)
+        flow.scan("AGT0002")
+        assert flow.step == CheckoutStep.PIN
+        assert flow.enter_pin("0000").msgid == "PIN salah. Coba lagi."
+    flow = CheckoutFlow(services)
+    flow.scan("AGT0002")
+    msg = flow.enter_pin("0000")  # the third wrong PIN in all locks the card here
+    assert msg.ask_staff and not flow.active
+    flow = CheckoutFlow(services)
+    msg = flow.scan("AGT0002")
+    assert flow.step == CheckoutStep.CARD and "dikunci" in msg.msgid
+    assert flow.enter_pin("1234") is flow.message and flow.patron is None
+    store.close()
+
+
+def test_kiosk_pin_lock_ends_after_its_time(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from argon2 import PasswordHasher
+
+    from sync.decider import PinGuard
+
+    now = [datetime(2026, 12, 1, 9, 0, tzinfo=UTC)]
+    store = _budi_store(tmp_path, seal(PasswordHasher().hash("1234"), "AGT0002"))
+    guard = PinGuard(max_tries=3, lock_s=900, clock=lambda: now[0])
+    decider = Decider(store, None, None, OfflinePolicy(), pins=guard)
+    for _ in range(3):
+        last = decider.check_pin("AGT0002", "0000")
+    assert last.reason == Reason.PIN_LOCKED
+    assert decider.check_pin("AGT0002", "1234").ok is False  # locked: not even checked
+    now[0] += timedelta(seconds=899)
+    assert decider.check_pin("AGT0002", "1234").reason == Reason.PIN_LOCKED
+    now[0] += timedelta(seconds=2)
+    assert decider.check_pin("AGT0002", "1234").ok is True
     store.close()

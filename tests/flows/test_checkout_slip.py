@@ -13,12 +13,12 @@ from kiosk.flows.checkout import CheckoutFlow
 from kiosk.slip_service import SlipPrinter
 from sync.decider import Decider
 from sync.store import LocalStore, OutboxState
-from tests.helpers import demo_snapshot, fake_of
+from tests.helpers import demo_snapshot, fake_of, kiosk_keys
 
 
 @pytest.fixture
 def store(tmp_path):
-    s = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
+    s = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1", keys=kiosk_keys())
     s.apply_snapshot(demo_snapshot())
     yield s
     s.close()

@@ -9,14 +9,17 @@ import pytest
 
 from kiosk.config import OfflinePolicy
 from kiosk.flows.base import Services
-from kiosk.ui.demo_data import demo_snapshot
+from kiosk.ui.demo_data import DEMO_SECRETS, demo_snapshot
 from sync.decider import Decider
+from sync.secrets import KioskKeys
 from sync.store import LocalStore
 
 
 @pytest.fixture
 def demo_services(tmp_path: Path) -> Iterator[Services]:
-    store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k-ui")
+    keys = KioskKeys()
+    keys.save(DEMO_SECRETS)  # the keys the demo snapshot's tags and sealed PIN use
+    store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k-ui", keys=keys)
     store.apply_snapshot(demo_snapshot(pin_hash=_fast_hash("1234")))
     decider = Decider(store, None, None, OfflinePolicy())
     yield Services(decider=decider, store=store)
