@@ -196,7 +196,9 @@ def _patron_id(server, card: str) -> int:
     from server.queries import find_patron
 
     with server.db.read() as s:
-        return find_patron(s, card).id
+        patron = find_patron(s, card)
+        assert patron is not None
+        return patron.id
 
 
 def test_pin_checks_are_rate_limited_per_kiosk(

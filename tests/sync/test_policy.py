@@ -103,7 +103,8 @@ def test_pin_card_without_a_shipped_hash_is_refused_offline(store):
     for pin in ("1234", "0000"):
         verdict = decider.check_pin("AGT0001", pin)
         assert verdict.ok is None and verdict.reason == Reason.PIN_OFFLINE
-    assert decider.lookup_patron("AGT0001").patron.pin_required
+    found = decider.lookup_patron("AGT0001").patron
+    assert found is not None and found.pin_required
 
 
 def test_a_hash_sealed_for_another_kiosk_or_card_does_not_open(store):
