@@ -53,6 +53,7 @@ class KioskKeys:
         """Keep new keys, on disk first (written whole, readable by this user only)."""
         with self._lock:
             if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = self.path.with_name(self.path.name + ".tmp")
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:

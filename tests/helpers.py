@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from core.patronkeys import card_tag, key_id, seal_pin_hash
 from core.wire import (
@@ -18,7 +19,7 @@ from core.wire import (
 )
 from devices.printer.base import Printer
 from devices.sim.fake_printer import FakeEscposPrinter
-from sync.secrets import KioskKeys
+from sync.secrets import SECRETS_FILE, KioskKeys
 from sync.store import LocalStore, OutboxRow
 
 #: Keys for kiosk-side tests with no server (a server issues real ones).
@@ -31,9 +32,10 @@ TEST_SECRETS = KioskSecrets(
 )
 
 
-def kiosk_keys() -> KioskKeys:
-    """In-memory kiosk keys matching ``tag`` and ``seal``."""
-    keys = KioskKeys()
+def kiosk_keys(data_dir: Path | None = None) -> KioskKeys:
+    """Kiosk keys matching ``tag`` and ``seal``; saved in ``data_dir`` when given, where
+    a kiosk process started on that folder finds them."""
+    keys = KioskKeys(data_dir / SECRETS_FILE if data_dir is not None else None)
     keys.save(TEST_SECRETS)
     return keys
 
