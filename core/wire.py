@@ -46,6 +46,9 @@ class Reason(StrEnum):
     FINES_OVER_LIMIT = "fines_over_limit"
     PIN_REQUIRED = "pin_required"
     PIN_WRONG = "pin_wrong"
+    PIN_LOCKED = "pin_locked"  # too many wrong PINs for this card: checks paused a while
+    PIN_OFFLINE = "pin_offline"  # a PIN card offline without a hash to check: see staff
+    PATRON_SESSION_REQUIRED = "patron_session_required"
     UNKNOWN_ITEM = "unknown_item"
     ITEM_ON_LOAN_TO_OTHER = "item_on_loan_to_other"
     ITEM_ALREADY_ON_LOAN_TO_PATRON = "item_already_on_loan_to_patron"
@@ -184,15 +187,69 @@ class PatronInfo(BaseModel):
     reason: Reason | None = None  # why not, when can_borrow is false
 
 
+class CardQuery(BaseModel):
+    """Body of ``POST /api/v1/patrons/lookup``: card numbers never go in a URL path,
+    where every access log would keep them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    card: str = Field(min_length=1, max_length=64)
+
+
 class PinCheck(BaseModel):
-    """Body of ``POST /api/v1/patrons/{card}/verify-pin``."""
+    """Body of ``POST /api/v1/patrons/verify-pin``."""
+
+    model_config = ConfigDict(extra="forbid")
 
     pin: str = Field(min_length=1, max_length=32)
+    card: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+#: The header that carries a patron session token (``PatronSession.session``).
+PATRON_SESSION_HEADER = "X-Patron-Session"
+
+
+class PatronSession(BaseModel):
+    """A short-lived patron session the server opened for this kiosk.
+
+    Account reads and renewals by card need it (header ``X-Patron-Session``);
+    it ends after a few minutes, and never works from another kiosk's token.
+    """
+
+    session: str
+    expires_at: datetime
+
+
+class PatronLookupResult(BaseModel):
+    """``POST /api/v1/patrons/lookup``: the patron, and a session at once when the
+    card needs no PIN (a PIN card gets one from ``verify-pin``)."""
+
+    patron: PatronInfo
+    session: PatronSession | None = None
 
 
 class PinResult(BaseModel):
+    """``POST /api/v1/patrons/verify-pin``: ``ok`` with a session, or why not."""
+
     ok: bool
     patron: PatronInfo | None = None
+    session: PatronSession | None = None
+    reason: Reason | None = None  # pin_wrong, or pin_locked until ``locked_until``
+    tries_left: int | None = None  # wrong PINs left before the lock
+    locked_until: datetime | None = None
+
+
+class KioskSecrets(BaseModel):
+    """``GET /api/v1/kiosk-secrets``: keys the server issues to one kiosk (base64url).
+
+    ``card_key`` computes the card tags of the snapshot; ``pin_key`` opens the
+    sealed PIN hashes shipped to this kiosk only (see ``core.patronkeys``). The
+    kiosk keeps them in a file of their own (mode 0600), apart from its store.
+    """
+
+    card_key: str
+    pin_key: str
+    key_id: str
 
 
 class LoanView(BaseModel):
@@ -211,7 +268,8 @@ class HoldView(BaseModel):
 
 
 class AccountView(BaseModel):
-    """``GET /api/v1/patrons/{card}/account``: what a patron sees under My account."""
+    """``GET /api/v1/patrons/account`` (with a patron session): what a patron sees
+    under My account."""
 
     patron: PatronInfo
     loans: list[LoanView]
@@ -242,7 +300,10 @@ class SnapshotPatron(BaseModel):
     expires_on: date | None = None
     loan_count: int = 0
     loan_limit: int = 0
-    pin_hash: str | None = None  # only when the server is configured to allow offline PIN checks
+    # The argon2 hash sealed for this kiosk (core.patronkeys), only when the server's
+    # offline_pin_hashes is on; pin_required says whether a PIN is asked for at all.
+    pin_hash: str | None = None
+    pin_required: bool = False
     deleted: bool = False
 
 
@@ -250,9 +311,9 @@ class SnapshotItem(BaseModel):
     barcode: str
     title: str
     status: Literal["available", "on_loan", "lost", "not_for_loan", "in_transit"]
-    on_loan_to: str | None = None  # card number, for offline returns and renewals
+    on_loan_to: str | None = None  # card tag (core.patronkeys) of the borrower, never the card
     due_at: datetime | None = None
-    hold_for: str | None = None  # card number the hold is for, if any
+    hold_for: str | None = None  # card tag of the patron the hold is for, if any
     loan_days: int | None = None  # loan period for this item type (offline due dates)
     deleted: bool = False
 
@@ -260,7 +321,7 @@ class SnapshotItem(BaseModel):
 class SnapshotRegistration(BaseModel):
     event_id: int
     ticket: str  # the ticket code (the signed QR payload carries it)
-    card: str | None = None
+    card: str | None = None  # card tag (core.patronkeys) of a registration by card
     guest_name: str | None = None
     signed_in_at: datetime | None = None
     deleted: bool = False
@@ -277,6 +338,7 @@ class Snapshot(BaseModel):
     events: list[EventView] = []
     registrations: list[SnapshotRegistration] = []
     ticket_public_key: str | None = None  # for verifying signed tickets offline
+    key_id: str | None = None  # fingerprint of the card key the tags were made with
 
 
 class Health(BaseModel):

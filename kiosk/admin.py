@@ -20,6 +20,7 @@ from kiosk.config import KioskSettings
 from kiosk.filemodes import describe, exposed_files
 from kiosk.runtime import build_runtime
 from sync.client import ServerClient
+from sync.secrets import SECRETS_FILE, KioskKeys
 from sync.store import LocalStore, OutboxRow
 
 #: ``kiosk status`` lists at most this many mismatches and failed rows each.
@@ -55,7 +56,8 @@ def _ago(seconds: float | None) -> str:
 def _store(settings: KioskSettings) -> LocalStore:
     data = settings.kiosk.data_dir
     data.mkdir(parents=True, exist_ok=True)
-    return LocalStore(data / "kiosk.sqlite3", kiosk=settings.kiosk.name)
+    keys = KioskKeys(data / SECRETS_FILE)
+    return LocalStore(data / "kiosk.sqlite3", kiosk=settings.kiosk.name, keys=keys)
 
 
 def _reachable(settings: KioskSettings) -> str:

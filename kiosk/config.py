@@ -85,7 +85,13 @@ class OfflinePolicy(_Section):
     allow_checkout: bool = True
     max_items_per_session: int = Field(3, ge=0, le=50)
     loan_days: int = Field(7, ge=1, le=120)
-    check_pin: bool = Field(True, description="Check PINs offline against the snapshot hash")
+    check_pin: bool = Field(
+        True,
+        description=(
+            "Offline, check a PIN card's PIN against the sealed hash the server shipped;"
+            " false (or no hash shipped) refuses PIN cards offline and sends them to staff"
+        ),
+    )
     allow_returns: bool = True
     allow_door_signin: bool = True
     allow_event_register: bool = True

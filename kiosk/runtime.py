@@ -22,6 +22,7 @@ from kiosk.slip_service import SlipPrinter
 from sync.client import ServerClient
 from sync.connectivity import Connectivity
 from sync.decider import Decider
+from sync.secrets import SECRETS_FILE, KioskKeys
 from sync.store import LocalStore
 from sync.worker import SyncWorker
 
@@ -104,7 +105,9 @@ def build_runtime(
     """
     data = settings.kiosk.data_dir
     data.mkdir(parents=True, exist_ok=True)
-    store = LocalStore(data / "kiosk.sqlite3", kiosk=settings.kiosk.name)
+    # The server's card and PIN keys live in a file of their own (0600), never in the store.
+    keys = KioskKeys(data / SECRETS_FILE)
+    store = LocalStore(data / "kiosk.sqlite3", kiosk=settings.kiosk.name, keys=keys)
     if decides:
         store.recover_interrupted(0)
     client: ServerClient | None = None

@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--kiosk")
     export.add_argument("--since", type=date.fromisoformat, help="YYYY-MM-DD (event time, UTC)")
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    unlock = sub.add_parser("clear-pin-lock", help="end a card's wrong-PIN lock and count")
+    unlock.add_argument("card")
     loans = sub.add_parser("loans", help="list open loans")
     loans.add_argument("--card")
     return p
@@ -221,6 +223,8 @@ def _run(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         return _import_queue(settings, db, args.file)
     elif cmd == "export-transactions":
         _export(db, args.kiosk, args.since, args.format)
+    elif cmd == "clear-pin-lock":
+        return _clear_pin_lock(settings, db, args.card)
     elif cmd == "loans":
         with db.read() as s:
             rows = open_loans(s, args.card)
@@ -228,6 +232,18 @@ def _run(args: argparse.Namespace, settings: Settings, db: Database) -> int:
             flag = "  OVERDUE" if r.overdue else ""
             print(f"{r.card}\t{r.name}\t{r.item}\t{r.title}\tdue {r.due_at:%Y-%m-%d}{flag}")
         print(f"{len(rows)} open loan(s)")
+    return 0
+
+
+def _clear_pin_lock(settings: Settings, db: Database, card: str) -> int:
+    from server.keys import load_or_create_patron_key
+    from server.patron_access import PatronAccess
+
+    access = PatronAccess(db, settings.patron_access, load_or_create_patron_key(settings.data_dir))
+    if not access.clear_pin_lock(card):
+        print(f"error: no patron with card {card.strip()!r}", file=sys.stderr)
+        return 1
+    print(f"PIN checks for card {card.strip()!r} are open again (wrong PINs forgotten)")
     return 0
 
 

@@ -35,3 +35,30 @@ def load_or_create_ticket_key(data_dir: Path) -> Ed25519PrivateKey:
         finally:
             os.unlink(tmp)
     return load_private_key(path.read_bytes())
+
+
+PATRON_KEY_FILE = "patron_key.bin"
+
+
+def load_or_create_patron_key(data_dir: Path) -> bytes:
+    """The secret card tags and kiosks' PIN-sealing keys derive from (32 random bytes,
+    readable by the server user only; made on first run like the ticket key)."""
+    path = data_dir / PATRON_KEY_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".patron-key-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(os.urandom(32))
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
+    key = path.read_bytes()
+    if len(key) != 32:
+        raise ValueError(f"{path}: expected 32 bytes, found {len(key)}")
+    return key

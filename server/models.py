@@ -259,3 +259,29 @@ class StaffSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PinFailures(Base):
+    """Wrong PINs entered for one card, kept across restarts (guessing is counted
+    per card, not per kiosk or per process): enough of them lock PIN checks for a
+    while; a right PIN or staff clear the count."""
+
+    __tablename__ = "pin_failures"
+    patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id"), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_kiosk: Mapped[str | None] = mapped_column(String(100))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PatronSession(Base):
+    """A patron's short session at one kiosk (only the token's sha256 is kept):
+    what lets that kiosk read the patron's account or renew for them."""
+
+    __tablename__ = "patron_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id"))
+    kiosk: Mapped[str] = mapped_column(String(100), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

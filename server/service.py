@@ -19,8 +19,9 @@ from core.wire import TransactionBatch, TransactionIn, TransactionResult
 from server.calendar import LibraryCalendar, Policies
 from server.db import Database
 from server.group_commit import GroupCommit
-from server.keys import load_or_create_ticket_key
+from server.keys import load_or_create_patron_key, load_or_create_ticket_key
 from server.models import Kiosk
+from server.patron_access import PatronAccess
 from server.processing import BatchProcessor, OfflineBounds
 from server.rules_cache import RulesCache
 from server.settings import Settings
@@ -38,6 +39,9 @@ class Server:
         self.ticket_key = load_or_create_ticket_key(settings.data_dir)
         self.public_key = public_key_text(self.ticket_key)
         self.rules_cache = RulesCache(settings.closed_weekdays)
+        self.patrons = PatronAccess(
+            self.db, settings.patron_access, load_or_create_patron_key(settings.data_dir)
+        )
         self.tokens = TokenCache()
         self.writes = GroupCommit(self.db, self.processor)
 

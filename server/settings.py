@@ -31,6 +31,21 @@ Positive = Annotated[int, Field(strict=True, gt=0)]
 NonNegative = Annotated[int, Field(strict=True, ge=0)]
 
 
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class PatronAccessSettings:
+    """How patrons' PINs and sessions are guarded (``[server.patrons]``)."""
+
+    pin_max_failures: Positive = 5
+    """Wrong PINs for one card before its PIN checks are locked."""
+    pin_lock_minutes: Positive = 15
+    """How long such a lock lasts (staff end it early: ``kiosk-server clear-pin-lock CARD``)."""
+    session_minutes: Positive = 5
+    """How long a patron session (after a PIN, or a card without one) lets a kiosk read
+    the account and renew; a kiosk's next patron ends it sooner."""
+    pin_checks_per_minute: Positive = 20
+    """PIN checks one kiosk token may make per minute (a burst of as many); more get 429."""
+
+
 @dataclass(frozen=True, config=ConfigDict(extra="forbid", arbitrary_types_allowed=True))
 class Settings:
     """Everything the server process needs to know at start-up."""
@@ -71,6 +86,8 @@ class Settings:
     link to their patron (``kiosk-server purge-history``); 0 keeps them for ever."""
     api_docs: bool = True
     """Serve ``/docs`` and ``/openapi.json``; switch off in production."""
+    patron_access: PatronAccessSettings = PatronAccessSettings()
+    """Wrong-PIN lock, patron sessions and the kiosk PIN-check rate (``[server.patrons]``)."""
 
     @classmethod
     def resolve(
@@ -86,6 +103,9 @@ class Settings:
         if cfg_path:
             raw = _read_table(Path(cfg_path))
         folder = data_dir or os.environ.get("KIOSK_SERVER_DATA") or raw.get("data_dir")
+        raw = dict(raw)
+        if "patrons" in raw:  # the TOML table [server.patrons]
+            raw["patron_access"] = raw.pop("patrons")
         values = {
             **raw,
             "data_dir": Path(str(folder or "./data/server")),
@@ -99,9 +119,16 @@ class Settings:
             problems = []
             for err in exc.errors():
                 key = ".".join(str(p) for p in err["loc"] if not isinstance(p, int)) or "?"
+                key = key.replace("patron_access", "patrons", 1)
                 msg = err["msg"]
                 if err["type"] in ("unexpected_keyword_argument", "extra_forbidden"):
-                    known = ", ".join(sorted(cls.__dataclass_fields__))
+                    fields = PatronAccessSettings if key.startswith("patrons.") else cls
+                    known = ", ".join(
+                        sorted(
+                            f.replace("patron_access", "patrons")
+                            for f in fields.__dataclass_fields__
+                        )
+                    )
                     msg = f"unknown key; allowed {known}"
                 problems.append(f"{source}: [server] {key}: {msg}")
             raise SettingsError(problems) from None

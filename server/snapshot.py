@@ -1,5 +1,9 @@
 """The offline snapshot: a full copy, or the rows changed since a cursor.
 
+Patrons carry their card number (the kiosk looks a scanned card up); loans,
+holds and registrations carry only a keyed card tag (``core.patronkeys``), so
+the snapshot does not say who has borrowed what.
+
 Built straight from column tuples and streamed as JSON in chunks, because a
 full copy for 100k patrons and 300k items would take seconds and hundreds of
 megabytes as pydantic objects. The field names are those of ``core.wire.Snapshot``
@@ -16,6 +20,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from core.gcpause import gc_paused
+from core.patronkeys import card_tag, key_id, seal_pin_hash
 from server.calendar import Policies
 from server.db import Database, current_counter
 from server.models import Event, Item, Loan, Patron, Registration
@@ -53,7 +58,7 @@ def _array(name: str, chunks: Iterator[list[dict]], first: bool) -> Iterator[byt
     yield b"]"
 
 
-def _patrons(s: Session, since: int | None, pins: bool) -> Iterator[list[dict]]:
+def _patrons(s: Session, since: int | None, pin_key: bytes | None) -> Iterator[list[dict]]:
     today = local_date(utcnow())
     policies = Policies(s)
     counts = (
@@ -87,15 +92,16 @@ def _patrons(s: Session, since: int | None, pins: bool) -> Iterator[list[dict]]:
                 "expires_on": _iso(expires),
                 "loan_count": int(n or 0),
                 "loan_limit": policies.lookup(category).max_loans,
+                "pin_required": pin_hash is not None,
                 "deleted": bool(deleted),
             }
-            if pins and pin_hash:
-                row["pin_hash"] = pin_hash
+            if pin_key is not None and pin_hash:
+                row["pin_hash"] = seal_pin_hash(pin_key, pin_hash, card)
             out.append(row)
         yield out
 
 
-def _items(s: Session, since: int | None) -> Iterator[list[dict]]:
+def _items(s: Session, since: int | None, card_key: bytes) -> Iterator[list[dict]]:
     policies = Policies(s)
     holder = aliased(Patron)
     hold = aliased(Patron)
@@ -125,9 +131,9 @@ def _items(s: Session, since: int | None) -> Iterator[list[dict]]:
                     "barcode": barcode,
                     "title": title,
                     "status": "on_loan" if on_loan_to else status,
-                    "on_loan_to": on_loan_to,
+                    "on_loan_to": _tag(card_key, on_loan_to),
                     "due_at": _iso(due_at),
-                    "hold_for": hold_for,
+                    "hold_for": _tag(card_key, hold_for),
                     "loan_days": policies.lookup("*", item_type).loan_days,
                     "deleted": bool(deleted),
                 }
@@ -135,7 +141,7 @@ def _items(s: Session, since: int | None) -> Iterator[list[dict]]:
         yield out
 
 
-def _registrations(s: Session, since: int | None) -> Iterator[list[dict]]:
+def _registrations(s: Session, since: int | None, card_key: bytes) -> Iterator[list[dict]]:
     q = select(
         Registration.event_id,
         Registration.ticket_code,
@@ -152,7 +158,7 @@ def _registrations(s: Session, since: int | None) -> Iterator[list[dict]]:
             {
                 "event_id": eid,
                 "ticket": code,
-                "card": card,
+                "card": _tag(card_key, card),
                 "guest_name": guest.split()[0] if guest and guest.split() else guest,
                 "signed_in_at": _iso(at),
                 "deleted": bool(deleted),
@@ -161,10 +167,24 @@ def _registrations(s: Session, since: int | None) -> Iterator[list[dict]]:
         ]
 
 
+def _tag(card_key: bytes, card: str | None) -> str | None:
+    return card_tag(card_key, card) if card else None
+
+
 def stream_snapshot(
-    db: Database, since: int | None, public_key: str, pins: bool = False
+    db: Database,
+    since: int | None,
+    public_key: str,
+    card_key: bytes,
+    *,
+    pin_key: bytes | None = None,
 ) -> Iterator[bytes]:
-    """Yield the snapshot JSON in pieces; ``since=None`` means a full copy."""
+    """Yield the snapshot JSON in pieces; ``since=None`` means a full copy.
+
+    Loans, holds and registrations name their patron by card tag (``card_key``),
+    never by card number. PIN hashes go out only with ``pin_key`` (the asking
+    kiosk's own), sealed with it.
+    """
     with db.read() as s:
         cursor = current_counter(s)
         if since is not None and since > cursor:
@@ -174,10 +194,11 @@ def stream_snapshot(
             "full": since is None,
             "generated_at": utcnow().isoformat(),
             "ticket_public_key": public_key,
+            "key_id": key_id(card_key),
         }
         yield json.dumps(head)[:-1].encode() + b","
-        yield from _array("patrons", _patrons(s, since, pins), True)
-        yield from _array("items", _items(s, since), False)
+        yield from _array("patrons", _patrons(s, since, pin_key), True)
+        yield from _array("items", _items(s, since, card_key), False)
         q = select(Event)
         if since is not None:
             q = q.where(Event.version > since)
@@ -185,5 +206,5 @@ def stream_snapshot(
             v.model_dump(mode="json") for v in event_views(s, s.scalars(q.order_by(Event.id)))
         ]
         yield from _array("events", iter([events]), False)
-        yield from _array("registrations", _registrations(s, since), False)
+        yield from _array("registrations", _registrations(s, since, card_key), False)
         yield b"}"

@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import os
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from core.errors import SyncError, SyncRejected
 from core.wire import (
     API_PREFIX,
+    PATRON_SESSION_HEADER,
     AccountView,
     BatchResult,
+    CardQuery,
     EventView,
     Health,
+    KioskSecrets,
     OpenConflicts,
-    PatronInfo,
+    PatronLookupResult,
     PinCheck,
     PinResult,
     Snapshot,
@@ -43,9 +45,10 @@ if TYPE_CHECKING:
 class RequestRejected(SyncRejected):
     """A 4xx answer; ``status_code`` tells a bad token (401/403) from a bad request (422)."""
 
-    def __init__(self, detail: str, *, status_code: int) -> None:
+    def __init__(self, detail: str, *, status_code: int, retry_after_s: float = 0.0) -> None:
         super().__init__(detail)
         self.status_code = status_code
+        self.retry_after_s = retry_after_s  # a 429's Retry-After
 
     @property
     def auth(self) -> bool:
@@ -85,7 +88,13 @@ class ServerClient:
         self.session.close()
 
     def _request(
-        self, method: str, path: str, *, timeout: float | None = None, **kw: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        timeout: float | None = None,
+        too_many_is_refusal: bool = False,
+        **kw: Any,
     ) -> requests.Response:
         import requests
 
@@ -104,6 +113,14 @@ class ServerClient:
             raise SyncError(f"{method} {path}: no answer from {self.base} in time") from None
         except requests.RequestException as exc:
             raise SyncError(f"{method} {path}: {type(exc).__name__}: {exc}") from None
+        if resp.status_code == 429 and too_many_is_refusal:
+            try:
+                wait = float(resp.headers.get("Retry-After", "1"))
+            except ValueError:
+                wait = 1.0
+            raise RequestRejected(
+                f"{method} {path}: 429: too many requests", status_code=429, retry_after_s=wait
+            )
         if resp.status_code >= 500 or resp.status_code == 429:
             raise SyncError(
                 f"{method} {path}: server answered {resp.status_code}: {resp.text[:200]}"
@@ -134,6 +151,7 @@ class ServerClient:
         txs: list[TransactionIn],
         *,
         timeout: float | None = None,
+        patron_session: str | None = None,
         queue_depth: int | None = None,
         snapshot_age_s: float | None = None,
         version: str | None = None,
@@ -149,7 +167,10 @@ class ServerClient:
             "/transactions",
             timeout=timeout,
             data=batch.model_dump_json(exclude_none=True),
-            headers={"Content-Type": "application/json"},
+            headers={
+                "Content-Type": "application/json",
+                **({PATRON_SESSION_HEADER: patron_session} if patron_session else {}),
+            },
         )
         try:
             results = BatchResult.model_validate(self._json(resp)).results
@@ -193,23 +214,44 @@ class ServerClient:
             raise SyncError("POST /transactions: answer does not match the batch")
         return results
 
-    def patron(self, card: str, timeout: float | None = None) -> PatronInfo:
-        resp = self._request("GET", f"/patrons/{quote(card, safe='')}", timeout=timeout)
-        return PatronInfo.model_validate(self._json(resp))
-
-    def verify_pin(self, card: str, pin: str, timeout: float | None = None) -> PinResult:
+    def patron(self, card: str, timeout: float | None = None) -> PatronLookupResult:
+        """The patron of a card, with a patron session when the card needs no PIN."""
         resp = self._request(
             "POST",
-            f"/patrons/{quote(card, safe='')}/verify-pin",
+            "/patrons/lookup",
             timeout=timeout,
-            data=PinCheck(pin=pin).model_dump_json(),
+            data=CardQuery(card=card).model_dump_json(),
+            headers={"Content-Type": "application/json"},
+        )
+        return PatronLookupResult.model_validate(self._json(resp))
+
+    def verify_pin(self, card: str, pin: str, timeout: float | None = None) -> PinResult:
+        """Check a PIN; a 429 (this kiosk checks too fast) is a ``RequestRejected``."""
+        resp = self._request(
+            "POST",
+            "/patrons/verify-pin",
+            timeout=timeout,
+            too_many_is_refusal=True,
+            data=PinCheck(card=card, pin=pin).model_dump_json(),
             headers={"Content-Type": "application/json"},
         )
         return PinResult.model_validate(self._json(resp))
 
-    def account(self, card: str, timeout: float | None = None) -> AccountView:
-        resp = self._request("GET", f"/patrons/{quote(card, safe='')}/account", timeout=timeout)
+    def account(self, session: str, timeout: float | None = None) -> AccountView:
+        """The account of the patron whose session (from ``patron``/``verify_pin``) this is."""
+        resp = self._request(
+            "GET", "/patrons/account", timeout=timeout, headers={PATRON_SESSION_HEADER: session}
+        )
         return AccountView.model_validate(self._json(resp))
+
+    def end_patron_session(self, timeout: float | None = None) -> None:
+        """The patron at this kiosk is done: their session ends on the server now."""
+        self._request("POST", "/patrons/end-session", timeout=timeout)
+
+    def kiosk_secrets(self, timeout: float | None = None) -> KioskSecrets:
+        """This kiosk's card and PIN keys (see ``sync.secrets``)."""
+        resp = self._request("GET", "/kiosk-secrets", timeout=timeout)
+        return KioskSecrets.model_validate(self._json(resp))
 
     def open_conflicts(self, timeout: float | None = None) -> list[str]:
         """Ids of this kiosk's transactions in a conflict staff have not resolved."""

@@ -6,8 +6,9 @@ each effect must be idempotent: applying it twice leaves the same state (a
 checkout counts a loan only when the item was not already on loan to that
 card; a return uncounts only while the item is still on loan).
 
-The statements use sub-selects instead of a SELECT round trip from Python, so
-the write lock is held for as few statements as possible.
+Cards are stored as tags: ``card_tag(card)`` is the store's SQL function
+(``sync.secrets.KioskKeys.tag``). The statements use sub-selects instead of a
+SELECT round trip from Python, so the write lock is held for as few statements as possible.
 """
 
 from __future__ import annotations
@@ -30,14 +31,10 @@ def _iso(dt: object) -> str | None:
     return dt.isoformat() if dt is not None else None  # type: ignore[attr-defined]
 
 
-_CHECKOUT_COUNT = (
-    "UPDATE patrons SET loan_count=loan_count+1 WHERE card=?1 AND NOT EXISTS"
-    " (SELECT 1 FROM items WHERE barcode=?2 AND on_loan_to=?1)"
-)
-_CHECKOUT_ITEM = "UPDATE items SET status='on_loan', on_loan_to=?1, due_at=?3 WHERE barcode=?2"
-_CHECKIN_COUNT = (
-    "UPDATE patrons SET loan_count=MAX(loan_count-1, 0)"
-    " WHERE card=(SELECT on_loan_to FROM items WHERE barcode=?1)"
+# Items name their borrower by card tag (``card_tag()``, registered by the store);
+# a patron's loan count is read from them (``LocalStore.patron``).
+_CHECKOUT_ITEM = (
+    "UPDATE items SET status='on_loan', on_loan_to=card_tag(?1), due_at=?3 WHERE barcode=?2"
 )
 _CHECKIN_ITEM = "UPDATE items SET status='available', on_loan_to=NULL, due_at=NULL WHERE barcode=?1"
 
@@ -48,17 +45,15 @@ def apply_local_effect(
     """Bring the snapshot in step with an accepted (or conflicting) transaction."""
     if tx.kind == Kind.CHECKOUT and tx.item:
         due = _iso(result.due_at or tx.due_at)
-        db.execute(_CHECKOUT_COUNT, (tx.card, tx.item))
         db.execute(_CHECKOUT_ITEM, (tx.card, tx.item, due))
     elif tx.kind == Kind.CHECKIN and tx.item:
-        db.execute(_CHECKIN_COUNT, (tx.item,))
         db.execute(_CHECKIN_ITEM, (tx.item,))
     elif tx.kind == Kind.RENEW and tx.item and result.due_at:
         db.execute("UPDATE items SET due_at=? WHERE barcode=?", (_iso(result.due_at), tx.item))
     elif tx.kind == Kind.EVENT_REGISTER and result.ticket and tx.event_id is not None:
         db.execute(
             "INSERT OR IGNORE INTO registrations(ticket, event_id, card, guest_name)"
-            " VALUES (?,?,?,?)",
+            " VALUES (?,?,card_tag(?),?)",
             (
                 ticket_code(result.ticket),
                 tx.event_id,
@@ -82,14 +77,14 @@ def _door(
     elif tx.card:
         cur = db.execute(
             "UPDATE registrations SET signed_in_at=COALESCE(signed_in_at, ?)"
-            " WHERE event_id=? AND card=?",
+            " WHERE event_id=? AND card=card_tag(?)",
             (when, tx.event_id, tx.card),
         )
         if cur.rowcount == 0:
             # A walk-in with a card: remember it so a second scan is "already signed in".
             db.execute(
                 "INSERT OR IGNORE INTO registrations(ticket, event_id, card, signed_in_at)"
-                " VALUES (?,?,?,?)",
+                " VALUES (?,?,card_tag(?),?)",
                 (f"walkin:{tx.id}", tx.event_id, tx.card, when),
             )
     elif tx.guest:

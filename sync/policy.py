@@ -68,7 +68,7 @@ def patron_info_from_snapshot(p: SnapshotPatron, today: date) -> PatronInfo:
         expires_on=p.expires_on,
         loan_count=p.loan_count,
         loan_limit=p.loan_limit,
-        pin_required=p.pin_hash is not None,
+        pin_required=p.pin_required or p.pin_hash is not None,
         can_borrow=reason is None,
         reason=reason,
     )
@@ -133,10 +133,11 @@ def _checkout(
     item = store.item(tx.item or "")
     if item is None:
         return _refuse(tx, Reason.UNKNOWN_ITEM)
+    tag = store.keys.tag(tx.card)  # loans and holds name patrons by card tag
     if item.status == "on_loan":
         reason = (
             Reason.ITEM_ALREADY_ON_LOAN_TO_PATRON
-            if item.on_loan_to == tx.card
+            if tag is not None and item.on_loan_to == tag
             else Reason.ITEM_ON_LOAN_TO_OTHER
         )
         return _refuse(tx, reason, title=item.title, due_at=item.due_at)
@@ -146,7 +147,7 @@ def _checkout(
         return _refuse(tx, Reason.ITEM_LOST, title=item.title)
     if item.status == "in_transit":
         return _refuse(tx, Reason.ITEM_IN_TRANSIT, title=item.title)
-    if item.hold_for and item.hold_for != tx.card:
+    if item.hold_for and item.hold_for != tag:
         return _refuse(tx, Reason.ITEM_ON_HOLD_FOR_OTHER, title=item.title)
     return _accept(
         tx, title=item.title, due_at=tx.due_at or offline_due_at(tx.at, policy.loan_days)

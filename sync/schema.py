@@ -13,7 +13,7 @@ import sqlite3
 from sync.outbox import FLAGGED
 from sync.snapshot_store import SNAPSHOT_INDEXES, SNAPSHOT_TABLES
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _OUTBOX = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -80,6 +80,15 @@ def migrate(db: sqlite3.Connection) -> None:
         if low is None:
             low = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox").fetchone()[0]
         db.execute("INSERT INTO meta(key, value) VALUES ('unsent_from', ?)", (str(low),))
+    pcols = {r[1] for r in db.execute("PRAGMA table_info(patrons)")}
+    if "pin_required" not in pcols:
+        # Schema 7: card numbers leave loans, holds and registrations (the server
+        # now sends card tags). Wipe the old ones and start the snapshot over.
+        db.execute("ALTER TABLE patrons ADD COLUMN pin_required INTEGER NOT NULL DEFAULT 0")
+        db.execute("UPDATE patrons SET pin_required=1, pin_hash=NULL WHERE pin_hash IS NOT NULL")
+        db.execute("UPDATE items SET on_loan_to=NULL, hold_for=NULL")
+        db.execute("UPDATE registrations SET card=NULL")
+        db.execute("DELETE FROM meta WHERE key='snapshot_cursor'")
     db.execute("DROP INDEX IF EXISTS outbox_state")
     # Schema 6 (schema 5's outbox_flagged counted handled mismatches). A store with
     # years of rows builds it once, here, at the first open after the upgrade.

@@ -1,5 +1,10 @@
 """The offline snapshot half of the local store: applying copies and reading them.
 
+Loans, holds and registrations hold card tags, never card numbers; the store
+compares a scanned card through ``keys`` (``sync.secrets.KioskKeys``, kept in
+its own file) and SQL statements through the ``card_tag()`` function the
+store registers on its connection.
+
 A full snapshot (hundreds of thousands of rows) is written into staging tables
 in short chunks, each its own SQLite transaction, and then swapped in by
 renaming tables in one short transaction. The store's lock is released between
@@ -28,11 +33,13 @@ from core.wire import (
     TransactionResult,
 )
 from sync.effects import apply_local_effect
+from sync.secrets import KioskKeys
 
 SNAPSHOT_TABLES = {
     "patrons": (
         "card TEXT PRIMARY KEY, first_name TEXT NOT NULL, status TEXT NOT NULL,"
-        " expires_on TEXT, loan_count INTEGER NOT NULL, loan_limit INTEGER NOT NULL, pin_hash TEXT"
+        " expires_on TEXT, loan_count INTEGER NOT NULL, loan_limit INTEGER NOT NULL, pin_hash TEXT,"
+        " pin_required INTEGER NOT NULL DEFAULT 0"
     ),
     "items": (
         "barcode TEXT PRIMARY KEY, title TEXT NOT NULL, status TEXT NOT NULL,"
@@ -51,7 +58,7 @@ SNAPSHOT_INDEXES = (
 
 CHUNK_ROWS = 20_000
 
-_PATRON_SQL = "INSERT OR REPLACE INTO {t} VALUES (?,?,?,?,?,?,?)"
+_PATRON_SQL = "INSERT OR REPLACE INTO {t} VALUES (?,?,?,?,?,?,?,?)"
 _ITEM_SQL = "INSERT OR REPLACE INTO {t} VALUES (?,?,?,?,?,?,?)"
 _REG_SQL = (
     "INSERT OR REPLACE INTO {t}(ticket, event_id, card, guest_name, signed_in_at)"
@@ -77,6 +84,7 @@ def _patron_rows(patrons: Sequence[SnapshotPatron]) -> list[tuple[Any, ...]]:
             p.loan_count,
             p.loan_limit,
             p.pin_hash,
+            int(p.pin_required or p.pin_hash is not None),
         )
         for p in patrons
         if not p.deleted
@@ -109,6 +117,7 @@ class SnapshotStoreMixin:
 
     _db: sqlite3.Connection
     _lock: threading.RLock
+    keys: KioskKeys
 
     def _tx(self) -> AbstractContextManager[sqlite3.Connection]:  # provided by LocalStore
         raise NotImplementedError
@@ -186,6 +195,8 @@ class SnapshotStoreMixin:
         meta.append(("snapshot_generated_at", snap.generated_at.isoformat()))
         if snap.ticket_public_key:
             meta.append(("ticket_public_key", snap.ticket_public_key))
+        if snap.key_id:
+            meta.append(("snapshot_key_id", snap.key_id))
         db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", meta)
 
     # -- reading ------------------------------------------------------------
@@ -201,12 +212,21 @@ class SnapshotStoreMixin:
         return self.get_meta("ticket_public_key")
 
     def patron(self, card: str) -> SnapshotPatron | None:
+        """A patron by card; ``loan_count`` counts the items on loan to their card tag
+        (so this kiosk's own offline loans and returns count at once)."""
+        tag = self.keys.tag(card)
         with self._lock:
             r = self._db.execute(
-                "SELECT card, first_name, status, expires_on, loan_count, loan_limit, pin_hash"
-                " FROM patrons WHERE card=?",
+                "SELECT card, first_name, status, expires_on, loan_count, loan_limit, pin_hash,"
+                " pin_required FROM patrons WHERE card=?",
                 (card,),
             ).fetchone()
+            if r is not None and tag is not None:
+                count = self._db.execute(
+                    "SELECT COUNT(*) FROM items WHERE on_loan_to=?", (tag,)
+                ).fetchone()[0]
+            elif r is not None:
+                count = r[4]
         if r is None:
             return None
         return SnapshotPatron(
@@ -214,9 +234,10 @@ class SnapshotStoreMixin:
             first_name=r[1],
             status=r[2],
             expires_on=date.fromisoformat(r[3]) if r[3] else None,
-            loan_count=r[4],
+            loan_count=count,
             loan_limit=r[5],
             pin_hash=r[6],
+            pin_required=bool(r[7]) or r[6] is not None,
         )
 
     def item(self, barcode: str) -> SnapshotItem | None:
@@ -240,9 +261,12 @@ class SnapshotStoreMixin:
 
     def loans_of(self, card: str) -> list[SnapshotItem]:
         """Items the snapshot (plus this kiosk's own unsent work) has on loan to a card."""
+        tag = self.keys.tag(card)
+        if tag is None:
+            return []
         with self._lock:
             rows = self._db.execute(
-                "SELECT barcode FROM items WHERE on_loan_to=?", (card,)
+                "SELECT barcode FROM items WHERE on_loan_to=?", (tag,)
             ).fetchall()
         return [i for i in (self.item(r[0]) for r in rows) if i is not None]
 
@@ -261,7 +285,7 @@ class SnapshotStoreMixin:
             else:
                 r = self._db.execute(
                     cols + " WHERE event_id=? AND card=? ORDER BY signed_in_at IS NULL LIMIT 1",
-                    (event_id, card),
+                    (event_id, self.keys.tag(card)),
                 ).fetchone()
         if r is None:
             return None

@@ -43,6 +43,7 @@ from sync.outbox import UNSENT_FROM, Outbox, OutboxRow, OutboxState
 from sync.outbox_marks import OutboxMarks
 from sync.prune import Pruning
 from sync.schema import create_tables, migrate
+from sync.secrets import KioskKeys
 from sync.sequence import TransactionNumbers
 from sync.snapshot_store import SnapshotStoreMixin
 from sync.staff_reads import QueueStats, StaffReads
@@ -67,13 +68,22 @@ class LocalStore(
     than the commit's fsync.
     """
 
-    def __init__(self, path: Path | str, *, kiosk: str, synchronous: str = "FULL") -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        kiosk: str,
+        synchronous: str = "FULL",
+        keys: KioskKeys | None = None,
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Patron data (snapshot, transactions, guest contacts): readable by the kiosk's
         # user only. SQLite gives the -wal and -shm files the database file's mode.
         os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         self.kiosk = kiosk
+        #: The card and PIN keys from the server (their own file, never this store).
+        self.keys = keys if keys is not None else KioskKeys()
         self._lock = threading.RLock()
         self._db = sqlite3.connect(
             self.path,
@@ -83,6 +93,7 @@ class LocalStore(
             cached_statements=256,
         )
         self._cur = self._db.cursor()  # the enqueue path's cursor (used under the lock)
+        self._db.create_function("card_tag", 1, self.keys.tag, deterministic=True)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         create_tables(self._db)

@@ -351,11 +351,23 @@ class SyncWorker:
         self._drain(sys.maxsize)
 
     def refresh_snapshot(self) -> None:
-        """Fetch the snapshot (whole the first time, then the changes since the cursor)."""
+        """Fetch the snapshot (whole the first time, then the changes since the cursor).
+
+        The kiosk's keys come first: without them the snapshot's card tags match
+        nothing. When the server's card key changed (its data folder was replaced),
+        new keys are fetched and the whole snapshot again.
+        """
+        keys = self.store.keys
+        if not keys.ready:
+            keys.save(self.client.kiosk_secrets(timeout=self.request_timeout_s))
         with gc_paused():  # hundreds of thousands of small acyclic objects
-            snap = self.client.snapshot(
-                self.store.snapshot_cursor(), timeout=self.request_timeout_s * 4
-            )
+            cursor = self.store.snapshot_cursor()
+            snap = self.client.snapshot(cursor, timeout=self.request_timeout_s * 4)
+            if snap.key_id is not None and snap.key_id != keys.key_id:
+                log.warning("the server's card key changed: fetching keys and a full snapshot")
+                keys.save(self.client.kiosk_secrets(timeout=self.request_timeout_s))
+                if not snap.full:
+                    snap = self.client.snapshot(None, timeout=self.request_timeout_s * 4)
             self.store.apply_snapshot(snap)
             del snap  # freed by reference counting before the collector is back
         self._last_snapshot = time.monotonic()

@@ -1,4 +1,5 @@
-"""Shared test helpers: the fake printer behind a printer, outbox rows and their results.
+"""Shared test helpers: the fake printer behind a printer, outbox rows and their results,
+the kiosk keys tests run with.
 
 The demo library's snapshot is in ``tests/demo_library.py``."""
 
@@ -8,6 +9,14 @@ from core.wire import TransactionResult
 from devices.printer.base import Printer
 from devices.sim.fake_printer import FakeEscposPrinter
 from sync.store import LocalStore, OutboxRow
+from tests.demo_library import DEMO_SECRETS, demo_keys, seal, tag
+
+#: The keys kiosk-side tests run with where no server issued any: the demo kiosk's, so
+#: the demo library's card tags and sealed PIN (``tests.demo_library``) open with them.
+TEST_SECRETS = DEMO_SECRETS
+#: ``kiosk_keys(data_dir=None)``: those keys, saved in ``data_dir`` when given.
+kiosk_keys = demo_keys
+__all__ = ["TEST_SECRETS", "fake_of", "kiosk_keys", "outbox_row", "seal", "server_result", "tag"]
 
 
 def fake_of(printer: Printer) -> FakeEscposPrinter:

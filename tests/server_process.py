@@ -119,3 +119,19 @@ class ServerProcess:
             headers={"Authorization": f"Bearer {self.tokens[kiosk]}"},
             timeout=10,
         )
+
+    def account(self, card: str, kiosk: str, pin: str | None = None) -> requests.Response:
+        """A patron's account as that kiosk sees it: session first (lookup, or the PIN)."""
+        auth = {"Authorization": f"Bearer {self.tokens[kiosk]}"}
+        api = self.url + "/api/v1"
+        if pin is None:
+            r = requests.post(
+                f"{api}/patrons/lookup", json={"card": card}, headers=auth, timeout=10
+            )
+        else:
+            body = {"card": card, "pin": pin}
+            r = requests.post(f"{api}/patrons/verify-pin", json=body, headers=auth, timeout=10)
+        session = r.json()["session"]["session"]
+        return requests.get(
+            f"{api}/patrons/account", headers={**auth, "X-Patron-Session": session}, timeout=10
+        )

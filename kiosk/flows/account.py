@@ -24,6 +24,7 @@ from kiosk.flows.base import (
     Services,
     Severity,
     mask_card,
+    pin_blocked_at_start,
     reason_message,
 )
 
@@ -83,6 +84,7 @@ class AccountFlow:
         self.clock = clock or services.clock
         self.step = AccountStep.CARD
         self.card: str | None = None
+        self.session: str | None = None  # the server's patron session
         self.data: AccountData | None = None
         self.message = Message("Pindai kartu anggota Anda.")
         self._pin = PinAttempts()
@@ -100,7 +102,13 @@ class AccountFlow:
         if found.patron is None:
             self.message = reason_message(found.reason or Reason.UNKNOWN_CARD)
             return self.message
+        if found.patron.pin_required:
+            blocked = pin_blocked_at_start(self.s.decider, text, found.offline)
+            if blocked is not None:
+                self.message = blocked
+                return blocked
         self.card = text
+        self.session = found.session
         if found.patron.pin_required:
             self.step = AccountStep.PIN
             self.message = Message("Masukkan PIN Anda.")
@@ -112,6 +120,7 @@ class AccountFlow:
             return self.message
         accepted, over, msg = self._pin.check(self.s.decider, self.card, pin)
         if accepted:
+            self.session = self._pin.session
             return self._load()
         if over:
             self.reset()
@@ -122,7 +131,7 @@ class AccountFlow:
     # -- loading -------------------------------------------------------------
     def _load(self) -> Message:
         assert self.card is not None
-        view = self._online_view(self.card)
+        view = self._online_view()
         self.data = self._from_view(view) if view is not None else self._from_snapshot(self.card)
         self.step = AccountStep.SHOW
         if self.data.offline:
@@ -144,11 +153,12 @@ class AccountFlow:
             self.message = Message("Halo, {name}.", Severity.INFO, {"name": self.data.name})
         return self.message
 
-    def _online_view(self, card: str) -> AccountView | None:
-        if self.client is None or not self.s.decider.online:
+    def _online_view(self) -> AccountView | None:
+        # Only the server's patron session (from the card or the PIN) opens the account.
+        if self.client is None or not self.s.decider.online or self.session is None:
             return None
         try:
-            return self.client.account(card, timeout=self.s.decider.deadline_s)
+            return self.client.account(self.session, timeout=self.s.decider.deadline_s)
         except SyncError as exc:
             log.warning("account view unavailable, showing the snapshot: %s", exc)
             return None
@@ -179,7 +189,9 @@ class AccountFlow:
         """Renew one loan from the account list; the list is reloaded after."""
         if self.step != AccountStep.SHOW or self.card is None:
             return self.message
-        decision = self.s.decider.submit(Kind.RENEW, card=self.card, item=item)
+        decision = self.s.decider.submit(
+            Kind.RENEW, card=self.card, item=item, patron_session=self.session
+        )
         res = decision.result
         if res.status == Status.REFUSED:
             msg = reason_message(res.reason)
@@ -195,6 +207,7 @@ class AccountFlow:
         """Forget the patron (session end, next card)."""
         self.step = AccountStep.CARD
         self.card = None
+        self.session = None
         self.data = None
         self._pin = PinAttempts()
         self.message = Message("Pindai kartu anggota Anda.")

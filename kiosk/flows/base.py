@@ -42,6 +42,11 @@ class Message:
         return text
 
 
+PIN_OFFLINE_TEXT = (
+    "Kartu ini memakai PIN. Saat jaringan terputus PIN tidak dapat diperiksa;"
+    " silakan ke meja petugas."
+)
+
 # Plain words for every reason, in the library's own terms (see indonesian-terms.md).
 # ask_staff is set where only a person at the desk can help.
 REASON_MESSAGES: dict[Reason, tuple[str, bool]] = {
@@ -52,6 +57,9 @@ REASON_MESSAGES: dict[Reason, tuple[str, bool]] = {
     Reason.FINES_OVER_LIMIT: ("Denda Anda melebihi batas.", True),
     Reason.PIN_REQUIRED: ("PIN diperlukan.", False),
     Reason.PIN_WRONG: ("PIN salah.", False),
+    Reason.PIN_LOCKED: ("PIN kartu ini dikunci sementara karena terlalu sering salah.", True),
+    Reason.PIN_OFFLINE: (PIN_OFFLINE_TEXT, False),
+    Reason.PATRON_SESSION_REQUIRED: ("Silakan pindai kartu anggota Anda lagi.", False),
     Reason.UNKNOWN_ITEM: ("Kode eksemplar tidak dikenal.", True),
     Reason.ITEM_ON_LOAN_TO_OTHER: ("Buku ini tercatat masih dipinjam anggota lain.", True),
     Reason.ITEM_ALREADY_ON_LOAN_TO_PATRON: ("Buku ini sudah Anda pinjam.", False),
@@ -88,33 +96,58 @@ def reason_message(reason: Reason | None, **params: Any) -> Message:
     return Message(msgid, Severity.ERROR, params, ask_staff=ask)
 
 
-class PinAttempts:
-    """A patron's PIN tries in one session: three wrong ones end the session."""
+#: A PIN card while offline, with no PIN this kiosk may check: never let through.
+PIN_OFFLINE_MESSAGE = PIN_OFFLINE_TEXT
 
-    MAX_TRIES = 3
+
+class PinAttempts:
+    """A patron's PIN entry: asks the decider, says what happened, keeps the session.
+
+    Wrong PINs are counted by the decider's ``PinGuard`` per card, so scanning the
+    card again does not start the count over; the server counts them too.
+    """
 
     def __init__(self) -> None:
-        self.tries = 0
+        self.session: str | None = None  # the server's patron session after a right PIN
 
     def check(self, decider: Decider, card: str, pin: str) -> tuple[bool, bool, Message | None]:
         """``(accepted, session_over, message)`` for one PIN entry."""
-        ok = decider.check_pin(card, pin)
-        if ok:
+        verdict = decider.check_pin(card, pin)
+        if verdict.ok:
+            self.session = verdict.session
             return True, False, None
-        if ok is None:
+        if verdict.ok is None:
+            return False, True, Message(PIN_OFFLINE_MESSAGE, Severity.ERROR)
+        if verdict.retry_after_s:
             return (
                 False,
-                True,
+                False,
                 Message(
-                    "PIN tidak dapat diperiksa saat luring (offline).",
+                    "Terlalu banyak percobaan PIN di kios ini. Coba lagi sebentar lagi.",
                     Severity.ERROR,
-                    ask_staff=True,
                 ),
             )
-        self.tries += 1
-        if self.tries >= self.MAX_TRIES:
-            return False, True, Message("PIN salah tiga kali.", Severity.ERROR, ask_staff=True)
+        if verdict.reason == Reason.PIN_LOCKED:
+            return False, True, pin_locked_message()
         return False, False, Message("PIN salah. Coba lagi.", Severity.ERROR)
+
+
+def pin_locked_message() -> Message:
+    return Message(
+        "PIN salah terlalu sering. PIN kartu ini dikunci sementara.",
+        Severity.ERROR,
+        ask_staff=True,
+    )
+
+
+def pin_blocked_at_start(decider: Decider, card: str, offline: bool) -> Message | None:
+    """Why a PIN card cannot go on to its PIN step here and now, or None when it can:
+    locked after wrong PINs at this kiosk, or offline with no PIN this kiosk may check."""
+    if decider.pins.locked_until(card) is not None:
+        return pin_locked_message()
+    if offline and not decider.can_check_pin_offline(card):
+        return Message(PIN_OFFLINE_MESSAGE, Severity.ERROR)
+    return None
 
 
 class CodeKind(StrEnum):

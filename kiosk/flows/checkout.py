@@ -14,6 +14,7 @@ from kiosk.flows.base import (
     PinAttempts,
     Services,
     Severity,
+    pin_blocked_at_start,
     reason_message,
 )
 
@@ -53,6 +54,7 @@ class CheckoutFlow:
         self.offer_renewal: str | None = None  # item barcode a re-scan offered to renew
         self.slip_message: Message | None = None
         self._pin = PinAttempts()
+        self.patron_session: str | None = None  # the server's, for renewals
 
     # -- card and PIN --------------------------------------------------------
     def scan(self, text: str) -> Message:
@@ -94,7 +96,13 @@ class CheckoutFlow:
         if not found.patron.can_borrow:
             self.message = reason_message(found.patron.reason)
             return
+        if found.patron.pin_required:
+            blocked = pin_blocked_at_start(self.s.decider, card, found.offline)
+            if blocked is not None:
+                self.message = blocked
+                return
         self.patron = found.patron
+        self.patron_session = found.session
         if found.patron.pin_required:
             self.step = CheckoutStep.PIN
             self.message = Message("Masukkan PIN Anda.")
@@ -115,6 +123,7 @@ class CheckoutFlow:
             return self.message
         accepted, over, msg = self._pin.check(self.s.decider, self.patron.card, pin)
         if accepted:
+            self.patron_session = self._pin.session
             self._welcome()
             return self.message
         if over:
@@ -169,7 +178,9 @@ class CheckoutFlow:
         if self.patron is None or barcode is None:
             return self.message
         self.offer_renewal = None
-        decision = self.s.decider.submit(Kind.RENEW, card=self.patron.card, item=barcode)
+        decision = self.s.decider.submit(
+            Kind.RENEW, card=self.patron.card, item=barcode, patron_session=self.patron_session
+        )
         res = decision.result
         if res.status == Status.REFUSED:
             msg = reason_message(res.reason)
@@ -221,6 +232,7 @@ class CheckoutFlow:
     def cancel(self) -> None:
         """End the session now (timeout, cancel, next card). Committed loans stay."""
         self.step = CheckoutStep.DONE
+        self.patron_session = None
 
     @property
     def active(self) -> bool:

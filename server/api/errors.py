@@ -18,10 +18,19 @@ log = logging.getLogger("server.api")
 class ApiError(Exception):
     """Raise from a route to answer ``status`` with ``ErrorBody(detail, code)``."""
 
-    def __init__(self, status: int, code: str, detail: str, retry_after: int = 0) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        retry_after: int = 0,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail = status, code, detail
-        self.retry_after = retry_after  # seconds, sent as Retry-After when set
+        self.headers = dict(headers or {})  # e.g. Retry-After on a 429
+        if retry_after:
+            self.headers["Retry-After"] = str(retry_after)
 
 
 def _body(status: int, code: str, detail: str, headers: dict[str, str] | None = None):
@@ -39,9 +48,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_req: Request, exc: ApiError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
-        if exc.retry_after:
-            headers["Retry-After"] = str(exc.retry_after)
-        return _body(exc.status, exc.code, exc.detail, headers or None)
+        return _body(exc.status, exc.code, exc.detail, {**headers, **exc.headers} or None)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(req: Request, exc: StarletteHTTPException) -> JSONResponse:

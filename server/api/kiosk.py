@@ -2,40 +2,50 @@
 
 from __future__ import annotations
 
+import base64
+import logging
+import math
 import zlib
 from collections.abc import Iterator
 from functools import partial
 
 import anyio
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core.text import ascii_digits
 from core.wire import (
+    PATRON_SESSION_HEADER,
     AccountView,
     BatchResult,
+    CardQuery,
     ErrorBody,
     EventView,
     Health,
+    Kind,
+    KioskSecrets,
     OpenConflicts,
-    PatronInfo,
+    PatronLookupResult,
+    PatronSession,
     PinCheck,
     PinResult,
+    Reason,
     Snapshot,
     TransactionBatch,
 )
 from server import __version__
 from server.api.deps import AUTH_RESPONSES, Caller, any_caller, get_server, kiosk_caller
 from server.api.errors import ApiError
-from server.auth import verify_secret
-from server.models import Conflict, Event, Transaction
+from server.models import Conflict, Event, Patron, Transaction
 from server.queries import account_view, event_views, find_patron, patron_info, upcoming_events
 from server.service import Server
 from server.snapshot import stream_snapshot
 from server.text import storable
 from server.timeutil import utcnow
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 URGENT_MAX = 3
 
@@ -94,6 +104,11 @@ async def post_transactions(
                 f"transaction {txn.id} claims kiosk {txn.kiosk!r} but this token "
                 f"belongs to {caller.name!r}",
             )
+    if any(t.kind == Kind.RENEW and not t.offline for t in batch.transactions):
+        check = partial(
+            _check_renewals, batch, caller, server, request.headers.get(PATRON_SESSION_HEADER)
+        )
+        await anyio.to_thread.run_sync(check)
     urgent = is_urgent(batch)
     work = partial(server.apply_batch, caller.name, batch, urgent)
     limiter = limiters(request.app)[0 if urgent else 1]
@@ -101,6 +116,25 @@ async def post_transactions(
     # already validated models: serialise once instead of FastAPI re-validating them
     body = BatchResult(results=results).model_dump_json()
     return Response(content=body, media_type="application/json")
+
+
+def _check_renewals(
+    batch: TransactionBatch, caller: Caller, server: Server, token: str | None
+) -> None:
+    """A renewal decided online acts for a patron: it needs that patron's session here.
+
+    Offline and kiosk-refused copies are records of what already happened at the
+    kiosk (offline renewals are refused there) and pass as before.
+    """
+    renewals = [t for t in batch.transactions if t.kind == Kind.RENEW and not t.offline and t.card]
+    if not renewals:
+        return
+    patron = _session_patron(server, caller, token)
+    for t in renewals:
+        if (t.card or "").strip() != patron.card:
+            raise ApiError(
+                403, "patron_session_required", f"transaction {t.id}: the session is another card's"
+            )
 
 
 @router.get(
@@ -120,8 +154,11 @@ def get_snapshot(
         if not ascii_digits(since):
             raise ApiError(422, "invalid_cursor", "since must be a cursor from an earlier snapshot")
         cursor = int(since)
+    pin_key = None
+    if server.settings.offline_pin_hashes and _caller.kind == "kiosk":
+        pin_key = server.patrons.kiosk_pin_key(_caller.name)
     chunks = stream_snapshot(
-        server.db, cursor, server.public_key, server.settings.offline_pin_hashes
+        server.db, cursor, server.public_key, server.patrons.card_key, pin_key=pin_key
     )
     if "gzip" in request.headers.get("accept-encoding", ""):
         # a full copy is tens of MB of very repetitive JSON: about a tenth gzipped
@@ -142,46 +179,130 @@ def gzip_chunks(chunks: Iterator[bytes]) -> Iterator[bytes]:
     yield packer.flush()
 
 
-@router.get("/patrons/{card}", response_model=PatronInfo, responses=NOT_FOUND)
-def get_patron(
-    card: str, _caller: Caller = Depends(any_caller), server: Server = Depends(get_server)
-) -> PatronInfo:
-    """What the kiosk may know about a patron, and whether they can borrow now."""
+def _find(s: Session, card: str) -> Patron:
+    patron = find_patron(s, _card(card))
+    if patron is None:
+        raise ApiError(404, "unknown_card", "no patron with that card number")
+    return patron
+
+
+def _session(server: Server, patron_id: int, kiosk: str) -> PatronSession:
+    token, expires = server.patrons.open_session(patron_id, kiosk)
+    return PatronSession(session=token, expires_at=expires)
+
+
+@router.post("/patrons/lookup", response_model=PatronLookupResult, responses=NOT_FOUND)
+def lookup_patron(
+    body: CardQuery, caller: Caller = Depends(kiosk_caller), server: Server = Depends(get_server)
+) -> PatronLookupResult:
+    """What the kiosk may know about a patron, and whether they can borrow now.
+
+    A card without a PIN opens the patron's session at this kiosk at once; a card
+    with one gets it from ``verify-pin``.
+    """
     with server.db.read() as s:
-        patron = find_patron(s, _card(card))
-        if patron is None:
-            raise ApiError(404, "unknown_card", "no patron with that card number")
-        return patron_info(s, patron)
+        patron = _find(s, body.card)
+        info = patron_info(s, patron)
+    session = None if patron.pin_hash else _session(server, patron.id, caller.name)
+    return PatronLookupResult(patron=info, session=session)
 
 
-@router.post("/patrons/{card}/verify-pin", response_model=PinResult, responses=NOT_FOUND)
+@router.post(
+    "/patrons/verify-pin",
+    response_model=PinResult,
+    responses={**NOT_FOUND, 429: {"model": ErrorBody, "description": "too many PIN checks"}},
+)
 def verify_pin(
-    card: str,
-    body: PinCheck,
-    _caller: Caller = Depends(any_caller),
-    server: Server = Depends(get_server),
+    body: PinCheck, caller: Caller = Depends(kiosk_caller), server: Server = Depends(get_server)
 ) -> PinResult:
-    """Check a patron's PIN; a patron without a PIN passes with any PIN."""
-    with server.db.read() as s:
-        patron = find_patron(s, _card(card))
-        if patron is None:
-            raise ApiError(404, "unknown_card", "no patron with that card number")
-        ok = patron.pin_hash is None or (
-            storable(body.pin) and verify_secret(patron.pin_hash, body.pin)
+    """Check a patron's PIN and open their session at this kiosk.
+
+    Wrong PINs count per card; after ``pin_max_failures`` of them the card's PIN
+    checks are locked (``reason: pin_locked`` with ``locked_until``). Each kiosk
+    token may check ``pin_checks_per_minute`` PINs a minute (429 with Retry-After).
+    """
+    if body.card is None:
+        raise ApiError(422, "invalid_card", "send the card number in the body: {card, pin}")
+    wait = server.patrons.rate.take(caller.name)
+    if wait > 0:
+        log.warning("kiosk %s checks PINs too fast: refused for %.0f s", caller.name, wait)
+        raise ApiError(
+            429,
+            "too_many_pin_checks",
+            "too many PIN checks from this kiosk; try again shortly",
+            retry_after=max(1, math.ceil(wait)),
         )
-        return PinResult(ok=ok, patron=patron_info(s, patron) if ok else None)
-
-
-@router.get("/patrons/{card}/account", response_model=AccountView, responses=NOT_FOUND)
-def get_account(
-    card: str, _caller: Caller = Depends(any_caller), server: Server = Depends(get_server)
-) -> AccountView:
-    """Loans with due dates, holds and fines: the patron's "My account" screen."""
     with server.db.read() as s:
-        patron = find_patron(s, _card(card))
-        if patron is None:
-            raise ApiError(404, "unknown_card", "no patron with that card number")
+        patron = _find(s, body.card)
+        info = patron_info(s, patron)
+    if patron.pin_hash is None:
+        return PinResult(ok=True, patron=info, session=_session(server, patron.id, caller.name))
+    if not storable(body.pin):
+        raise ApiError(422, "invalid_pin", "a PIN is 1-32 printable characters")
+    outcome = server.patrons.check_pin(patron, body.pin, caller.name)
+    if outcome.ok:
+        return PinResult(ok=True, patron=info, session=_session(server, patron.id, caller.name))
+    locked = outcome.locked_until is not None
+    return PinResult(
+        ok=False,
+        reason=Reason.PIN_LOCKED if locked else Reason.PIN_WRONG,
+        tries_left=outcome.tries_left,
+        locked_until=outcome.locked_until,
+    )
+
+
+def _session_patron(server: Server, caller: Caller, token: str | None) -> Patron:
+    patron = server.patrons.session_patron(token, caller.name)
+    if patron is None:
+        raise ApiError(
+            403,
+            "patron_session_required",
+            f"send a live patron session of this kiosk in {PATRON_SESSION_HEADER}"
+            " (from /patrons/lookup or /patrons/verify-pin)",
+        )
+    return patron
+
+
+@router.get("/patrons/account", response_model=AccountView, responses=NOT_FOUND)
+def get_account(
+    x_patron_session: str | None = Header(default=None, max_length=100),
+    caller: Caller = Depends(kiosk_caller),
+    server: Server = Depends(get_server),
+) -> AccountView:
+    """Loans with due dates, holds and fines: the "My account" screen of the patron
+    whose session this kiosk holds."""
+    patron = _session_patron(server, caller, x_patron_session)
+    with server.db.read() as s:
         return account_view(s, patron)
+
+
+@router.post("/patrons/end-session", status_code=204, responses=ERRORS)
+def end_patron_session(
+    caller: Caller = Depends(kiosk_caller), server: Server = Depends(get_server)
+) -> Response:
+    """The patron at this kiosk is done: any session of theirs here ends now."""
+    server.patrons.end_sessions(caller.name)
+    return Response(status_code=204)
+
+
+@router.get("/kiosk-secrets", response_model=KioskSecrets, responses=ERRORS)
+def kiosk_secrets(
+    caller: Caller = Depends(kiosk_caller), server: Server = Depends(get_server)
+) -> KioskSecrets:
+    """This kiosk's keys for its snapshot: the card-tag key and its own PIN-sealing key."""
+    try:
+        pin_key = server.patrons.kiosk_pin_key(caller.name)
+    except LookupError:
+        raise ApiError(401, "unauthorized", "unknown kiosk") from None
+    return KioskSecrets(
+        card_key=b64(server.patrons.card_key),
+        pin_key=b64(pin_key),
+        key_id=server.patrons.key_id,
+    )
+
+
+def b64(key: bytes) -> str:
+    return base64.urlsafe_b64encode(key).decode("ascii")
 
 
 @router.get("/conflicts", response_model=OpenConflicts, responses=ERRORS)

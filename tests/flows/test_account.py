@@ -53,9 +53,10 @@ class FakeClient:
     def __init__(self, view: AccountView | None = None) -> None:
         self.view = view
 
-    def account(self, card: str, timeout: float | None = None) -> AccountView:
+    def account(self, session: str, timeout: float | None = None) -> AccountView:
         if self.view is None:
             raise SyncError("connection refused")
+        assert session == "session-1"  # only the patron's session opens the account
         return self.view
 
 
@@ -76,6 +77,7 @@ def test_online_account_view_with_holds_and_fines(demo_services, monkeypatch) ->
         fines_idr=1500,
     )
     monkeypatch.setattr(type(demo_services.decider), "online", property(lambda self: True))
+    monkeypatch.setattr(type(demo_services.decider), "lookup_patron", _online_lookup)
     flow = AccountFlow(demo_services, FakeClient(view))
     msg = flow.scan("AGT0001")
     data = flow.data
@@ -90,6 +92,16 @@ def test_online_failure_falls_back_to_snapshot(demo_services, monkeypatch) -> No
     flow = AccountFlow(demo_services, FakeClient(None))
     flow.scan("AGT0001")
     assert flow.data is not None and flow.data.offline
+
+
+def _online_lookup(self, card):
+    from sync.decider import PatronLookup
+
+    return PatronLookup(
+        PatronInfo(card=card, first_name="Siti", status=PatronStatus.ACTIVE),
+        offline=False,
+        session="session-1",
+    )
 
 
 def _offline_lookup(self, card):

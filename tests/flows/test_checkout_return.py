@@ -19,12 +19,13 @@ from kiosk.flows.checkin import ReturnFlow
 from kiosk.flows.checkout import CheckoutFlow, CheckoutStep
 from sync.decider import Decider
 from sync.store import LocalStore, OutboxState
-from tests.demo_library import library_snapshot
+from tests.demo_library import demo_pin_hash, library_snapshot
+from tests.helpers import kiosk_keys, seal, tag
 
 
 @pytest.fixture
 def services(tmp_path):
-    store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
+    store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1", keys=kiosk_keys())
     store.apply_snapshot(library_snapshot())
     decider = Decider(store, None, None, OfflinePolicy(max_items_per_session=2))
     yield Services(decider=decider, store=store)
@@ -51,7 +52,7 @@ def test_checkout_then_return(services):
     row = services.store.row(line.tx_id)
     assert row is not None and row.state == OutboxState.PENDING
     assert row.tx.kind == Kind.CHECKOUT and row.tx.card == "AGT0001" and row.tx.offline
-    assert services.store.item("B000101").on_loan_to == "AGT0001"
+    assert services.store.item("B000101").on_loan_to == tag("AGT0001")
     assert services.store.patron("AGT0001").loan_count == 1
 
     flow.finish()
@@ -120,8 +121,8 @@ def test_rescan_offers_renewal_and_return_flags_hold(services):
 
 
 def test_pin_three_wrong_end_the_session(tmp_path):
-    store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
-    snap = library_snapshot()  # Budi (AGT0002) has a PIN
+    store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1", keys=kiosk_keys())
+    snap = library_snapshot()  # Budi (AGT0002) has a PIN, its hash sealed for this kiosk
     store.apply_snapshot(snap)
     services = Services(decider=Decider(store, None, None, OfflinePolicy()), store=store)
 
@@ -147,4 +148,74 @@ def test_pin_three_wrong_end_the_session(tmp_path):
     flow = CheckoutFlow(no_check)
     flow.scan("AGT0002")
     assert flow.step == CheckoutStep.CARD and flow.message.ask_staff
+    store.close()
+
+
+def _budi_store(tmp_path, pin_hash):
+    """The demo library with Budi's (AGT0002) PIN hash as given: None is none shipped."""
+    store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1", keys=kiosk_keys())
+    snap = library_snapshot()
+    patrons = [
+        p.model_copy(update={"pin_hash": pin_hash, "pin_required": True})
+        if p.card == "AGT0002"
+        else p
+        for p in snap.patrons
+    ]
+    store.apply_snapshot(snap.model_copy(update={"patrons": patrons}))
+    return store
+
+
+def test_offline_pin_card_without_hash_is_sent_to_staff_not_let_through(tmp_path):
+    """Issue 18: offline, a PIN card with no hash went straight to the item step."""
+    store = _budi_store(tmp_path, None)  # the server's default: no hashes shipped
+    services = Services(
+        decider=Decider(store, None, None, OfflinePolicy(check_pin=True)), store=store
+    )
+    flow = CheckoutFlow(services)
+    msg = flow.scan("AGT0002")
+    assert flow.step == CheckoutStep.CARD and flow.patron is None
+    assert msg.msgid.startswith("Kartu ini memakai PIN. Saat jaringan terputus")
+    assert flow.enter_pin("1234") is flow.message and flow.step == CheckoutStep.CARD
+    assert flow.scan("B000101").severity == Severity.ERROR  # no item step
+    assert store.queue_depth() == 0
+    store.close()
+
+
+def test_wrong_pins_counted_across_rescans_of_the_card(tmp_path):
+    """Issue 18: scanning the card again started the three tries over."""
+    store = _budi_store(tmp_path, seal(demo_pin_hash("1234"), "AGT0002"))
+    services = Services(decider=Decider(store, None, None, OfflinePolicy()), store=store)
+    for _ in range(2):  # one wrong PIN, then the card scanned again
+        flow = CheckoutFlow(services)
+        flow.scan("AGT0002")
+        assert flow.step == CheckoutStep.PIN
+        assert flow.enter_pin("0000").msgid == "PIN salah. Coba lagi."
+    flow = CheckoutFlow(services)
+    flow.scan("AGT0002")
+    msg = flow.enter_pin("0000")  # the third wrong PIN in all locks the card here
+    assert msg.ask_staff and not flow.active
+    flow = CheckoutFlow(services)
+    msg = flow.scan("AGT0002")
+    assert flow.step == CheckoutStep.CARD and "dikunci" in msg.msgid
+    assert flow.enter_pin("1234") is flow.message and flow.patron is None
+    store.close()
+
+
+def test_kiosk_pin_lock_ends_after_its_time(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from sync.decider import PinGuard
+
+    now = [datetime(2026, 12, 1, 9, 0, tzinfo=UTC)]
+    store = _budi_store(tmp_path, seal(demo_pin_hash("1234"), "AGT0002"))
+    guard = PinGuard(max_tries=3, lock_s=900, clock=lambda: now[0])
+    decider = Decider(store, None, None, OfflinePolicy(), pins=guard)
+    for _ in range(3):
+        last = decider.check_pin("AGT0002", "0000")
+    assert last.reason == Reason.PIN_LOCKED
+    assert decider.check_pin("AGT0002", "1234").ok is False  # locked: not even checked
+    now[0] += timedelta(seconds=899)
+    assert decider.check_pin("AGT0002", "1234").reason == Reason.PIN_LOCKED
+    now[0] += timedelta(seconds=2)
+    assert decider.check_pin("AGT0002", "1234").ok is True
     store.close()

@@ -14,12 +14,12 @@ from kiosk.slip_service import SlipPrinter
 from sync.decider import Decider
 from sync.store import LocalStore, OutboxState
 from tests.demo_library import library_snapshot
-from tests.helpers import fake_of
+from tests.helpers import fake_of, kiosk_keys
 
 
 @pytest.fixture
 def store(tmp_path):
-    s = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
+    s = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1", keys=kiosk_keys())
     s.apply_snapshot(library_snapshot())
     yield s
     s.close()

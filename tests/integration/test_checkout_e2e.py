@@ -42,7 +42,7 @@ def _kiosk(tmp_path, srv: ServerProcess, *, url: str | None = None):
 
 
 def _loans(srv: ServerProcess, card: str) -> dict[str, str]:
-    resp = srv.get(f"/patrons/{card}/account", "k1")
+    resp = srv.account(card, "k1")
     assert resp.status_code == 200, resp.text
     return {loan["item"]: loan["title"] for loan in resp.json()["loans"]}
 

@@ -65,7 +65,7 @@ printer = "preview:"
 
 
 def _loans(server: ServerProcess, card: str) -> list[str]:
-    resp = server.get(f"/patrons/{card}/account", "k1")
+    resp = server.account(card, "k1")
     assert resp.status_code == 200, resp.text
     return [loan["item"] for loan in resp.json()["loans"]]
 

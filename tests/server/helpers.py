@@ -35,7 +35,20 @@ def tx(kind: str, kiosk: str = "kiosk-a", at: datetime | None = None, **fields: 
     return model.model_dump(mode="json", exclude_none=True)
 
 
+def patron_session(client: Any, headers: dict, card: str, pin: str = "1234") -> str:
+    """Open the patron's session at this kiosk, as the kiosk does before a renewal."""
+    found = client.post("/api/v1/patrons/lookup", json={"card": card}, headers=headers).json()
+    if found["session"] is None:  # a card with a PIN (the demo's is 1234)
+        body = {"card": card, "pin": pin}
+        found = client.post("/api/v1/patrons/verify-pin", json=body, headers=headers).json()
+    return found["session"]["session"]
+
+
 def post(client: Any, headers: dict, *txns: dict, **extra: Any) -> list[dict]:
+    """Post a batch; online renewals go with their patron's session, as at a kiosk."""
+    renewing = {t["card"] for t in txns if t["kind"] == "renew" and not t.get("offline")}
+    if len(renewing) == 1:
+        headers = {**headers, "X-Patron-Session": patron_session(client, headers, *renewing)}
     r = client.post(
         "/api/v1/transactions", json={"transactions": list(txns), **extra}, headers=headers
     )

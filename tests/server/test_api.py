@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from fastapi.testclient import TestClient
 
+from server.service import Server
 from tests.server.helpers import post, tx
 
 API = "/api/v1"
@@ -22,10 +25,10 @@ def test_openapi_is_served(client: TestClient) -> None:
 
 
 def test_missing_and_unknown_tokens_are_401_with_error_body(client: TestClient) -> None:
-    r = client.get(f"{API}/patrons/AGT0001")
+    r = client.post(f"{API}/patrons/lookup", json={"card": "AGT0001"})
     assert r.status_code == 401
     assert r.json() == {"detail": "send 'Authorization: Bearer <token>'", "code": "unauthorized"}
-    r = client.get(f"{API}/patrons/AGT0001", headers={"Authorization": "Bearer nope"})
+    r = client.get(f"{API}/patrons/account", headers={"Authorization": "Bearer nope"})
     assert r.status_code == 401 and r.json()["code"] == "unauthorized"
 
 
@@ -71,37 +74,148 @@ def test_unknown_route_and_method(client: TestClient) -> None:
 
 
 def test_patron_info_for_demo_patrons(client: TestClient, kiosk_a: dict) -> None:
-    siti = client.get(f"{API}/patrons/AGT0001", headers=kiosk_a).json()
+    siti = _lookup(client, kiosk_a, "AGT0001").json()["patron"]
     assert siti["first_name"] == "Siti" and siti["can_borrow"] and siti["loan_limit"] == 5
     assert siti["pin_required"] is False
-    assert client.get(f"{API}/patrons/AGT0002", headers=kiosk_a).json()["pin_required"] is True
-    dewi = client.get(f"{API}/patrons/AGT0003", headers=kiosk_a).json()
+    assert _lookup(client, kiosk_a, "AGT0002").json()["patron"]["pin_required"] is True
+    dewi = _lookup(client, kiosk_a, "AGT0003").json()["patron"]
     assert dewi["status"] == "blocked" and dewi["reason"] == "patron_blocked"
     assert not dewi["can_borrow"]
-    ahmad = client.get(f"{API}/patrons/AGT0004", headers=kiosk_a).json()
+    ahmad = _lookup(client, kiosk_a, "AGT0004").json()["patron"]
     assert ahmad["status"] == "expired" and ahmad["reason"] == "card_expired"
-    r = client.get(f"{API}/patrons/NOPE", headers=kiosk_a)
+    r = _lookup(client, kiosk_a, "NOPE")
     assert r.status_code == 404 and r.json()["code"] == "unknown_card"
 
 
+def _lookup(client: TestClient, headers: dict, card: str):
+    return client.post(f"{API}/patrons/lookup", json={"card": card}, headers=headers)
+
+
+def _pin(client: TestClient, headers: dict, card: str, pin: str):
+    return client.post(
+        f"{API}/patrons/verify-pin", json={"card": card, "pin": pin}, headers=headers
+    )
+
+
 def test_verify_pin(client: TestClient, kiosk_a: dict) -> None:
-    ok = client.post(f"{API}/patrons/AGT0002/verify-pin", json={"pin": "1234"}, headers=kiosk_a)
-    assert ok.json()["ok"] is True and ok.json()["patron"]["card"] == "AGT0002"
-    bad = client.post(f"{API}/patrons/AGT0002/verify-pin", json={"pin": "9999"}, headers=kiosk_a)
-    assert bad.json() == {"ok": False, "patron": None}
-    empty = client.post(f"{API}/patrons/AGT0002/verify-pin", json={"pin": ""}, headers=kiosk_a)
-    assert empty.status_code == 422
+    ok = _pin(client, kiosk_a, "AGT0002", "1234").json()
+    assert ok["ok"] is True and ok["patron"]["card"] == "AGT0002" and ok["session"]["session"]
+    bad = _pin(client, kiosk_a, "AGT0002", "9999").json()
+    assert bad["ok"] is False and bad["reason"] == "pin_wrong" and bad["session"] is None
+    assert bad["tries_left"] == 4
+    assert _pin(client, kiosk_a, "AGT0002", "").status_code == 422
+    # a card with a PIN gets no session from a lookup; one without gets it at once
+    assert _lookup(client, kiosk_a, "AGT0002").json()["session"] is None
+    assert _lookup(client, kiosk_a, "AGT0001").json()["session"]["session"]
 
 
-def test_account_shows_loans_holds_and_fines(client: TestClient, kiosk_a: dict) -> None:
+def test_card_numbers_are_not_in_url_paths(client: TestClient, kiosk_a: dict) -> None:
+    for path in ("/patrons/AGT0001", "/patrons/AGT0001/account"):
+        assert client.get(f"{API}{path}", headers=kiosk_a).status_code in (403, 404, 405)
+    r = client.post(f"{API}/patrons/AGT0002/verify-pin", json={"pin": "1234"}, headers=kiosk_a)
+    assert r.status_code in (404, 405)
+
+
+def test_account_needs_this_kiosks_patron_session(
+    client: TestClient, kiosk_a: dict, kiosk_b: dict
+) -> None:
+    """Issue 18: a kiosk token read any patron's account with no PIN."""
     post(client, kiosk_a, tx("checkout", card="AGT0002", item="B000101"))
-    acct = client.get(f"{API}/patrons/AGT0002/account", headers=kiosk_a).json()
+    bare = client.get(f"{API}/patrons/account", headers=kiosk_a)
+    assert bare.status_code == 403 and bare.json()["code"] == "patron_session_required"
+    forged = client.get(f"{API}/patrons/account", headers={**kiosk_a, "X-Patron-Session": "x"})
+    assert forged.status_code == 403
+    session = _pin(client, kiosk_a, "AGT0002", "1234").json()["session"]["session"]
+    own = {**kiosk_a, "X-Patron-Session": session}
+    acct = client.get(f"{API}/patrons/account", headers=own).json()
+    assert acct["patron"]["card"] == "AGT0002"
     assert [loan["item"] for loan in acct["loans"]] == ["B000101"]
     assert acct["loans"][0]["overdue"] is False
     assert acct["holds"] == [{"item": "B000108", "title": "Laut Bercerita", "ready": True}]
-    assert client.get(f"{API}/patrons/AGT0003/account", headers=kiosk_a).json()["fines_idr"] == (
-        25000
-    )
+    # the session is bound to kiosk A: kiosk B cannot use it
+    other = client.get(f"{API}/patrons/account", headers={**kiosk_b, "X-Patron-Session": session})
+    assert other.status_code == 403
+    # kiosk A's next patron ends Budi's session there
+    dewi = _lookup(client, kiosk_a, "AGT0003").json()["session"]["session"]
+    assert client.get(f"{API}/patrons/account", headers=own).status_code == 403
+    fines = client.get(f"{API}/patrons/account", headers={**kiosk_a, "X-Patron-Session": dewi})
+    assert fines.json()["fines_idr"] == 25000
+
+
+def test_online_renewal_needs_the_patrons_session(client: TestClient, kiosk_a: dict) -> None:
+    [out] = post(client, kiosk_a, tx("checkout", card="AGT0001", item="B000101"))
+    assert out["status"] == "accepted"
+    body = {"transactions": [tx("renew", card="AGT0001", item="B000101")]}
+    r = client.post(f"{API}/transactions", json=body, headers=kiosk_a)
+    assert r.status_code == 403 and r.json()["code"] == "patron_session_required"
+    dewi = _lookup(client, kiosk_a, "AGT0003").json()["session"]["session"]
+    r = client.post(f"{API}/transactions", json=body, headers={**kiosk_a, "X-Patron-Session": dewi})
+    assert r.status_code == 403  # another patron's session
+    siti = _lookup(client, kiosk_a, "AGT0001").json()["session"]["session"]
+    r = client.post(f"{API}/transactions", json=body, headers={**kiosk_a, "X-Patron-Session": siti})
+    assert r.status_code == 200 and r.json()["results"][0]["status"] == "accepted"
+
+
+def test_wrong_pins_lock_the_card_until_the_lock_ends(
+    client: TestClient, kiosk_a: dict, kiosk_b: dict, demo, caplog
+) -> None:
+    """Issue 18: 200 wrong PINs were all answered and the right one still worked."""
+    now = [datetime(2026, 12, 1, 2, 0, tzinfo=UTC)]
+    demo.patrons.clock = lambda: now[0]
+    for n in range(5):  # from two kiosks: counted per card
+        res = _pin(client, kiosk_a if n % 2 else kiosk_b, "AGT0002", "0000").json()
+        assert res["ok"] is False
+    assert res["reason"] == "pin_locked" and res["tries_left"] == 0
+    assert res["locked_until"].startswith("2026-12-01T02:15")
+    locked = _pin(client, kiosk_a, "AGT0002", "1234").json()
+    assert locked["ok"] is False and locked["reason"] == "pin_locked" and not locked["session"]
+    assert "wrong PIN" in caplog.text and "kiosk-b" in caplog.text and "kiosk-a" in caplog.text
+    now[0] += timedelta(minutes=14, seconds=59)
+    assert _pin(client, kiosk_a, "AGT0002", "1234").json()["reason"] == "pin_locked"
+    now[0] += timedelta(seconds=2)
+    assert _pin(client, kiosk_a, "AGT0002", "1234").json()["ok"] is True
+    # the count starts over after a right PIN
+    assert _pin(client, kiosk_a, "AGT0002", "0000").json()["tries_left"] == 4
+
+
+def test_staff_clear_a_pin_lock_and_it_holds_across_a_restart(
+    client: TestClient, kiosk_a: dict, demo
+) -> None:
+    for _ in range(5):
+        _pin(client, kiosk_a, "AGT0002", "0000")
+    # a new server process on the same database still finds the lock
+    again = Server(demo.settings, demo.db)
+    patron_id = _patron_id(demo, "AGT0002")
+    assert again.patrons.locked_until(patron_id) is not None
+    assert again.patrons.clear_pin_lock("AGT0002") is True
+    assert again.patrons.clear_pin_lock("NOPE") is False
+    assert _pin(client, kiosk_a, "AGT0002", "1234").json()["ok"] is True
+
+
+def _patron_id(server, card: str) -> int:
+    from server.queries import find_patron
+
+    with server.db.read() as s:
+        patron = find_patron(s, card)
+        assert patron is not None
+        return patron.id
+
+
+def test_pin_checks_are_rate_limited_per_kiosk(
+    client: TestClient, kiosk_a: dict, kiosk_b: dict, demo
+) -> None:
+    from server.patron_access import PinRateLimit
+
+    t = [0.0]
+    demo.patrons.rate = PinRateLimit(3, clock=lambda: t[0])
+    for _ in range(3):
+        assert _pin(client, kiosk_a, "AGT0001", "0000").status_code == 200
+    r = _pin(client, kiosk_a, "AGT0001", "0000")
+    assert r.status_code == 429 and r.json()["code"] == "too_many_pin_checks"
+    assert int(r.headers["Retry-After"]) == 20
+    assert _pin(client, kiosk_b, "AGT0001", "0000").status_code == 200  # per kiosk
+    t[0] += 20
+    assert _pin(client, kiosk_a, "AGT0001", "0000").status_code == 200
 
 
 def test_events_list_and_detail(client: TestClient, kiosk_a: dict) -> None:
@@ -135,7 +249,7 @@ def test_staff_loans(client: TestClient, kiosk_a: dict, staff: dict) -> None:
 def test_text_the_database_cannot_store_is_refused_clearly(
     client: TestClient, kiosk_a: dict, staff: dict
 ) -> None:
-    r = client.get(f"{API}/patrons/AGT%000001", headers=kiosk_a)
+    r = _lookup(client, kiosk_a, "AGT\x000001")
     assert r.status_code == 422 and r.json()["code"] == "invalid_card"
     surrogate = (
         '{"transactions": [{"id": "s1", "kiosk": "kiosk-a", "seq": 1, "kind": "door_signin",'
@@ -154,9 +268,9 @@ def test_text_the_database_cannot_store_is_refused_clearly(
         f"{API}/staff/closed-days", json={"day": "2027-01-02", "reason": "a\x00b"}, headers=staff
     )
     assert r.status_code == 422 and "NUL" in r.json()["detail"]
-    pin = '{"pin": "\\udfff"}'
+    pin = '{"card": "AGT0002", "pin": "\\udfff"}'
     r = client.post(
-        f"{API}/patrons/AGT0002/verify-pin",
+        f"{API}/patrons/verify-pin",
         content=pin,
         headers={**kiosk_a, "Content-Type": "application/json"},
     )

@@ -91,4 +91,5 @@ def test_checkout_register_and_door_over_real_http(live: tuple[str, str]) -> Non
         assert signin["status"] == "accepted" and signin["attendance_count"] == 1
         bad = http.post(f"{base}/api/v1/transactions", data="{", timeout=5)
         assert bad.status_code == 422 and bad.json()["code"] == "invalid_request"
-    assert requests.get(f"{base}/api/v1/patrons/AGT0001", timeout=5).status_code == 401
+    lookup = requests.post(f"{base}/api/v1/patrons/lookup", json={"card": "AGT0001"}, timeout=5)
+    assert lookup.status_code == 401

@@ -13,6 +13,7 @@ import pytest
 from core.wire import Kind, Status
 from sync.store import LocalStore, OutboxState
 from tests.demo_library import library_snapshot
+from tests.helpers import kiosk_keys
 from tests.sync.parts import failed_behind_conflicts
 
 
@@ -64,7 +65,9 @@ def _lines(stdout: str) -> list[dict]:
 
 def test_offline_checkout_session_prints_committed_lines(tmp_path):
     cfg = write_config(tmp_path, idle_timeout_s=30)
-    store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="k1")
+    store = LocalStore(
+        tmp_path / "data" / "kiosk.sqlite3", kiosk="k1", keys=kiosk_keys(tmp_path / "data")
+    )
     store.apply_snapshot(library_snapshot())
     store.close()
     scans = "AGT0001\nB000101\nB000109\nB000102\nSELESAI\nB000103\nAGT0003\n"
@@ -90,7 +93,9 @@ def test_offline_checkout_session_prints_committed_lines(tmp_path):
     assert any(n["code"] == "B000103" and n["severity"] == "error" for n in notices)
     # The blocked card gives a notice that says why.
     assert any(n["code"] == "AGT0003" and "diblokir" in n["message"] for n in notices)
-    store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="k1")
+    store = LocalStore(
+        tmp_path / "data" / "kiosk.sqlite3", kiosk="k1", keys=kiosk_keys(tmp_path / "data")
+    )
     for t in txs:
         assert store.row(t["id"]) is not None
     assert [r.tx.id for r in store.rows([OutboxState.PENDING])] == [txs[0]["id"], txs[2]["id"]]
@@ -99,7 +104,9 @@ def test_offline_checkout_session_prints_committed_lines(tmp_path):
 
 def test_next_card_and_idle_timeout_end_sessions(tmp_path):
     cfg = write_config(tmp_path, idle_timeout_s=0.3)
-    store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="k1")
+    store = LocalStore(
+        tmp_path / "data" / "kiosk.sqlite3", kiosk="k1", keys=kiosk_keys(tmp_path / "data")
+    )
     snap = library_snapshot()
     p2 = snap.patrons[0].model_copy(update={"card": "AGT0005", "first_name": "Budi"})
     store.apply_snapshot(snap.model_copy(update={"patrons": [*snap.patrons, p2]}))
@@ -143,7 +150,9 @@ def test_next_card_and_idle_timeout_end_sessions(tmp_path):
 
 def test_door_mode_signs_in_once(tmp_path):
     cfg = write_config(tmp_path)
-    store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="k1")
+    store = LocalStore(
+        tmp_path / "data" / "kiosk.sqlite3", kiosk="k1", keys=kiosk_keys(tmp_path / "data")
+    )
     store.apply_snapshot(library_snapshot())
     store.close()
     proc = subprocess.run(
@@ -169,7 +178,9 @@ def test_socket_scanner_feeds_the_station(tmp_path):
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     cfg = write_config(tmp_path, scanners=[f"socket://127.0.0.1:{port}"])
-    store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="k1")
+    store = LocalStore(
+        tmp_path / "data" / "kiosk.sqlite3", kiosk="k1", keys=kiosk_keys(tmp_path / "data")
+    )
     store.apply_snapshot(library_snapshot())
     store.close()
     proc = subprocess.Popen(
@@ -241,7 +252,9 @@ def test_status_lists_the_oldest_failed_rows_and_says_how_many_more(tmp_path):
     first (the order to send them again), even behind newer conflicts, and a line says
     how many were not listed."""
     cfg = write_config(tmp_path)  # no token: status does not wait for a server
-    store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="k1")
+    store = LocalStore(
+        tmp_path / "data" / "kiosk.sqlite3", kiosk="k1", keys=kiosk_keys(tmp_path / "data")
+    )
     failed = failed_behind_conflicts(store, failed=23, conflicts=100)
     store.close()
     out = subprocess.run(kiosk_cmd(cfg, "status"), capture_output=True, text=True, timeout=60)

@@ -11,11 +11,12 @@ from sync.decider import Decider
 from sync.policy import decide_offline
 from sync.store import LocalStore, OutboxState
 from tests.demo_library import library_snapshot
+from tests.helpers import kiosk_keys, seal
 
 
 @pytest.fixture
 def store(tmp_path):
-    s = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
+    s = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1", keys=kiosk_keys())
     s.apply_snapshot(library_snapshot())
     yield s
     s.close()
@@ -79,15 +80,45 @@ def test_offline_checkout_carries_the_slip_due_date(store):
     assert store.pending(5)[0].due_at == d.result.due_at
 
 
-def test_pin_checked_offline_against_snapshot_hash(store):
+def test_pin_checked_offline_against_the_sealed_snapshot_hash(store):
     snap = library_snapshot()
-    p = snap.patrons[0].model_copy(update={"pin_hash": PasswordHasher().hash("1234")})
+    sealed = seal(PasswordHasher().hash("1234"), "AGT0001")
+    p = snap.patrons[0].model_copy(update={"pin_hash": sealed, "pin_required": True})
     store.apply_snapshot(snap.model_copy(update={"patrons": [p], "full": False}))
     decider = Decider(store, None, None, OfflinePolicy(check_pin=True))
-    assert decider.check_pin("AGT0001", "1234") is True
-    assert decider.check_pin("AGT0001", "9999") is False
+    assert decider.check_pin("AGT0001", "1234").ok is True
+    wrong = decider.check_pin("AGT0001", "9999")
+    assert wrong.ok is False and wrong.reason == Reason.PIN_WRONG
+    # check_pin = false: PINs are not checked offline, so a PIN card is never let through
     lax = Decider(store, None, None, OfflinePolicy(check_pin=False))
-    assert lax.check_pin("AGT0001", "9999") is True
+    refused = lax.check_pin("AGT0001", "1234")
+    assert refused.ok is None and refused.reason == Reason.PIN_OFFLINE
+
+
+def test_pin_card_without_a_shipped_hash_is_refused_offline(store):
+    """Issue 18: the server ships no hashes by default; "no hash" is not "no PIN"."""
+    snap = library_snapshot()
+    p = snap.patrons[0].model_copy(update={"pin_required": True})
+    store.apply_snapshot(snap.model_copy(update={"patrons": [p], "full": False}))
+    decider = Decider(store, None, None, OfflinePolicy(check_pin=True))
+    for pin in ("1234", "0000"):
+        verdict = decider.check_pin("AGT0001", pin)
+        assert verdict.ok is None and verdict.reason == Reason.PIN_OFFLINE
+    found = decider.lookup_patron("AGT0001").patron
+    assert found is not None and found.pin_required
+
+
+def test_a_hash_sealed_for_another_kiosk_or_card_does_not_open(store):
+    from core.patronkeys import seal_pin_hash
+
+    snap = library_snapshot()
+    other_kiosk = seal_pin_hash(b"k" * 32, PasswordHasher().hash("1234"), "AGT0001")
+    other_card = seal(PasswordHasher().hash("1234"), "AGT0003")
+    decider = Decider(store, None, None, OfflinePolicy(check_pin=True))
+    for sealed in (other_kiosk, other_card, PasswordHasher().hash("1234")):
+        p = snap.patrons[0].model_copy(update={"pin_hash": sealed, "pin_required": True})
+        store.apply_snapshot(snap.model_copy(update={"patrons": [p], "full": False}))
+        assert decider.check_pin("AGT0001", "1234").ok is None
 
 
 def test_return_taken_back_offline_even_when_snapshot_says_not_on_loan(store):

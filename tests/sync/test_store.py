@@ -21,11 +21,12 @@ from core.wire import (
 from sync import sequence
 from sync.store import LocalStore, OutboxState
 from tests.demo_library import library_snapshot
+from tests.helpers import kiosk_keys, tag
 from tests.sync.parts import accepted
 
 
 def _open(tmp_path, name="kiosk.sqlite3"):
-    store = LocalStore(tmp_path / name, kiosk="k1")
+    store = LocalStore(tmp_path / name, kiosk="k1", keys=kiosk_keys())
     store.apply_snapshot(library_snapshot())
     return store
 
@@ -37,11 +38,11 @@ def test_commit_writes_row_and_effect_together(tmp_path):
     store.commit(tx, accepted(tx, due_at=due), applied_on_server=False)
     store.close()
     # A fresh connection (as after a power cut) sees both the row and the loan.
-    again = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
+    again = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1", keys=kiosk_keys())
     row = again.row(tx.id)
     assert row is not None and row.state == OutboxState.PENDING
     item = again.item("B000101")
-    assert item is not None and item.on_loan_to == "AGT0001"
+    assert item is not None and item.on_loan_to == tag("AGT0001")
     assert item.due_at == due
     patron = again.patron("AGT0001")
     assert patron is not None and patron.loan_count == 1
@@ -58,7 +59,7 @@ def test_effects_are_idempotent_when_replayed(tmp_path):
     assert store.patron("AGT0001").loan_count == 1
     # A full snapshot from a server that has not seen it yet: replayed on top.
     store.apply_snapshot(library_snapshot())
-    assert store.item("B000101").on_loan_to == "AGT0001"
+    assert store.item("B000101").on_loan_to == tag("AGT0001")
     assert store.patron("AGT0001").loan_count == 1
     ret = store.new_transaction(Kind.CHECKIN, item="B000101", offline=True)
     store.commit(ret, accepted(ret), applied_on_server=False)
@@ -78,7 +79,7 @@ def test_in_flight_rows_go_back_to_pending_at_start(tmp_path):
     store.mark_in_flight([t.id for t in txs])
     assert store.pending(10) == []
     store.close()
-    again = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
+    again = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1", keys=kiosk_keys())
     assert [t.id for t in again.pending(10)] == [t.id for t in txs]
     first = again.row(txs[0].id)
     assert first is not None and first.attempts == 1
@@ -87,7 +88,7 @@ def test_in_flight_rows_go_back_to_pending_at_start(tmp_path):
 def test_sequence_numbers_never_reused_across_restarts(tmp_path):
     seen: list[int] = []
     for _ in range(3):
-        store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
+        store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1", keys=kiosk_keys())
         for _ in range(5):
             tx = store.new_transaction(Kind.CHECKIN, item="B000101", offline=True)
             seen.append(tx.seq)
@@ -98,7 +99,7 @@ def test_sequence_numbers_never_reused_across_restarts(tmp_path):
 
 
 def test_sequence_block_is_reserved_durably(tmp_path):
-    store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1")
+    store = LocalStore(tmp_path / "kiosk.sqlite3", kiosk="k1", keys=kiosk_keys())
     first = store.new_transaction(Kind.CHECKIN, item="X").seq
     # Not committed: the process "dies" here. The reservation on disk covers it.
     raw = sqlite3.connect(tmp_path / "kiosk.sqlite3")

@@ -8,6 +8,7 @@ import sqlite3
 import time
 
 from core.wire import Kind, Reason, Status, TransactionResult
+from sync import schema
 from sync.store import LocalStore
 from tests.sync.parts import accepted, age_store_file, failed_behind_conflicts
 
@@ -136,7 +137,7 @@ def test_a_store_from_schema_5_gets_the_follow_up_index_and_handled_columns(tmp_
     again = LocalStore(path, kiosk="k1")
     names = [r[0] for r in again._db.execute("SELECT name FROM sqlite_master WHERE type='index'")]
     assert "outbox_follow_up" in names and "outbox_flagged" not in names
-    assert again.get_meta("schema_version") == "6"
+    assert again.get_meta("schema_version") == str(schema.SCHEMA_VERSION)
     assert _counts(again, count_sent=True) == _full_count(path)
     [mismatch] = again.mismatches()
     assert again.mark_handled(mismatch.tx.id, "STF0001")

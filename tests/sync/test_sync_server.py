@@ -92,7 +92,11 @@ def test_snapshot_full_then_changes_since_cursor(tmp_path, server):
     k1.worker.refresh_snapshot()
     assert k1.store.snapshot_cursor() != first
     item = k1.store.item("B000106")
-    assert item is not None and item.status == "on_loan" and item.on_loan_to == "AGT0001"
+    assert (
+        item is not None
+        and item.status == "on_loan"
+        and item.on_loan_to == k1.store.keys.tag("AGT0001")
+    )
     assert k1.store.snapshot_counts() == counts
     k1.close()
     k2.close()

@@ -16,6 +16,7 @@ from core.wire import Reason, Status
 from sync.store import LocalStore
 from tests.demo_library import SCENE_REGISTRATIONS
 from tests.flows.test_staff import told_then_heard
+from tests.helpers import kiosk_keys
 from tests.ui.harness import run_scenario
 
 pytestmark = pytest.mark.xvfb
@@ -308,7 +309,9 @@ def test_staff_follow_up_list_marks_a_difference_handled(tmp_path: Path, lang: s
     the follow-up list, settle it with the patron and mark it handled. A transaction the
     server rejected as a request is queued again from the same list."""
     w = FOLLOW_UP[lang]
-    store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="kiosk-ui-test")
+    store = LocalStore(
+        tmp_path / "data" / "kiosk.sqlite3", kiosk="kiosk-ui-test", keys=kiosk_keys()
+    )
     heard = {"status": Status.REFUSED, "reason": Reason.ITEM_ON_LOAN_TO_OTHER}
     tx_id = told_then_heard(store, "B000103", {"status": Status.ACCEPTED}, heard)
     failed = told_then_heard(
@@ -338,7 +341,9 @@ def test_staff_follow_up_list_marks_a_difference_handled(tmp_path: Path, lang: s
     res = run_scenario(tmp_path, steps, lang=lang)
     _ok(res)
     assert _min_touch_mm(res) >= 15.0
-    store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="kiosk-ui-test")
+    store = LocalStore(
+        tmp_path / "data" / "kiosk.sqlite3", kiosk="kiosk-ui-test", keys=kiosk_keys()
+    )
     row = store.row(tx_id)
     assert row is not None and row.handled_at is not None
     assert store.stats().mismatches == 0
@@ -349,7 +354,9 @@ def test_staff_follow_up_list_marks_a_difference_handled(tmp_path: Path, lang: s
 
 def test_staff_follow_up_list_says_how_many_more_there_are(tmp_path: Path) -> None:
     """More rows to follow up than the list shows: the screen says how many in all."""
-    store = LocalStore(tmp_path / "data" / "kiosk.sqlite3", kiosk="kiosk-ui-test")
+    store = LocalStore(
+        tmp_path / "data" / "kiosk.sqlite3", kiosk="kiosk-ui-test", keys=kiosk_keys()
+    )
     for i in range(103):
         told_then_heard(store, f"B9{i:05d}", {"status": Status.ACCEPTED}, None, error="422")
     store.close()
