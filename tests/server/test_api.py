@@ -26,6 +26,10 @@ def test_openapi_is_served(client: TestClient) -> None:
 
 def test_missing_and_unknown_tokens_are_401_with_error_body(client: TestClient) -> None:
     r = client.post(f"{API}/patrons/lookup", json={"card": "AGT0001"})
+    assert r.status_code == 401 and r.json()["code"] == "unauthorized"
+    # a request with a body is answered before it is read (the body-limit guard)
+    assert r.json()["detail"].startswith("send 'Authorization: Bearer <token>'")
+    r = client.get(f"{API}/patrons/account")
     assert r.status_code == 401
     assert r.json() == {"detail": "send 'Authorization: Bearer <token>'", "code": "unauthorized"}
     r = client.get(f"{API}/patrons/account", headers={"Authorization": "Bearer nope"})
