@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -57,6 +58,17 @@ def station_cmd(cfg: Path, *args: str) -> list[str]:
 
 
 pytestmark = pytest.mark.timeout(90)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _this_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The venv's ``kiosk`` may be an editable install of another checkout: the station
+    processes must run this one, the code under test."""
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    )
 
 
 def _lines(stdout: str) -> list[dict]:
