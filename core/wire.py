@@ -228,6 +228,8 @@ class EventView(BaseModel):
     registration_opens_at: datetime | None = None
     registration_closes_at: datetime | None = None
     attended: int = 0
+    #: staff cancelled the event: kiosks stop offering it and refuse sign-ups
+    cancelled: bool = False
 
 
 class SnapshotPatron(BaseModel):

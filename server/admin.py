@@ -24,8 +24,14 @@ def add_kiosk(db: Database, name: str) -> str:
     return token
 
 
-def add_staff(db: Database, name: str, password: str) -> bool:
-    """Create staff user ``name`` or set a new password; True when created."""
+def add_staff(db: Database, name: str, password: str, *, role: str | None = None) -> bool:
+    """Create staff user ``name`` or set a new password; True when created.
+
+    ``role`` (``admin`` or ``librarian``) is set when given; a new user is a
+    librarian unless told otherwise.
+    """
+    if role not in (None, "admin", "librarian"):
+        raise ValueError("a staff role is admin or librarian")
     name = name.strip()
     if not name or len(name) > 100:
         raise ValueError("a staff name is 1-100 characters")
@@ -34,7 +40,11 @@ def add_staff(db: Database, name: str, password: str) -> bool:
     with db.write() as (s, _v):
         user = s.execute(select(StaffUser).where(StaffUser.name == name)).scalar()
         if user is None:
-            s.add(StaffUser(name=name, password_hash=hash_secret(password)))
+            s.add(
+                StaffUser(name=name, password_hash=hash_secret(password), role=role or "librarian")
+            )
             return True
         user.password_hash = hash_secret(password)
+        if role is not None:
+            user.role = role
         return False

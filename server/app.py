@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from core.wire import API_PREFIX
 from server import __version__
 from server.api import errors, kiosk, staff
+from server.console import setup as console
 from server.service import Server
 
 
@@ -21,4 +22,5 @@ def create_app(server: Server) -> FastAPI:
     errors.install(app)
     app.include_router(kiosk.router, prefix=API_PREFIX)
     app.include_router(staff.router, prefix=API_PREFIX)
+    console.install(app)
     return app

@@ -55,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     staff = sub.add_parser("add-staff", help="create a staff user or change a password")
     staff.add_argument("name")
     staff.add_argument("--password", help="default: $KIOSK_STAFF_PASSWORD, else asked")
+    staff.add_argument(
+        "--role",
+        choices=("admin", "librarian"),
+        help="console role (new users: librarian; existing users keep theirs unless given)",
+    )
     for name, what in (("import-patrons", "patrons"), ("import-items", "items")):
         imp = sub.add_parser(name, help=f"import {what} from a CSV export")
         imp.add_argument("csv", type=Path)
@@ -171,7 +176,7 @@ def _run(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         password = args.password or os.environ.get("KIOSK_STAFF_PASSWORD")
         if not password:
             password = getpass.getpass(f"password for {args.name}: ")
-        created = add_staff(db, args.name, password)
+        created = add_staff(db, args.name, password, role=args.role)
         print(f"staff user {args.name!r} {'created' if created else 'password changed'}")
     elif cmd in ("import-patrons", "import-items"):
         report = (import_patrons if cmd == "import-patrons" else import_items)(db, args.csv)

@@ -153,6 +153,8 @@ class Event(Base):
     waitlist: Mapped[bool] = mapped_column(Boolean, default=False)
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: set when staff cancel the event: kiosks stop offering it, sign-ups are refused
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_key: Mapped[str | None] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 
@@ -241,6 +243,8 @@ class StaffUser(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: ``admin`` (kiosks, staff accounts, settings) or ``librarian`` (everything else)
+    role: Mapped[str] = mapped_column(String(16), default="librarian")
 
 
 class StaffSession(Base):

@@ -159,6 +159,7 @@ def event_views(session: Session, events: Iterable[Event]) -> list[EventView]:
             registration_opens_at=e.registration_opens_at,
             registration_closes_at=e.registration_closes_at,
             attended=attended.get(e.id, 0),
+            cancelled=e.cancelled_at is not None,
         )
         for e in events
     ]
