@@ -166,6 +166,11 @@ def event_views(session: Session, events: Iterable[Event]) -> list[EventView]:
 
 
 def upcoming_events(session: Session, now: datetime | None = None) -> list[EventView]:
+    """Events not over yet and not cancelled, soonest first (the kiosks' online list)."""
     now = now or utcnow()
-    rows = session.scalars(select(Event).where(Event.ends_at >= now).order_by(Event.starts_at))
+    rows = session.scalars(
+        select(Event)
+        .where(Event.ends_at >= now, Event.cancelled_at.is_(None))
+        .order_by(Event.starts_at)
+    )
     return event_views(session, rows)
