@@ -8,6 +8,9 @@ created and dropped), else against a SQLite file. Figures:
   batches of 50 (``KIOSK_BENCH_BATCH``) with its own token and sequence numbers
 - ``server.checkout_p50_ms`` / ``server.checkout_p99_ms``: one online checkout per
   request from a probe kiosk while that load runs
+- ``server.login_guessing_checkout_p99_ms``: the same probes and load while 4 clients
+  guess staff passwords as fast as the server answers them (target: within 1.5x of
+  ``server.checkout_p99_ms``), and ``server.login_guessing_ratio``
 - ``server.batch10k_s``: a 10,000-transaction offline queue (two posts of 5,000,
   the wire maximum per batch)
 - ``server.single_tx_per_s``: the same kiosks posting one transaction per request
@@ -46,6 +49,7 @@ PROBES = 2  # probe processes (patrons doing single online checkouts)
 PER_KIOSK = BATCH  # items (and patrons) each kiosk circulates; one round is one batch
 PHASE_S = float(os.environ.get("KIOSK_BENCH_PHASE_S", "8"))
 BIG = 10_000
+BENCH_STAFF_PASSWORD = "bench-staff-password"
 
 
 def _free_port() -> int:
@@ -67,7 +71,7 @@ def _admin(url: str, sql: str) -> None:
 
 
 def _populate(db: Database) -> list[str]:
-    seed_demo(db)
+    seed_demo(db, staff_password=BENCH_STAFF_PASSWORD)
     n_patrons = (KIOSKS + 2 + PROBES) * PER_KIOSK + 1000
     n_items = (KIOSKS + 2 + PROBES) * PER_KIOSK + 5000
     expires = datetime.now(UTC).date() + timedelta(days=700)
@@ -179,6 +183,64 @@ def _probe(base: str, index: int, token: str, seconds: float, out) -> None:
     out.put(latencies)
 
 
+GUESSERS = 4
+
+
+def _guess(base: str, seconds: float, out) -> None:
+    """GUESSERS clients guessing staff passwords back to back (own process)."""
+    counts: dict[int, int] = {}
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def guesser(n: int) -> None:
+        http = requests.Session()
+        i = 0
+        while time.monotonic() < stop:
+            i += 1
+            name = "petugas" if i % 2 else f"guess-{n}-{i}"  # a known name and unknown ones
+            guess = {"name": name, "password": f"tebak-{n}-{i}"}
+            r = http.post(f"{base}/api/v1/staff/login", json=guess, timeout=30)
+            with lock:
+                counts[r.status_code] = counts.get(r.status_code, 0) + 1
+
+    threads = [threading.Thread(target=guesser, args=(n,), daemon=True) for n in range(GUESSERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put(counts)
+
+
+def _probe_phase(ctx, base: str, tokens: list[str], kiosks: list[Kiosk], guess: bool):
+    """Probes (and guessers) beside the batch load: (latencies, load figures, guesses)."""
+    queue = ctx.Queue()
+    probers = [
+        ctx.Process(
+            target=_probe,
+            args=(base, KIOSKS + 2 + p, tokens[KIOSKS + 2 + p], PHASE_S - 0.5, queue),
+        )  # fmt: skip
+        for p in range(PROBES)
+    ]
+    guessing = ctx.Queue()
+    guessers = [ctx.Process(target=_guess, args=(base, PHASE_S, guessing))] if guess else []
+    for p in probers + guessers:
+        p.start()
+    load = _load(kiosks, BATCH, PHASE_S)
+    latencies: list[float] = []
+    for p in probers:
+        latencies += queue.get(timeout=60)
+        p.join(timeout=30)
+    counts: dict[int, int] = {}
+    for p in guessers:
+        counts = guessing.get(timeout=60)
+        p.join(timeout=30)
+    return latencies, load, counts
+
+
+def _p99(latencies: list[float]) -> float:
+    return statistics.quantiles(latencies, n=100)[98] if len(latencies) >= 2 else 0.0
+
+
 def run(rec) -> None:
     pg = _pg_url()
     tmp = Path(tempfile.mkdtemp(prefix="bench-server-"))
@@ -220,28 +282,23 @@ def run(rec) -> None:
         print(f"{KIOSKS} kiosks, batches of {BATCH}, {PHASE_S:g} s per phase")
 
         ctx = multiprocessing.get_context("spawn")
-        queue = ctx.Queue()
-        probers = [
-            ctx.Process(
-                target=_probe,
-                args=(base, KIOSKS + 2 + p, tokens[KIOSKS + 2 + p], PHASE_S - 0.5, queue),
-            )  # fmt: skip
-            for p in range(PROBES)
-        ]
-        for p in probers:
-            p.start()
-        n, elapsed, refused = _load(kiosks, BATCH, PHASE_S)
-        latencies: list[float] = []
-        for p in probers:
-            latencies += queue.get(timeout=60)
-            p.join(timeout=30)
+        latencies, (n, elapsed, refused), _ = _probe_phase(ctx, base, tokens, kiosks, False)
         batched = n / elapsed
         rec.record("server.tx_per_s", batched, "tx/s", ">= 1000")
         print(f"   ({n} transactions, {refused} not accepted, {len(latencies)} probes)")
-        qs = statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else [0.0] * 99
         print(f"   (slowest probes: {[round(x) for x in sorted(latencies)[-5:]]} ms)")
         rec.record("server.checkout_p50_ms", statistics.median(latencies), "ms")
-        rec.record("server.checkout_p99_ms", qs[98], "ms", "< 100")
+        quiet_p99 = _p99(latencies)
+        rec.record("server.checkout_p99_ms", quiet_p99, "ms", "< 100")
+
+        guessed, (n, elapsed, _), counts = _probe_phase(ctx, base, tokens, kiosks, True)
+        answers = ", ".join(f"{code}: {k}" for code, k in sorted(counts.items()))
+        print(f"   ({GUESSERS} guessers; login answers {answers}; {n / elapsed:.0f} tx/s;"
+              f" {len(guessed)} probes)")  # fmt: skip
+        loud_p99 = _p99(guessed)
+        rec.record("server.login_guessing_checkout_p99_ms", loud_p99, "ms",
+                   f"<= {1.5 * quiet_p99:.0f} (1.5x checkout_p99_ms)")  # fmt: skip
+        rec.record("server.login_guessing_ratio", loud_p99 / max(quiet_p99, 1e-9), "x", "<= 1.5")
 
         n1, elapsed1, _ = _load(kiosks, 1, PHASE_S)
         # every kiosk posting one online transaction at a time: patrons at 200 kiosks

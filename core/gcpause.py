@@ -1,11 +1,12 @@
 """Pause Python's cyclic garbage collector around a bulk load.
 
-Parsing a full snapshot makes about 400,000 small objects (patrons, items), none
-of them in a reference cycle. With the collector on, every 700 allocations start
-a pass over the young objects and older generations are scanned again and again
-as they grow: measured here, parsing a 100k-patron / 300k-item snapshot took
-4.4-4.9 s with the collector on and 1.9-2.1 s with it paused. Reference counting
-still frees everything; only the cycle search waits.
+Building or parsing a full snapshot makes hundreds of thousands of small objects
+(patrons, items), none of them in a reference cycle. With the collector on,
+every 700 allocations start a pass over the young objects and older generations
+are scanned again and again as they grow, for nothing. Reference counting still
+frees everything; only the cycle search waits. ``sync.snapshot_full_s`` of
+``make bench`` (the server streaming a full snapshot and a kiosk parsing it)
+shows it.
 """
 
 from __future__ import annotations

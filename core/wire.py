@@ -75,6 +75,11 @@ class Reason(StrEnum):
     # A conflict for staff (never a kiosk result): the server applied it, the patron
     # was told "refused" or saw nothing (a lost answer, then a kiosk_refused copy).
     KIOSK_TOLD_REFUSED = "kiosk_told_refused"
+    # Refused: this transaction id is already stored for another kiosk.
+    ID_OF_OTHER_KIOSK = "id_of_other_kiosk"
+    # A conflict for staff: an event time or due date past the server's bounds was
+    # clamped (the message says what the kiosk sent).
+    OUT_OF_BOUNDS = "out_of_bounds"
 
 
 class Guest(BaseModel):

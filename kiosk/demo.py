@@ -3,7 +3,8 @@ a registered kiosk, and the kiosk window connected to it.
 
 Everything lives under ``data/demo/`` (ignored by git). The kiosk's token is
 made fresh on every start (``kiosk-server add-kiosk`` rotates it) and written
-only to the generated ``data/demo/kiosk.toml``.
+only to the generated ``data/demo/kiosk.toml``; the demo staff password is made
+fresh too (``seed-demo``) and printed in the terminal.
 """
 
 from __future__ import annotations
@@ -94,7 +95,8 @@ def main() -> int:
     env["KIOSK_SERVER_DB"] = f"sqlite:///{(DATA / 'server.sqlite3').as_posix()}"
     env["KIOSK_SERVER_DATA"] = str(DATA / "server")
     _run(["migrate"], env)
-    _run(["seed-demo"], env)
+    # data/demo is the demo's own database: re-seeding it on every start is the point
+    staff_password = _run(["seed-demo", "--force"], env).strip().splitlines()[-1].strip()
     token = _run(["add-kiosk", KIOSK_NAME], env).strip().splitlines()[-1].strip()
     port = int(os.environ.get("KIOSK_DEMO_PORT") or _free_port())
     url = f"http://127.0.0.1:{port}"
@@ -125,6 +127,7 @@ def main() -> int:
         print(f"central server: {url}  (log: {DATA / 'server.log'})")
         print(demo_cards_line())
         print("type a code and Enter anywhere in the window: the keyboard is the scanner")
+        print(f"staff API login: petugas / {staff_password}  (new on every start)")
         return kiosk_main(["--config", str(config)])
     finally:
         server.terminate()

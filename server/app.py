@@ -6,20 +6,40 @@ from fastapi import FastAPI
 
 from core.wire import API_PREFIX
 from server import __version__
+from server.access import Clock, CredentialStamp, StaffAuth
 from server.api import errors, kiosk, staff
 from server.console import setup as console
+from server.api.limits import LOGIN_PATH, BodyGuard, body_caps
 from server.service import Server
+from server.timeutil import utcnow
 
 
-def create_app(server: Server) -> FastAPI:
-    """An app bound to ``server`` (its schema must already be migrated)."""
+def create_app(server: Server, clock: Clock = utcnow) -> FastAPI:
+    """An app bound to ``server`` (its schema must already be migrated).
+
+    ``clock`` is the time staff sessions are judged by (tests move it on).
+    """
+    docs = server.settings.api_docs
     app = FastAPI(
         title="Pustaka Kiosk server",
         version=__version__,
         description="Central server for the Pustaka self-service library kiosks.",
+        openapi_url="/openapi.json" if docs else None,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
     )
     app.state.server = server
+    app.state.staff_auth = StaffAuth(server.db, server.settings, clock=clock)
+    app.state.credential_stamp = CredentialStamp(server.settings.data_dir)
     errors.install(app)
+    default, per_path = body_caps(server.settings)
+    app.add_middleware(
+        BodyGuard,
+        default=default,
+        per_path={**per_path, **console.BODY_CAPS},
+        public=frozenset({LOGIN_PATH, console.LOGIN_PATH}),
+        cookie_paths=(console.PREFIX + "/", console.has_session),
+    )
     app.include_router(kiosk.router, prefix=API_PREFIX)
     app.include_router(staff.router, prefix=API_PREFIX)
     console.install(app)

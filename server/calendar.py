@@ -38,6 +38,10 @@ class Policies:
             for p in session.scalars(select(LoanPolicy))
         }
 
+    def longest_loan_days(self) -> int:
+        """The longest loan period of any policy: the bound on an offline due date."""
+        return max([FALLBACK.loan_days, *(p.loan_days for p in self._rows.values())])
+
     def lookup(self, category: str, item_type: str = "*") -> Policy:
         for key in ((category, item_type), (category, "*"), ("*", item_type), ("*", "*")):
             if key in self._rows:

@@ -17,16 +17,9 @@ from typing import Any
 from sqlalchemy import and_, delete, select
 
 from core.wire import Kind, Reason, Status, TransactionIn
-from server.context import (
-    BatchContext,
-    BatchLoan,
-    BatchPatron,
-    Outcome,
-    among,
-    chunks,
-    per_backend,
-)
+from server.batch import BatchContext, BatchLoan, BatchPatron, Outcome
 from server.models import Item, Loan
+from server.statements import among, chunks, per_backend
 
 _SHELF_REASONS = {
     "not_for_loan": Reason.ITEM_NOT_FOR_LOAN,
@@ -37,7 +30,7 @@ _SHELF_REASONS = {
 
 @dataclass(slots=True)
 class BatchItem:
-    """An item as a batch sees it (see server.context: plain values, not ORM objects).
+    """An item as a batch sees it (see server.batch: plain values, not ORM objects).
     ``status`` and ``hold_patron_id`` may change; the batch writes them back."""
 
     id: int
@@ -69,8 +62,7 @@ class ItemState:
     touched: bool = False  # changed in this batch: gets the batch's version
 
 
-# Built once: every batch runs it, and building a select (and its cache key) on each
-# call cost more Python than running it (see server/context.py).
+# Built once (server.statements): every batch runs it.
 # BatchItem's fields, then BatchLoan's, in order
 _ITEM_COLUMNS = (
     Item.id, Item.barcode, Item.title, Item.item_type, Item.status, Item.hold_patron_id,
@@ -105,12 +97,6 @@ def load_item_states(ctx: BatchContext, barcodes: set[str]) -> dict[str, ItemSta
     return states
 
 
-def _conflict_or_refuse(decide: bool, reason: Reason, message: str) -> Outcome:
-    if decide:
-        return Outcome.refused(reason, message)
-    return Outcome(Status.CONFLICT, reason, message)
-
-
 def apply_item(ctx: BatchContext, state: ItemState, txn: TransactionIn, decide: bool) -> Outcome:
     if txn.kind == Kind.CHECKOUT:
         return _checkout(ctx, state, txn, decide)
@@ -133,10 +119,9 @@ def _checkout(ctx: BatchContext, state: ItemState, txn: TransactionIn, decide: b
     item = state.item
     patron = ctx.patron(txn.card)
     if patron is None:
-        reason = Reason.UNKNOWN_CARD
-        out = _conflict_or_refuse(decide, reason, f"no patron with card {txn.card!r}")
-        out.effective = False
-        return out
+        return Outcome.refused_or_conflict(
+            decide, Reason.UNKNOWN_CARD, f"no patron with card {txn.card!r}", effective=False
+        )
     policy = ctx.policies.lookup(patron.category, item.item_type)
     loan = state.open_loan
     if loan is not None and loan.patron_id == patron.id:
@@ -234,11 +219,14 @@ def _renew(ctx: BatchContext, state: ItemState, txn: TransactionIn, decide: bool
     loan = state.open_loan
     patron = ctx.patron(txn.card) if txn.card else None
     if txn.card and patron is None:
-        out = _conflict_or_refuse(decide, Reason.UNKNOWN_CARD, f"no patron with card {txn.card!r}")
-        out.effective = False
-        return out
+        return Outcome.refused_or_conflict(
+            decide, Reason.UNKNOWN_CARD, f"no patron with card {txn.card!r}", effective=False
+        )
     if loan is None or (patron is not None and loan.patron_id != patron.id):
-        return _conflict_or_refuse(decide, Reason.NOT_ON_LOAN, "item is not on loan to this patron")
+        # effective: a checkout that arrives later, stamped before it, makes it a renewal
+        return Outcome.refused_or_conflict(
+            decide, Reason.NOT_ON_LOAN, "item is not on loan to this patron", effective=True
+        )
     patron = patron or ctx.patron_by_id(loan.patron_id)
     policy = ctx.policies.lookup(patron.category, item.item_type)
     problem: tuple[Reason, str] | None = None
@@ -272,7 +260,10 @@ def reset_item(ctx: BatchContext, state: ItemState) -> None:
     if state.open_loan is not None:
         ctx.adjust_loans(state.open_loan.patron_id, -1)
         state.open_loan = None
-    ctx.session.execute(delete(Loan).where(Loan.item_id == state.item.id))
+    # loans purge-history unlinked stay: their transactions no longer replay
+    ctx.session.execute(
+        delete(Loan).where(Loan.item_id == state.item.id, Loan.patron_id.is_not(None))
+    )
     ctx.new_loans = [loan for loan in ctx.new_loans if loan.item_id != state.item.id]
     ctx.changed_loans = {
         i: loan for i, loan in ctx.changed_loans.items() if loan.item_id != state.item.id

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gc
 import getpass
 import json
 import os
@@ -20,7 +19,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from core.cli import OneLineParser, error_log_path, run_command
 from core.wire import TransactionIn, TransactionResult
-from server.admin import add_kiosk, add_staff
+from server.access import CredentialStamp
+from server.admin import add_kiosk, add_staff, revoke_kiosk, set_staff_disabled
 from server.db import Database
 from server.importers import RowError, import_items, import_patrons
 from server.models import Transaction
@@ -28,8 +28,6 @@ from server.settings import Settings, SettingsError
 from server.staffdata import open_loans
 
 IMPORT_CHUNK = 2000
-# (generation 0, 1, 2) for ``serve``: see _run
-SERVE_GC_THRESHOLDS = (50_000, 20, 100)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,9 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--ssl-keyfile", type=Path, help="the certificate's PEM private key")
     sub.add_parser("migrate", help="create or upgrade the database schema (alembic upgrade head)")
-    sub.add_parser("seed-demo", help="load the demo library (idempotent)")
+    seed = sub.add_parser(
+        "seed-demo", help="load the demo library into an empty database; prints the password"
+    )
+    seed.add_argument(
+        "--force", action="store_true", help="load it over existing data (demo databases only)"
+    )
     kiosk = sub.add_parser("add-kiosk", help="register a kiosk and print its token")
     kiosk.add_argument("name")
+    revoke = sub.add_parser(
+        "revoke-kiosk", help="stop a kiosk's token at once (add-kiosk gives it a new one)"
+    )
+    revoke.add_argument("name")
     staff = sub.add_parser("add-staff", help="create a staff user or change a password")
     staff.add_argument("name")
     staff.add_argument("--password", help="default: $KIOSK_STAFF_PASSWORD, else asked")
@@ -60,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("admin", "librarian"),
         help="console role (new users: librarian; existing users keep theirs unless given)",
     )
+    for name, what in (("disable-staff", "refuse a staff user's logins and end their sessions"),
+                       ("enable-staff", "let a disabled staff user log in again")):  # fmt: skip
+        sub.add_parser(name, help=what).add_argument("name")
+    purge = sub.add_parser(
+        "purge-history",
+        help="drop the patron link of history older than keep_patron_history_days",
+    )
+    purge.add_argument("--days", type=int, help="instead of keep_patron_history_days")
     for name, what in (("import-patrons", "patrons"), ("import-items", "items")):
         imp = sub.add_parser(name, help=f"import {what} from a CSV export")
         imp.add_argument("csv", type=Path)
@@ -72,6 +87,24 @@ def build_parser() -> argparse.ArgumentParser:
     loans = sub.add_parser("loans", help="list open loans")
     loans.add_argument("--card")
     return p
+
+
+def _purge_history(settings: Settings, db: Database, days: int | None) -> int:
+    from server.access import StaffAuth
+    from server.retention import purge_history
+
+    keep = settings.keep_patron_history_days if days is None else days
+    if keep <= 0:
+        print(
+            "error: keep_patron_history_days is 0 (keep for ever); set it in the config "
+            "or pass --days N",
+            file=sys.stderr,
+        )
+        return 2
+    report = purge_history(db, keep)
+    sessions = StaffAuth(db, settings).purge()
+    print(f"{report.summary()}; expired staff sessions deleted: {sessions}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,6 +161,7 @@ def _tls_files(args: argparse.Namespace) -> tuple[str | None, str | None]:
 
 def _run(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     cmd = args.command
+    stamp = CredentialStamp(settings.data_dir)
     if cmd == "migrate":
         print(f"schema is up to date ({_safe_url(settings.db_url)})")
     elif cmd == "serve":
@@ -136,21 +170,12 @@ def _run(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         ssl_certfile, ssl_keyfile = _tls_files(args)
 
         from server.app import create_app
+        from server.serve_tuning import tune_for_serving
         from server.service import Server
 
         print(f"database: {_safe_url(settings.db_url)}", flush=True)
-        # hand the GIL over more often (default 5 ms): a waiting patron's request then
-        # is not stuck behind worker threads busy with other kiosks' uploads
-        sys.setswitchinterval(0.001)
         app = create_app(Server(settings, db))
-        gc.freeze()  # start-up objects never die: keep them out of every GC pass
-        # A request's objects die by reference counting; the cycle collector found
-        # 0-12 objects per full pass under the bench load, yet every 700 allocations
-        # started a pass and full passes paused all threads for up to 160 ms (about
-        # 1 s of each 17 s of load, and the slowest patrons' checkouts). Passes now
-        # come after 50,000 more live objects: rare, and what cycles there are still
-        # go (the garbage counts towards the threshold).
-        gc.set_threshold(*SERVE_GC_THRESHOLDS)
+        tune_for_serving()
         uvicorn.run(
             app,
             host=args.host,
@@ -165,19 +190,32 @@ def _run(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     elif cmd == "seed-demo":
         from server.demo import seed_demo
 
-        seed_demo(db)
+        demo_password = seed_demo(db, force=args.force)
         print("demo data loaded: patrons AGT0001-AGT0004, STF0001; items B000101-B000110;")
-        print("workshop 'Lokakarya Menulis Cerpen'; staff user 'petugas' (demo password)")
+        print("workshop 'Lokakarya Menulis Cerpen'; staff user 'petugas', password (shown once):")
+        print(demo_password)
     elif cmd == "add-kiosk":
-        token = add_kiosk(db, args.name)
+        token = add_kiosk(db, args.name, stamp)
         print(f"kiosk {args.name.strip()!r} registered; its token (shown once):")
         print(token)
+    elif cmd == "revoke-kiosk":
+        revoke_kiosk(db, args.name, stamp)
+        print(f"kiosk {args.name.strip()!r} revoked; its transactions stay on the server")
     elif cmd == "add-staff":
         password = args.password or os.environ.get("KIOSK_STAFF_PASSWORD")
         if not password:
             password = getpass.getpass(f"password for {args.name}: ")
-        created = add_staff(db, args.name, password, role=args.role)
-        print(f"staff user {args.name!r} {'created' if created else 'password changed'}")
+        created = add_staff(db, args.name, password, stamp, role=args.role)
+        print(
+            f"staff user {args.name!r} "
+            + ("created" if created else "password changed; their sessions ended")
+        )
+    elif cmd in ("disable-staff", "enable-staff"):
+        disabled = cmd == "disable-staff"
+        set_staff_disabled(db, args.name, disabled, stamp)
+        print(f"staff user {args.name.strip()!r} {'disabled' if disabled else 'enabled'}")
+    elif cmd == "purge-history":
+        return _purge_history(settings, db, args.days)
     elif cmd in ("import-patrons", "import-items"):
         report = (import_patrons if cmd == "import-patrons" else import_items)(db, args.csv)
         for line, msg in report.errors:

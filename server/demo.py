@@ -1,23 +1,56 @@
 """``kiosk-server seed-demo``: the demo library (``core.demo``) as rows in the server's database.
 
-Running it again brings the same rows back to their demo values (it never
-duplicates them).
+It refuses a database that holds data already (patrons, items, events, staff,
+kiosks or transactions) unless forced: a demo must never land in a library's
+real database. Forced again on a demo database, it brings the same rows back to
+their demo values (it never duplicates them). The demo staff user ``petugas``
+gets a new random password each time, which the command prints.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from core import demo
 from server.auth import hash_secret
 from server.db import Database
-from server.models import Event, Item, LoanPolicy, Patron, StaffUser
+from server.models import Event, Item, Kiosk, LoanPolicy, Patron, StaffUser, Transaction
 from server.timeutil import local_date, utcnow
 
 
-def seed_demo(db: Database, now: datetime | None = None) -> None:
+class NotEmpty(ValueError):
+    """The database holds data already and the demo was not forced onto it."""
+
+
+def holds_data(db: Database) -> bool:
+    """Whether anything beyond what the migrations put in is there."""
+    with db.read() as s:
+        return any(
+            s.execute(select(exists().select_from(table))).scalar()
+            for table in (Patron, Item, Event, StaffUser, Kiosk, Transaction)
+        )
+
+
+def seed_demo(
+    db: Database,
+    now: datetime | None = None,
+    *,
+    force: bool = False,
+    staff_password: str | None = None,
+) -> str:
+    """Load the demo library; returns the demo staff password (random unless given).
+
+    Raises :class:`NotEmpty` on a database with data unless ``force``.
+    """
+    if not force and holds_data(db):
+        raise NotEmpty(
+            "this database holds data already; seed-demo is for an empty demo database "
+            "(use --force only on a demo database)"
+        )
+    password = staff_password or secrets.token_urlsafe(9)
     now = now or utcnow()
     today = local_date(now)
     workshop = demo.WORKSHOP
@@ -72,4 +105,7 @@ def seed_demo(db: Database, now: datetime | None = None) -> None:
         login = demo.STAFF_LOGIN
         user = s.execute(select(StaffUser).where(StaffUser.name == login.name)).scalar()
         if user is None:
-            s.add(StaffUser(name=login.name, password_hash=hash_secret(login.password)))
+            user = StaffUser(name=login.name)
+            s.add(user)
+        user.password_hash, user.disabled = hash_secret(password), False
+    return password

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from core.tickets import ticket_code_for
 from core.wire import Guest, Kind, Reason, Status, TransactionIn
-from server.context import BatchContext, Outcome
+from server.batch import BatchContext, Outcome
 from server.models import Event, Registration
 
 
@@ -119,12 +119,6 @@ def write_back(ctx: BatchContext, state: EventState) -> None:
         state.event.version = ctx.version
     if state.event.last_key != state.last_key:
         state.event.last_key = state.last_key
-
-
-def _conflict_or_refuse(decide: bool, reason: Reason, message: str) -> Outcome:
-    if decide:
-        return Outcome.refused(reason, message)
-    return Outcome(Status.CONFLICT, reason, message)
 
 
 def apply_event(

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -106,7 +107,9 @@ class Loan(Base):
     __tablename__ = "loans"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
-    patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id"), index=True)
+    # null once ``purge-history`` dropped the link of an old returned loan; an open
+    # loan (all that batches read) always has it, hence the plain ``int``
+    patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id"), index=True, nullable=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -192,6 +195,8 @@ class Kiosk(Base):
     queue_depth: Mapped[int | None] = mapped_column(Integer)
     snapshot_age_s: Mapped[float | None] = mapped_column()
     app_version: Mapped[str | None] = mapped_column(String(64))
+    # set by ``revoke-kiosk``: the token stops working; ``add-kiosk`` issues a new one
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Transaction(Base):
@@ -249,14 +254,16 @@ class StaffUser(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: ``admin`` (kiosks, staff accounts, settings) or ``librarian`` (everything else)
     role: Mapped[str] = mapped_column(String(16), default="librarian")
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class StaffSession(Base):
-    """A staff bearer token (only its sha256 is stored) with an expiry."""
+    """A staff bearer token (only its sha256 is stored) with an expiry and an idle timeout."""
 
     __tablename__ = "staff_sessions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,8 +11,9 @@ order too, so a batch never replays because of its own ordering.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -21,30 +22,25 @@ from sqlalchemy.orm import Session
 
 from core.tickets import TicketError, read_ticket, ticket_code_for
 from core.wire import Kind, Reason, Status, TransactionIn, TransactionResult
+from server.batch import BatchContext, Outcome
 from server.calendar import SUNDAY, LibraryCalendar, Policies
 from server.circulation import ItemState, apply_item, load_item_states, reset_item
-from server.context import (
-    BatchContext,
-    Outcome,
-    among,
-    chunks,
-    flag_told_refused,
-    per_backend,
-    sync_conflicts,
-)
+from server.conflicts import flag_told_refused, sync_conflicts
 from server.events import EventState, apply_event, load_event_states, person_key, reset_event
 from server.events import write_back as write_back_event
 from server.models import Item, Patron, Registration, Transaction
 from server.pgwrite import ClosingWrites
+from server.statements import among, chunks, per_backend
 from server.text import storable
 from server.timeutil import as_utc, order_key, utcnow
 
+log = logging.getLogger(__name__)
 _TXN = cast(Table, Transaction.__table__)
 _ITEMS = cast(Table, Item.__table__)
 _PATRONS = cast(Table, Patron.__table__)
-# Built once (see server/context.py): every batch runs them.
+# Built once (server.statements): every batch runs them.
 _STORED = per_backend(
-    lambda pg: select(_TXN.c.id, _TXN.c.result).where(among(_TXN.c.id, "ids", pg))
+    lambda pg: select(_TXN.c.id, _TXN.c.kiosk, _TXN.c.result).where(among(_TXN.c.id, "ids", pg))
 )
 _ITEM_VERSIONS = (
     update(_ITEMS).where(_ITEMS.c.id == bindparam("_id")).values(version=bindparam("_v"))
@@ -57,6 +53,17 @@ _PATRON_VERSIONS = (
 ITEM_KINDS = {Kind.CHECKOUT, Kind.CHECKIN, Kind.RENEW}
 _MAX_BIGINT = 2**63 - 1
 _MAX_INT = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class OfflineBounds:
+    """How far a kiosk's event time and due date may go before they are clamped."""
+
+    clock_skew: timedelta = timedelta(minutes=10)
+    """An event time later than the receive time plus this is clamped to the receive time."""
+    due_grace: timedelta = timedelta(days=7)
+    """A due date later than the event time plus the longest loan period plus this is
+    clamped to the due date the longest loan period gives."""
 
 
 @dataclass(frozen=True)
@@ -154,8 +161,11 @@ class BatchProcessor:
         closed_weekdays: frozenset[int] = frozenset({SUNDAY}),
         now: datetime | None = None,
         rules: tuple[Policies, LibraryCalendar] | None = None,
+        bounds: OfflineBounds | None = None,
     ) -> None:
         self.session = session
+        self.bounds = bounds or OfflineBounds()
+        self.clamped: dict[str, str] = {}  # transaction id -> what was clamped
         self.public_key = public_key
         self.now = now or utcnow()
         self.ctx = BatchContext(
@@ -195,14 +205,23 @@ class BatchProcessor:
                     id=txn.id, status=Status.REFUSED, reason=Reason.INVALID, message=problem
                 )
                 continue
-            t = normalise(txn)
+            t = self._within_bounds(normalise(txn))
             work.append(Work(i, t, order_key(t.at, t.kiosk, t.seq)))
         stored = self._stored([w.txn.id for w in work])
         new: list[Work] = []
         told_refused: list[RowRef] = []
         for w in work:
-            if w.txn.id in stored:
-                old = TransactionResult.model_validate_json(stored[w.txn.id])
+            if w.txn.id in stored and stored[w.txn.id][0] != w.txn.kiosk:
+                # nothing of the first result (its ticket, its title) goes to this kiosk
+                results[w.index] = TransactionResult(
+                    id=w.txn.id,
+                    status=Status.REFUSED,
+                    reason=Reason.ID_OF_OTHER_KIOSK,
+                    message="this transaction id is already used by another kiosk; "
+                    "a kiosk makes a new id for each transaction",
+                )
+            elif w.txn.id in stored:
+                old = TransactionResult.model_validate_json(stored[w.txn.id][1])
                 results[w.index] = old.model_copy(update={"duplicate": True})
                 if w.txn.kiosk_refused and old.status == Status.ACCEPTED:
                     told_refused.append(RowRef(w.txn.id, w.txn.kind.value))
@@ -318,18 +337,57 @@ class BatchProcessor:
                 self.session.execute(_PATRON_VERSIONS, {"_ids": part, "_v": v})
             self.ctx.write_loans()
 
-    @staticmethod
-    def _finish(row: dict[str, Any], txn_id: str, outcome: Outcome) -> TransactionResult:
+    def _within_bounds(self, txn: TransactionIn) -> TransactionIn:
+        """``txn`` with an event time and a due date the server can stand behind.
+
+        A kiosk's clock may be wrong and an offline slip says what the kiosk decided:
+        an event time past the receive time (plus ``clock_skew``) becomes the receive
+        time; a due date past the event time plus the longest loan period (plus
+        ``due_grace``) becomes the due date that period gives. What was changed is
+        noted for a conflict (see :meth:`_finish`); the stored payload holds the
+        clamped values, so a replay rebuilds the same loans.
+        """
+        notes = []
+        changes: dict[str, Any] = {}
+        at = txn.at
+        if at > self.now + self.bounds.clock_skew:
+            notes.append(f"event time {at:%Y-%m-%d %H:%M} UTC was ahead of the server's clock")
+            at = changes["at"] = self.now
+        if txn.due_at is not None:
+            longest = self.ctx.policies.longest_loan_days()
+            if txn.due_at > at + timedelta(days=longest) + self.bounds.due_grace:
+                due = self.ctx.calendar.due_at(at, longest)
+                notes.append(f"due date {txn.due_at:%Y-%m-%d} was past the longest loan period")
+                changes["due_at"] = due
+        if not notes:
+            return txn
+        if txn.offline:
+            self.clamped[txn.id] = "; ".join(notes) + ": clamped (check with the patron)"
+        else:  # decided here, with the server's own due date: nothing for staff to check
+            log.warning("kiosk %s: %s (transaction %s)", txn.kiosk, "; ".join(notes), txn.id)
+        return txn.model_copy(update=changes)
+
+    def _finish(self, row: dict[str, Any], txn_id: str, outcome: Outcome) -> TransactionResult:
+        note = self.clamped.get(txn_id)
+        if note is not None and outcome.status != Status.REFUSED:
+            # flagged for staff; only a refusal (nothing stored) needs no flag
+            if outcome.status == Status.ACCEPTED:
+                outcome.status, outcome.reason, outcome.message = (
+                    Status.CONFLICT, Reason.OUT_OF_BOUNDS, note
+                )  # fmt: skip
+            else:
+                outcome.message = f"{outcome.message or ''}; {note}".lstrip("; ")
         result = to_result(txn_id, outcome)
         row["status"] = result.status.value
         row["result"] = result.model_dump_json(exclude_defaults=True)
         return result
 
-    def _stored(self, ids: list[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
+    def _stored(self, ids: list[str]) -> dict[str, tuple[str, str]]:
+        """(kiosk, first result) of the ids already in the log."""
+        found: dict[str, tuple[str, str]] = {}
         for part in chunks(ids):
-            for tid, result in self.session.execute(_STORED[self.postgres], {"ids": part}):
-                found[tid] = result
+            for tid, kiosk, result in self.session.execute(_STORED[self.postgres], {"ids": part}):
+                found[tid] = (kiosk, result)
         return found
 
     def _preload(self, new: list[Work]) -> None:
@@ -369,11 +427,13 @@ class BatchProcessor:
         try:
             ticket = read_ticket(self.public_key, w.txn.ticket)
         except TicketError as exc:
-            w.early = _refuse_or_conflict(decide, Reason.UNKNOWN_TICKET, str(exc))
+            w.early = Outcome.refused_or_conflict(
+                decide, Reason.UNKNOWN_TICKET, str(exc), effective=False
+            )
             return
         if w.txn.event_id is not None and w.txn.event_id != ticket.event_id:
-            w.early = _refuse_or_conflict(
-                decide, Reason.UNKNOWN_TICKET, "ticket is for another event"
+            w.early = Outcome.refused_or_conflict(
+                decide, Reason.UNKNOWN_TICKET, "ticket is for another event", effective=False
             )
             return
         if ticket.code not in codes:
@@ -395,10 +455,15 @@ class BatchProcessor:
         w.event_id, w.person = ticket.event_id, None
         known = codes[ticket.code]
         if known is None:
-            w.early = _refuse_or_conflict(decide, Reason.UNKNOWN_TICKET, "no such registration")
+            w.early = Outcome.refused_or_conflict(
+                decide, Reason.UNKNOWN_TICKET, "no such registration", effective=False
+            )
         elif not ticket.verified and known[1] != ticket.event_id:
-            w.early = _refuse_or_conflict(
-                decide, Reason.UNKNOWN_TICKET, "no such registration for this event"
+            w.early = Outcome.refused_or_conflict(
+                decide,
+                Reason.UNKNOWN_TICKET,
+                "no such registration for this event",
+                effective=False,
             )
         else:
             w.person = known[0]
@@ -435,8 +500,11 @@ class BatchProcessor:
             assert txn.item is not None
             item_state = self.items.get(txn.item)
             if item_state is None:
-                w.outcome = _refuse_or_conflict(
-                    decide, Reason.UNKNOWN_ITEM, f"no item with barcode {txn.item!r}"
+                w.outcome = Outcome.refused_or_conflict(
+                    decide,
+                    Reason.UNKNOWN_ITEM,
+                    f"no item with barcode {txn.item!r}",
+                    effective=False,
                 )
             else:
                 self._through_ledger(w, item_state, decide)
@@ -447,7 +515,9 @@ class BatchProcessor:
             return
         event_state = self.events.get(w.event_id) if w.event_id is not None else None
         if event_state is None:
-            w.outcome = _refuse_or_conflict(decide, Reason.UNKNOWN_EVENT, "no such event")
+            w.outcome = Outcome.refused_or_conflict(
+                decide, Reason.UNKNOWN_EVENT, "no such event", effective=False
+            )
             return
         self._through_ledger(w, event_state, decide)
 
@@ -525,9 +595,3 @@ class BatchProcessor:
         if rows:
             state.last_key = rows[-1].order_key
         state.dirty = False
-
-
-def _refuse_or_conflict(decide: bool, reason: Reason, message: str) -> Outcome:
-    if decide:
-        return Outcome.refused(reason, message)
-    return Outcome(Status.CONFLICT, reason, message, effective=False)

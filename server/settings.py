@@ -27,6 +27,8 @@ class SettingsError(ValueError):
 
 
 Weekday = Annotated[int, Field(ge=0, le=6)]
+Positive = Annotated[int, Field(strict=True, gt=0)]
+NonNegative = Annotated[int, Field(strict=True, ge=0)]
 
 
 @dataclass(frozen=True, config=ConfigDict(extra="forbid", arbitrary_types_allowed=True))
@@ -43,6 +45,32 @@ class Settings:
     """Whether snapshots carry PIN hashes so kiosks can check PINs offline."""
     staff_session_hours: Annotated[int, Field(gt=0, le=24 * 30)] = 12
     """How long a staff login token stays valid."""
+    staff_idle_minutes: Positive = 30
+    """A staff session unused this long ends (the librarian walked away)."""
+    login_failures_per_name: Positive = 5
+    """Failed staff logins for one user name within ``login_window_minutes`` before
+    that name is refused with 429 until the oldest failure leaves the window."""
+    login_failures_per_address: Positive = 20
+    """The same for one client address (many names guessed from one machine)."""
+    login_window_minutes: Positive = 15
+    """The window failed staff logins are counted in."""
+    max_body_kb: Positive = 64
+    """Largest request body for routes not named below (staff changes, PIN checks)."""
+    max_transactions_body_kb: Positive = 4096
+    """Largest ``POST /transactions`` body (5,000 transactions of about 600 bytes)."""
+    max_login_body_kb: Positive = 4
+    """Largest staff login body; logins are answered before any token exists."""
+    clock_skew_minutes: NonNegative = 10
+    """How far ahead of the server's clock a kiosk's event time may be before it is
+    clamped to the receive time and flagged for staff."""
+    due_grace_days: NonNegative = 7
+    """Slack over the longest loan period for a due date a kiosk printed offline;
+    a later one is clamped and flagged for staff."""
+    keep_patron_history_days: NonNegative = 0
+    """After this many days transactions, returned loans and registrations lose the
+    link to their patron (``kiosk-server purge-history``); 0 keeps them for ever."""
+    api_docs: bool = True
+    """Serve ``/docs`` and ``/openapi.json``; switch off in production."""
 
     @classmethod
     def resolve(

@@ -37,10 +37,10 @@ def _array(name: str, chunks: Iterator[list[dict]], first: bool) -> Iterator[byt
     yield (b"" if first else b",") + f'"{name}":['.encode()
     started = False
     while True:
-        # Each chunk is fetched, built and dumped with the cyclic collector paused (its
-        # thousands of short-lived dicts and tuples hold no cycles; a full copy took
-        # about 2 s less here). Never across a yield: an abandoned stream must not
-        # leave it paused.
+        # Each chunk is fetched, built and dumped with the cyclic collector paused
+        # (core.gcpause: its thousands of short-lived dicts and tuples hold no cycles;
+        # sync.snapshot_full_s shows it). Never across a yield: an abandoned stream
+        # must not leave it paused.
         with gc_paused():
             rows = next(chunks, None)
             if rows is None:

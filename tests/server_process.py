@@ -72,6 +72,8 @@ class ServerProcess:
     def setup_demo(self, *kiosks: str) -> None:
         self.cli("migrate")
         self.cli("seed-demo")
+        # seed-demo prints a random password; the tests log in with a known one
+        self.cli("add-staff", "petugas", "--password", "petugas123")
         for name in kiosks:
             self.tokens[name] = self.cli("add-kiosk", name).stdout.strip().splitlines()[-1]
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
+from server.access import StaffAuth
 from server.api.errors import ApiError
 from server.auth import token_hash
-from server.models import Kiosk, StaffSession, StaffUser
+from server.models import Kiosk
 from server.service import Caller, Server
-from server.timeutil import utcnow
 
 bearer = HTTPBearer(auto_error=False, description="a kiosk token or a staff session token")
 
@@ -31,37 +33,60 @@ async def get_server(request: Request) -> Server:
     return request.app.state.server
 
 
-def _token(creds: HTTPAuthorizationCredentials | None) -> str:
+def bearer_token(creds: HTTPAuthorizationCredentials | None) -> str:
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
         raise ApiError(401, "unauthorized", "send 'Authorization: Bearer <token>'")
     return creds.credentials
 
 
-def _lookup(server: Server, token: str) -> Caller | None:
-    digest = token_hash(token)
+def _lookup_kiosk(server: Server, token: str) -> Caller | None:
     with server.db.read() as s:
-        name = s.execute(select(Kiosk.name).where(Kiosk.token_hash == digest)).scalar()
-        if name is not None:
-            return Caller("kiosk", name)
-        staff = s.execute(
-            select(StaffUser.name)
-            .join(StaffSession, StaffSession.staff_id == StaffUser.id)
-            .where(StaffSession.token_hash == digest, StaffSession.expires_at > utcnow())
+        name = s.execute(
+            select(Kiosk.name).where(
+                Kiosk.token_hash == token_hash(token), Kiosk.revoked_at.is_(None)
+            )
         ).scalar()
-        return Caller("staff", staff) if staff is not None else None
+    return Caller("kiosk", name) if name is not None else None
+
+
+def _lookup(app: Any, token: str) -> Caller | None:
+    server: Server = app.state.server
+    caller = _lookup_kiosk(server, token)
+    if caller is not None:
+        return caller
+    staff: StaffAuth = app.state.staff_auth
+    name = staff.caller(token)
+    return Caller("staff", name) if name is not None else None
+
+
+async def resolve_token(app: Any, token: str) -> Caller | None:
+    """Who ``token`` belongs to now, or None.
+
+    Kiosk tokens are remembered a few seconds (``Server.tokens``): a kiosk posts
+    every few seconds and patrons wait on it. Every remembered token is dropped
+    when a revocation is signalled (``CredentialStamp``). Staff sessions are looked
+    up each time (staff requests are few) so logout, a password change and the idle
+    timeout take effect at once.
+    """
+    server: Server = app.state.server
+    if app.state.credential_stamp.changed():
+        server.tokens.clear()
+    caller = server.tokens.get(token)
+    if caller is None:
+        caller = await anyio.to_thread.run_sync(_lookup, app, token)
+        if caller is not None and caller.kind == "kiosk":
+            server.tokens.put(token, caller)
+    return caller
 
 
 async def any_caller(
-    creds: HTTPAuthorizationCredentials | None = Depends(bearer),
-    server: Server = Depends(get_server),
+    request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> Caller:
-    token = _token(creds)
-    caller = server.tokens.get(token)
+    token = bearer_token(creds)
+    checked = getattr(request.state, "caller", None)  # by server.api.limits, for a body
+    caller = checked if checked is not None else await resolve_token(request.app, token)
     if caller is None:
-        caller = await anyio.to_thread.run_sync(_lookup, server, token)
-        if caller is None:
-            raise ApiError(401, "unauthorized", "unknown or expired token")
-        server.tokens.put(token, caller)
+        raise ApiError(401, "unauthorized", "unknown, expired or revoked token")
     return caller
 
 

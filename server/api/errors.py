@@ -18,9 +18,10 @@ log = logging.getLogger("server.api")
 class ApiError(Exception):
     """Raise from a route to answer ``status`` with ``ErrorBody(detail, code)``."""
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
+    def __init__(self, status: int, code: str, detail: str, retry_after: int = 0) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail = status, code, detail
+        self.retry_after = retry_after  # seconds, sent as Retry-After when set
 
 
 def _body(status: int, code: str, detail: str, headers: dict[str, str] | None = None):
@@ -37,11 +38,13 @@ def _where(loc: tuple | list) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_req: Request, exc: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return _body(exc.status, exc.code, exc.detail, headers)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        if exc.retry_after:
+            headers["Retry-After"] = str(exc.retry_after)
+        return _body(exc.status, exc.code, exc.detail, headers or None)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(req: Request, exc: StarletteHTTPException) -> JSONResponse:
         try:
             phrase = HTTPStatus(exc.status_code).phrase
         except ValueError:
@@ -49,7 +52,9 @@ def install(app: FastAPI) -> None:
         code = phrase.lower().replace(" ", "_").replace("-", "_")
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail else phrase
         if exc.status_code == 404 and detail == "Not Found":
-            detail = "no such endpoint; the API lives under /api/v1 (see /openapi.json)"
+            detail = "no such endpoint; the API lives under /api/v1"
+            if req.app.openapi_url:
+                detail += f" (see {req.app.openapi_url})"
         return _body(exc.status_code, code, detail, getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)

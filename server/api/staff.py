@@ -1,18 +1,26 @@
-"""Staff routes: login, conflicts, kiosks, closed days and loans."""
+"""Staff routes: login and logout, conflicts, kiosks, closed days and loans."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from core.wire import ErrorBody
-from server.api.deps import AUTH_RESPONSES, Caller, get_server, staff_caller
+from server.access import LoginRefused, StaffAuth
+from server.api.deps import (
+    AUTH_RESPONSES,
+    Caller,
+    bearer,
+    bearer_token,
+    get_server,
+    staff_caller,
+)
 from server.api.errors import ApiError
-from server.auth import new_token, token_hash, verify_secret
-from server.models import ClosedDay, Conflict, Kiosk, StaffSession, StaffUser, Transaction
+from server.models import ClosedDay, Conflict, Kiosk, Transaction
 from server.service import Server
 from server.staffdata import StaffLoan, open_loans
 from server.text import storable
@@ -36,6 +44,8 @@ class LoginOut(BaseModel):
 
     token: str
     expires_at: datetime
+    idle_minutes: int
+    """The session also ends after this many minutes without a request."""
 
 
 class ConflictView(BaseModel):
@@ -85,18 +95,44 @@ def _no_nul(*values: str) -> None:
         raise ApiError(422, "invalid_text", "text must be valid UTF-8 without NUL characters")
 
 
-@router.post("/login", response_model=LoginOut, responses={401: {"model": ErrorBody}})
-def login(body: LoginIn, server: Server = Depends(get_server)) -> LoginOut:
-    """Exchange a staff name and password for a bearer token."""
+@router.post(
+    "/login",
+    response_model=LoginOut,
+    responses={
+        401: {"model": ErrorBody},
+        403: {"model": ErrorBody, "description": "the staff account is disabled"},
+        429: {"model": ErrorBody, "description": "too many failed logins; see Retry-After"},
+    },
+)
+def login(body: LoginIn, request: Request) -> LoginOut:
+    """Exchange a staff name and password for a bearer token.
+
+    The session ends at ``expires_at``, after ``idle_minutes`` without a request,
+    at logout and when the password changes. Failed logins are counted per name and
+    per client address; past the limit the answer is 429 with ``Retry-After``.
+    """
     _no_nul(body.name, body.password)
-    with server.db.write() as (s, _v):
-        user = s.execute(select(StaffUser).where(StaffUser.name == body.name)).scalar()
-        if user is None or not verify_secret(user.password_hash, body.password):
-            raise ApiError(401, "bad_credentials", "wrong staff name or password")
-        token = new_token()
-        expires = utcnow() + timedelta(hours=server.settings.staff_session_hours)
-        s.add(StaffSession(token_hash=token_hash(token), staff_id=user.id, expires_at=expires))
-    return LoginOut(token=token, expires_at=expires)
+    auth: StaffAuth = request.app.state.staff_auth
+    address = request.client.host if request.client else "unknown"
+    try:
+        new = auth.login(body.name, body.password, address)
+    except LoginRefused as exc:
+        if exc.status == 429:
+            raise ApiError(exc.status, exc.code, exc.detail, retry_after=exc.retry_after) from None
+        raise ApiError(exc.status, exc.code, exc.detail) from None
+    return LoginOut(token=new.token, expires_at=new.expires_at, idle_minutes=new.idle_minutes)
+
+
+@router.post("/logout", status_code=204, responses=ERRORS)
+def logout(
+    request: Request,
+    creds: HTTPAuthorizationCredentials | None = Depends(bearer),
+    _caller: Caller = Depends(staff_caller),
+) -> Response:
+    """End this staff session: its token stops working at once."""
+    auth: StaffAuth = request.app.state.staff_auth
+    auth.logout(bearer_token(creds))
+    return Response(status_code=204)
 
 
 def _conflict_view(c: Conflict, t: Transaction) -> ConflictView:

@@ -13,17 +13,13 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
-from functools import cache
 from urllib.parse import quote
 
 from fastapi import Request
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
-from server.auth import hash_secret, new_token, token_hash, verify_secret
-from server.models import StaffSession, StaffUser
-from server.service import Server
-from server.timeutil import utcnow
+from server.access import StaffAuth
+from server.models import StaffUser
 
 SESSION_COOKIE = "pustaka_staff"
 LOGIN_CSRF_COOKIE = "pustaka_login_csrf"
@@ -55,65 +51,58 @@ class Forbidden(Exception):
     """Signed in, but this page or action is for another role (or the CSRF token is wrong)."""
 
 
-@cache
-def _dummy_hash() -> str:
-    """An argon2 hash of a random password: checking an unknown name costs as much as a
-    known one, so the answer's timing does not tell which names exist."""
-    return hash_secret(secrets.token_hex(16))
-
-
 def csrf_for(session_token: str) -> str:
     return hashlib.sha256(b"csrf:" + session_token.encode()).hexdigest()[:40]
 
 
-def check_credentials(server: Server, name: str, password: str) -> StaffMember | None:
-    """The staff member behind a name and password, or None (same cost either way)."""
-    with server.db.read() as s:
-        user = s.execute(select(StaffUser).where(StaffUser.name == name)).scalar()
-        stored = user.password_hash if user is not None else _dummy_hash()
-        ok = verify_secret(stored, password)
-        if user is None or not ok:
-            return None
-        return StaffMember(user.id, user.name, user.role)
+def sign_in(request: Request, name: str, password: str) -> str:
+    """Open a session through the server's staff login (the same throttle, dummy hash
+    and disabled-user check as the API's); returns the token for the cookie.
+
+    Raises :class:`server.access.LoginRefused` (401 wrong, 403 disabled, 429 throttled).
+    """
+    auth: StaffAuth = request.app.state.staff_auth
+    address = request.client.host if request.client else "?"
+    return auth.login(name, password, address).token
 
 
-def open_session(server: Server, member: StaffMember) -> str:
-    """A new session for ``member``; returns the token for the cookie."""
-    token = new_token()
-    expires = utcnow() + timedelta(hours=server.settings.staff_session_hours)
-    with server.db.write() as (s, _v):
-        s.add(StaffSession(token_hash=token_hash(token), staff_id=member.id, expires_at=expires))
-        s.execute(delete(StaffSession).where(StaffSession.expires_at < utcnow()))
-    return token
+def close_session(request: Request, token: str) -> None:
+    auth: StaffAuth = request.app.state.staff_auth
+    auth.logout(token)
 
 
-def close_session(server: Server, token: str) -> None:
-    with server.db.write() as (s, _v):
-        s.execute(delete(StaffSession).where(StaffSession.token_hash == token_hash(token)))
+def session_alive(request: Request, token: str) -> bool:
+    """Whether ``token`` is a console session that has not ended (idle, expired, ...)."""
+    if len(token) > 200:
+        return False
+    auth: StaffAuth = request.app.state.staff_auth
+    return auth.caller(token) is not None
 
 
-def signed_in(server: Server, request: Request) -> StaffMember | None:
+def signed_in(request: Request) -> StaffMember | None:
     """The staff member of the request's session cookie, or None."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token or len(token) > 200:
         return None
-    with server.db.read() as s:
+    auth: StaffAuth = request.app.state.staff_auth
+    name = auth.caller(token)
+    if name is None:
+        return None
+    with request.app.state.server.db.read() as s:
         row = s.execute(
-            select(StaffUser.id, StaffUser.name, StaffUser.role)
-            .join(StaffSession, StaffSession.staff_id == StaffUser.id)
-            .where(StaffSession.token_hash == token_hash(token), StaffSession.expires_at > utcnow())
+            select(StaffUser.id, StaffUser.role).where(StaffUser.name == name)
         ).first()
     if row is None:
         return None
     request.state.csrf = csrf_for(token)
-    member = StaffMember(row.id, row.name, row.role)
+    member = StaffMember(row.id, name, row.role)
     request.state.staff = member
     return member
 
 
 def require_staff(request: Request) -> StaffMember:
     """Dependency: the signed-in staff member; a signed-out browser goes to sign in."""
-    member = signed_in(request.app.state.server, request)
+    member = signed_in(request)
     if member is None:
         path = request.url.path
         if request.url.query:

@@ -12,7 +12,7 @@ from server.admin import add_kiosk, add_staff
 from server.console import reports
 from server.console.auth import ROLES, StaffMember, check_csrf, require_admin, require_staff
 from server.console.i18n import translations
-from server.console.web import language, redirect, render
+from server.console.web import FormData, language, posted_form, redirect, render
 from server.models import StaffUser
 from server.text import storable
 
@@ -41,8 +41,11 @@ def _token_page(request: Request, name: str, token: str, rotated: bool) -> Respo
 
 
 @router.post("/kiosks")
-async def register_kiosk(request: Request, _m: StaffMember = Depends(require_admin)) -> Response:
-    form = await request.form()
+def register_kiosk(
+    request: Request,
+    _m: StaffMember = Depends(require_admin),
+    form: FormData = Depends(posted_form),
+) -> Response:
     check_csrf(request, str(form.get("csrf") or ""))
     name = _text(form, "name", 100)
     t = translations(language(request))
@@ -79,8 +82,11 @@ def accounts(request: Request, _m: StaffMember = Depends(require_admin)) -> Resp
 
 
 @router.post("/accounts")
-async def save_account(request: Request, member: StaffMember = Depends(require_admin)) -> Response:
-    form = await request.form()
+def save_account(
+    request: Request,
+    member: StaffMember = Depends(require_admin),
+    form: FormData = Depends(posted_form),
+) -> Response:
     check_csrf(request, str(form.get("csrf") or ""))
     t = translations(language(request))
     name = _text(form, "name", 100)

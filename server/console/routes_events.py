@@ -21,7 +21,7 @@ from sqlalchemy import or_, select
 
 from server.console.auth import StaffMember, check_csrf, require_staff
 from server.console.i18n import N_, translations
-from server.console.web import language, redirect, render
+from server.console.web import FormData, language, posted_form, redirect, render
 from server.models import Event, Patron, Registration
 from server.queries import event_views
 from server.text import storable
@@ -195,8 +195,11 @@ def new_event(
 
 
 @router.post("/events/new")
-async def create_event(request: Request, _m: StaffMember = Depends(require_staff)) -> Response:
-    form = await request.form()
+def create_event(
+    request: Request,
+    _m: StaffMember = Depends(require_staff),
+    form: FormData = Depends(posted_form),
+) -> Response:
     check_csrf(request, str(form.get("csrf") or ""))
     typed, values = _read_form(form)
     if values is None:
@@ -225,10 +228,12 @@ def edit_event(
 
 
 @router.post("/events/{event_id}/edit")
-async def save_event(
-    request: Request, event_id: int, _m: StaffMember = Depends(require_staff)
+def save_event(
+    request: Request,
+    event_id: int,
+    _m: StaffMember = Depends(require_staff),
+    form: FormData = Depends(posted_form),
 ) -> Response:
-    form = await request.form()
     check_csrf(request, str(form.get("csrf") or ""))
     typed, values = _read_form(form)
     with request.app.state.server.db.write() as (s, version):
@@ -246,10 +251,12 @@ async def save_event(
 
 
 @router.post("/events/{event_id}/cancel")
-async def cancel_event(
-    request: Request, event_id: int, _m: StaffMember = Depends(require_staff)
+def cancel_event(
+    request: Request,
+    event_id: int,
+    _m: StaffMember = Depends(require_staff),
+    form: FormData = Depends(posted_form),
 ) -> Response:
-    form = await request.form()
     check_csrf(request, str(form.get("csrf") or ""))
     restore = form.get("restore") == "1"
     with request.app.state.server.db.write() as (s, version):

@@ -10,22 +10,22 @@ from datetime import date, timedelta
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from server.access import LoginRefused
 from server.console import charts, reports
 from server.console.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     StaffMember,
-    check_credentials,
     check_csrf,
     check_login_csrf,
     close_session,
     new_login_csrf,
-    open_session,
     require_staff,
     safe_next,
+    sign_in,
 )
 from server.console.i18n import N_, translations
-from server.console.web import language, redirect, render
+from server.console.web import FormData, language, posted_form, redirect, render
 from server.timeutil import local_date, utcnow
 
 router = APIRouter()
@@ -61,39 +61,46 @@ def login_form(request: Request, next: str = "/staff/") -> Response:  # noqa: A0
 
 
 @router.post("/login")
-async def login(request: Request) -> Response:
-    form = await request.form()
+def login(request: Request, form: FormData = Depends(posted_form)) -> Response:
     check_login_csrf(request, str(form.get("csrf") or ""))
-    server = request.app.state.server
     name = str(form.get("name") or "").strip()[:100]
     password = str(form.get("password") or "")[:200]
     nxt = safe_next(str(form.get("next") or ""))
-    member = check_credentials(server, name, password) if name and password else None
-    if member is None:
-        token = new_login_csrf()
+    refused: LoginRefused | None = None
+    token = ""
+    try:
+        if not name or not password:
+            raise LoginRefused(401, "bad_credentials", "missing name or password")
+        token = sign_in(request, name, password)
+    except LoginRefused as exc:
+        refused = exc
+    if refused is not None:
         t = translations(language(request))
+        if refused.status == 429:
+            text = t.gettext("Terlalu banyak percobaan yang salah. Coba lagi dalam %(n)d detik.")
+            text %= {"n": refused.retry_after}
+        elif refused.status == 403:
+            text = t.gettext("Akun petugas ini dinonaktifkan.")
+        else:
+            text = t.gettext("Nama atau kata sandi salah.")
+        csrf = new_login_csrf()
         response = render(
             request,
             "login.html",
-            {
-                "login_csrf": token,
-                "next": nxt,
-                "name": name,
-                "flash": t.gettext("Nama atau kata sandi salah."),
-                "flash_kind": "bad",
-            },
-            status_code=401,
+            {"login_csrf": csrf, "next": nxt, "name": name, "flash": text, "flash_kind": "bad"},
+            status_code=refused.status,
         )
+        if refused.retry_after:
+            response.headers["Retry-After"] = str(refused.retry_after)
         response.set_cookie(
             LOGIN_CSRF_COOKIE,
-            token,
+            csrf,
             httponly=True,
             samesite="strict",
             secure=_secure(request),
             path="/staff/login",
         )
         return response
-    token = open_session(server, member)
     done = redirect(nxt)
     done.set_cookie(
         SESSION_COOKIE,
@@ -108,11 +115,14 @@ async def login(request: Request) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request, member: StaffMember = Depends(require_staff)) -> Response:
-    form = await request.form()
+def logout(
+    request: Request,
+    member: StaffMember = Depends(require_staff),
+    form: FormData = Depends(posted_form),
+) -> Response:
     check_csrf(request, str(form.get("csrf") or ""))
     token = request.cookies.get(SESSION_COOKIE, "")
-    close_session(request.app.state.server, token)
+    close_session(request, token)
     response = redirect("/staff/login")
     response.delete_cookie(SESSION_COOKIE, path="/staff")
     return response

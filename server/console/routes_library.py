@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 
 from server.console.auth import StaffMember, check_csrf, require_staff
 from server.console.i18n import N_, translations
-from server.console.web import language, redirect, render
+from server.console.web import FormData, language, posted_form, redirect, render
 from server.importers import RowError, import_items, import_patrons
 from server.models import ClosedDay, Conflict, Item, Loan, Patron, Transaction
 from server.text import storable
@@ -170,10 +170,12 @@ def conflicts(
 
 
 @router.post("/conflicts/{conflict_id}/resolve")
-async def resolve(
-    request: Request, conflict_id: int, member: StaffMember = Depends(require_staff)
+def resolve(
+    request: Request,
+    conflict_id: int,
+    member: StaffMember = Depends(require_staff),
+    form: FormData = Depends(posted_form),
 ) -> Response:
-    form = await request.form()
     check_csrf(request, str(form.get("csrf") or ""))
     note = _form_text(form, "note", 2000)
     t = translations(language(request))
@@ -274,10 +276,12 @@ def patron_page(
 
 
 @router.post("/patrons/{patron_id}/block")
-async def block_patron(
-    request: Request, patron_id: int, _m: StaffMember = Depends(require_staff)
+def block_patron(
+    request: Request,
+    patron_id: int,
+    _m: StaffMember = Depends(require_staff),
+    form: FormData = Depends(posted_form),
 ) -> Response:
-    form = await request.form()
     check_csrf(request, str(form.get("csrf") or ""))
     unblock = form.get("unblock") == "1"
     reason = _form_text(form, "reason", 200)
@@ -360,8 +364,11 @@ def import_form(request: Request, _m: StaffMember = Depends(require_staff)) -> R
 
 
 @router.post("/import")
-async def import_upload(request: Request, _m: StaffMember = Depends(require_staff)) -> Response:
-    form = await request.form()
+def import_upload(
+    request: Request,
+    _m: StaffMember = Depends(require_staff),
+    form: FormData = Depends(posted_form),
+) -> Response:
     check_csrf(request, str(form.get("csrf") or ""))
     what = str(form.get("what") or "patrons")
     skip_bad = form.get("skip_bad") == "on"
@@ -374,7 +381,7 @@ async def import_upload(request: Request, _m: StaffMember = Depends(require_staf
         problem = t.gettext("Pilih berkas CSV untuk diunggah.")
     else:
         filename = (upload.filename or "upload.csv")[:200]
-        data = await upload.read(MAX_UPLOAD + 1)
+        data = upload.file.read(MAX_UPLOAD + 1)
         if len(data) > MAX_UPLOAD:
             problem = t.gettext("Berkas terlalu besar (paling besar 20 MB).")
         else:
@@ -436,8 +443,11 @@ def calendar(
 
 
 @router.post("/calendar")
-async def calendar_change(request: Request, _m: StaffMember = Depends(require_staff)) -> Response:
-    form = await request.form()
+def calendar_change(
+    request: Request,
+    _m: StaffMember = Depends(require_staff),
+    form: FormData = Depends(posted_form),
+) -> Response:
     check_csrf(request, str(form.get("csrf") or ""))
     server = request.app.state.server
     t = translations(language(request))

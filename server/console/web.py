@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import FormData
 
 from server.console.i18n import LANGUAGES, translations
 from server.timeutil import WIB, as_utc
@@ -85,6 +86,12 @@ def render(
         )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+async def posted_form(request: Request) -> FormData:
+    """Dependency: the posted form, parsed on the event loop so that the route itself can
+    be a plain function run on a worker thread (its database work never blocks the loop)."""
+    return await request.form()
 
 
 def redirect(url: str) -> RedirectResponse:

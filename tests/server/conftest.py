@@ -29,6 +29,7 @@ from server.service import Server
 from server.settings import Settings
 
 PG_ENV = "KIOSK_TEST_PG_URL"
+DEMO_STAFF_PASSWORD = "petugas123"  # seed-demo makes a random one unless given
 REQUIRE_ALL = os.environ.get("KIOSK_REQUIRE_ALL") == "1"
 
 
@@ -120,7 +121,7 @@ def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
 
 @pytest.fixture
 def demo(server: Server) -> Server:
-    seed_demo(server.db)
+    seed_demo(server.db, staff_password=DEMO_STAFF_PASSWORD)
     return server
 
 

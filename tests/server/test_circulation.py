@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from core.wire import TransactionIn, TransactionResult
 from server.db import current_counter
+from server.group_commit import GroupCommit
 from server.models import Loan, Transaction
 from server.service import Server
 from tests.server.helpers import post, soon, tx, wib
@@ -313,7 +314,7 @@ def test_uploads_commit_in_parts(
 ) -> None:
     """An upload commits every BULK_CHUNK transactions, patrons at kiosks or not: a
     patron's request waits for one part at most, joining it (test_concurrency)."""
-    n = 2 * Server.BULK_CHUNK + 10
+    n = 2 * GroupCommit.BULK_CHUNK + 10
     assert _commits_for_upload(demo, client, kiosk_a, n) == 3
     [online] = post(client, kiosk_b, tx("checkout", "kiosk-b", card="AGT0001", item="B000101"))
     assert online["status"] == "accepted"

@@ -35,11 +35,23 @@ def _count(db_url: str, model: type) -> int:
         db.dispose()
 
 
-def test_migrate_and_seed_demo_is_idempotent(run, db_url: str) -> None:
+def test_seed_demo_refuses_data_unless_forced_and_is_idempotent(run, db_url: str) -> None:
     assert run("migrate")[0] == 0
-    assert run("seed-demo")[0] == 0
-    assert run("seed-demo")[0] == 0
+    code, out, _ = run("seed-demo")
+    password = out.strip().splitlines()[-1]
+    assert code == 0 and len(password) >= 12 and password != "petugas123"
+    code, _, err = run("seed-demo")  # a database with data: refused, nothing changed
+    assert code == 1 and "holds data already" in err and "--force" in err
+    code, out, _ = run("seed-demo", "--force")
+    assert code == 0 and out.strip().splitlines()[-1] != password  # a new one each time
     assert (_count(db_url, Patron), _count(db_url, Item), _count(db_url, Event)) == (5, 10, 1)
+
+
+def test_seed_demo_refuses_a_database_with_one_kiosk(run, db_url: str) -> None:
+    assert run("add-kiosk", "pintu-1")[0] == 0
+    code, _, err = run("seed-demo")
+    assert code == 1 and "holds data already" in err
+    assert _count(db_url, Patron) == 0
 
 
 def test_add_kiosk_prints_token_last_and_rotates(run) -> None:

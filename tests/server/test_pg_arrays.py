@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select, text
 from sqlalchemy.engine import Engine, make_url
 
-from server.context import among
 from server.pgwrite import array_literal
+from server.statements import among
 from tests.server.conftest import PG_ENV
 
 pytestmark = pytest.mark.postgres

@@ -28,7 +28,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def live(server: Server, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    seed_demo(server.db)
+    seed_demo(server.db, staff_password="petugas123")
     token = add_kiosk(server.db, "kiosk-a")
     port = _free_port()
     env = dict(os.environ)

@@ -1,32 +1,32 @@
-"""Per-batch working context shared by the circulation and event ledgers."""
+"""One batch's working state, shared by the circulation and event ledgers.
+
+A batch reads patrons, items and loans as plain values (:class:`BatchPatron`,
+:class:`BatchLoan`, ``server.circulation.BatchItem``), not ORM objects, and writes
+what it changed itself, in bulk, with its closing writes (``server.pgwrite`` on
+PostgreSQL). A part of an upload loads or makes about 150 of them, and an ORM
+object costs several times more to load and to make than these: the upload
+throughput figures ``server.tx_per_s`` and ``server.batch10k_s`` of ``make bench``
+show it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol, TypeVar, cast
+from typing import cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    Table,
-    any_,
-    bindparam,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.tickets import sign_ticket
 from core.wire import Reason, Status
 from server.calendar import LibraryCalendar, Policies
-from server.models import Conflict, Loan, Patron
-from server.pgwrite import ArrayLiteral, ClosingWrites
-from server.timeutil import local_date, utcnow
+from server.models import Loan, Patron
+from server.pgwrite import ClosingWrites
+from server.statements import among, chunks, per_backend
+from server.timeutil import local_date
 
 _LOANS = cast(Table, Loan.__table__)
 # the columns a loan made in a batch is inserted with (the database gives the id)
@@ -37,36 +37,9 @@ _OPEN_LOANS = (
     .correlate(Patron)
     .scalar_subquery()
 )
-_T = TypeVar("_T")
 
-
-def among(column: Any, name: str, postgres: bool) -> ColumnElement[bool]:
-    """``column`` is one of the list bound as ``name``.
-
-    On PostgreSQL the list goes as one array parameter (``= ANY``). An expanding
-    IN is rendered again with one parameter per value at every execution, and
-    PostgreSQL parses and plans a new text for every list length: 0.80 against
-    0.42 ms for 50 ids on an idle machine, and each write of a batch runs several.
-    The array goes as its literal text (:class:`ArrayLiteral`), which costs less
-    Python than psycopg's list dumping.
-    SQLite has no arrays: an expanding IN there, run in-process.
-    """
-    if postgres:
-        bound = bindparam(name, type_=ArrayLiteral(column.type))
-        return cast(ColumnElement[bool], column == any_(bound))
-    return cast(ColumnElement[bool], column.in_(bindparam(name, expanding=True)))
-
-
-def per_backend(build: Callable[[bool], _T]) -> tuple[_T, _T]:
-    """A statement built once for SQLite (``[False]``) and once for PostgreSQL
-    (``[True]``): see :func:`among`."""
-    return build(False), build(True)
-
-
-# The per-batch reads are built once: building a select and generating its cache key
-# on every call cost more Python than executing it (a single online checkout spent
-# ~15% of its server time there).
-# What a batch reads of a patron (BatchPatron's fields, in order), and the open loans.
+# Built once (server.statements): what a batch reads of a patron (BatchPatron's
+# fields, in order) with the open loans, and the open-loan counts.
 _PATRON_COLUMNS = (
     Patron.id, Patron.card, Patron.category, Patron.status, Patron.expires_on, Patron.fines_idr
 )  # fmt: skip
@@ -107,11 +80,20 @@ class Outcome:
     def refused(cls, reason: Reason, message: str) -> Outcome:
         return cls(Status.REFUSED, reason, message, effective=False)
 
+    @classmethod
+    def refused_or_conflict(
+        cls, decide: bool, reason: Reason, message: str, *, effective: bool
+    ) -> Outcome:
+        """A check that failed: a refusal for an online request (``decide``), else a
+        conflict for staff, since an offline transaction already happened.
 
-# A batch reads patrons, items and loans as plain values, not ORM objects: a part of
-# an upload loads or makes about 150 of them, and an ORM object cost about 8 µs more
-# to load than a row and 22.7 µs to make (1.3 µs for these). What a batch changes it
-# writes itself, in bulk, with its closing writes.
+        ``effective`` is for the conflict only (a refusal never is): whether the
+        transaction stays in the item's or event's history, so that a replay after
+        late arrivals judges it again.
+        """
+        if decide:
+            return cls.refused(reason, message)
+        return cls(Status.CONFLICT, reason, message, effective=effective)
 
 
 @dataclass(slots=True)
@@ -279,102 +261,3 @@ class BatchContext:
 
     def sign(self, event_id: int, code: str) -> str:
         return sign_ticket(self.ticket_key, event_id, code)
-
-
-class LoggedTxn(Protocol):
-    """What a conflict needs from a transaction row."""
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def kind(self) -> str: ...
-
-
-def sync_conflicts(
-    session: Session, outcomes: Sequence[tuple[LoggedTxn, Outcome]], *, replay: bool
-) -> None:
-    """Create conflict rows for CONFLICT outcomes; on replay, settle ones that went away."""
-    if not outcomes:
-        return
-    # rows new in this batch cannot have a conflict yet: only replays need to look
-    ids = [row.id for row, _ in outcomes] if replay else []
-    if not replay and any(o.status == Status.CONFLICT for _, o in outcomes):
-        session.flush()  # transactions first: conflicts reference them (no ORM relationship)
-    existing: dict[str, Conflict] = {}
-    for chunk in chunks(ids):
-        for c in session.scalars(select(Conflict).where(Conflict.transaction_id.in_(chunk))):
-            existing[c.transaction_id] = c
-    for row, outcome in outcomes:
-        conflict = existing.get(row.id)
-        # An open conflict the merge may rewrite or settle: not one only staff can
-        # settle (a patron told "refused", whatever the replay decides now).
-        mergeable = (
-            conflict
-            if conflict is not None
-            and conflict.resolved_at is None
-            and conflict.reason != Reason.KIOSK_TOLD_REFUSED
-            else None
-        )
-        if outcome.status == Status.CONFLICT and outcome.reason is not None:
-            if conflict is None:
-                session.add(
-                    Conflict(
-                        transaction_id=row.id,
-                        kind=row.kind,
-                        reason=outcome.reason.value,
-                        message=outcome.message or "",
-                    )
-                )
-            elif mergeable is not None:
-                mergeable.reason = outcome.reason.value
-                mergeable.message = outcome.message or ""
-        elif replay and mergeable is not None:
-            mergeable.resolved_at = utcnow()
-            mergeable.resolved_by = "server"
-            mergeable.note = "no longer a conflict once late transactions were merged in time order"
-
-
-#: What staff read in the conflict list for a KIOSK_TOLD_REFUSED conflict.
-TOLD_REFUSED_MESSAGE = (
-    "applied here, but the kiosk told the patron it was refused or showed no result"
-    " (its answer was lost): check that the patron has what this says"
-)
-
-
-def flag_told_refused(session: Session, rows: Sequence[LoggedTxn]) -> None:
-    """A conflict for each applied transaction a kiosk later reported as refused.
-
-    The kiosk's copy carries ``kiosk_refused``; the server answers it with its first
-    result and changes nothing. Only the kiosk flagged the difference before, so a
-    librarian at the central server never saw that a loan (or a return) stands for
-    a patron who walked away told otherwise. One conflict per transaction, so a
-    repeated copy adds nothing.
-    """
-    if not rows:
-        return
-    have: set[str] = set()
-    for chunk in chunks([r.id for r in rows]):
-        have.update(
-            session.scalars(
-                select(Conflict.transaction_id).where(Conflict.transaction_id.in_(chunk))
-            )
-        )
-    for row in rows:
-        if row.id not in have:
-            have.add(row.id)
-            session.add(
-                Conflict(
-                    transaction_id=row.id,
-                    kind=row.kind,
-                    reason=Reason.KIOSK_TOLD_REFUSED.value,
-                    message=TOLD_REFUSED_MESSAGE,
-                )
-            )
-
-
-def chunks(values: list, size: int = 500) -> Iterable[list]:
-    """``values`` in lists of ``size``: one ``IN (...)`` list per query stays well
-    under the database's limit on parameters, whatever a batch brings."""
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
