@@ -3,8 +3,8 @@
 Staff users who existed before roles keep every right they had: they become
 ``admin``; new users are ``librarian`` unless made admin.
 
-Revision ID: 0004
-Revises: 0002
+Revision ID: 0005
+Revises: 0003
 Create Date: 2026-12-01
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0002"
+revision = "0005"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
