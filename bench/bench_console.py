@@ -38,9 +38,13 @@ from server.demo import seed_demo
 from server.models import Event, Item, Patron, Registration, StaffUser, Transaction
 
 PATRONS, ITEMS, TRANSACTIONS, WORKSHOPS, BIG_EVENT = 20_000, 100_000, 500_000, 200, 1_000
-KINDS = ["checkout"] * 45 + ["checkin"] * 40 + ["renew"] * 8 + ["door_signin"] * 4 + [
-    "event_register"
-] * 3
+KINDS = (
+    ["checkout"] * 45
+    + ["checkin"] * 40
+    + ["renew"] * 8
+    + ["door_signin"] * 4
+    + ["event_register"] * 3
+)
 ROUNDS = 20
 CHUNK = 20_000
 

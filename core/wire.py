@@ -26,6 +26,9 @@ class Kind(StrEnum):
     RENEW = "renew"
     EVENT_REGISTER = "event_register"
     DOOR_SIGNIN = "door_signin"
+    #: a registration cancelled (by staff at the console, ``ticket`` names it); the
+    #: first on the waitlist takes the seat it frees
+    EVENT_CANCEL = "event_cancel"
 
 
 class Status(StrEnum):

@@ -8,8 +8,8 @@ from core.wire import API_PREFIX
 from server import __version__
 from server.access import Clock, CredentialStamp, StaffAuth
 from server.api import errors, kiosk, staff
-from server.console import setup as console
 from server.api.limits import LOGIN_PATH, BodyGuard, body_caps
+from server.console import setup as console
 from server.service import Server
 from server.timeutil import utcnow
 

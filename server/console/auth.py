@@ -89,9 +89,7 @@ def signed_in(request: Request) -> StaffMember | None:
     if name is None:
         return None
     with request.app.state.server.db.read() as s:
-        row = s.execute(
-            select(StaffUser.id, StaffUser.role).where(StaffUser.name == name)
-        ).first()
+        row = s.execute(select(StaffUser.id, StaffUser.role).where(StaffUser.name == name)).first()
     if row is None:
         return None
     request.state.csrf = csrf_for(token)

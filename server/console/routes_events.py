@@ -14,11 +14,14 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import or_, select
 
+from core.wire import Guest, Kind, Reason, Status
+from server.console import ledger
 from server.console.auth import StaffMember, check_csrf, require_staff
 from server.console.i18n import N_, translations
 from server.console.web import FormData, language, posted_form, redirect, render
@@ -152,11 +155,26 @@ def _read_form(form: Any) -> tuple[EventForm, dict[str, Any] | None]:
     }
 
 
-def _flash(request: Request) -> dict[str, str]:
+def _flash(request: Request, moved: str | None = None) -> dict[str, str]:
+    """The message for ``?done=`` (codes only: no text travels in the URL)."""
     key = request.query_params.get("done", "")
-    if key not in FLASH:
+    t = translations(language(request))
+    if key == "refused":
+        why = request.query_params.get("reason", "")
+        msgid = ledger.REASONS.get(Reason(why)) if why in Reason.__members__.values() else None
+        return {
+            "flash": t.gettext(msgid or "Permintaan ditolak oleh server."),
+            "flash_kind": "bad",
+        }
+    if key == "missing":
+        return {"flash": t.gettext("Isi nomor kartu atau nama tamu."), "flash_kind": "bad"}
+    messages = {**FLASH, **REG_FLASH}
+    if key not in messages:
         return {}
-    return {"flash": translations(language(request)).gettext(FLASH[key])}
+    text = t.gettext(messages[key])
+    if moved:
+        text += " " + t.gettext("%(name)s naik dari daftar tunggu.") % {"name": moved}
+    return {"flash": text}
 
 
 @router.get("/events")
@@ -335,10 +353,19 @@ def event_page(
             return _not_found(request)
         view = event_views(s, [event])[0]
         rows = registration_rows(s, event_id, q)
+        moved_code = request.query_params.get("moved", "")[:32]
+        moved = (
+            next(
+                (r.name for r in registration_rows(s, event_id) if r.ticket_code == moved_code),
+                None,
+            )
+            if moved_code
+            else None
+        )
     return render(
         request,
         "event.html",
-        {"event": view, "rows": rows, "q": q, "now": utcnow(), **_flash(request)},
+        {"event": view, "rows": rows, "q": q, "now": utcnow(), **_flash(request, moved)},
     )
 
 
@@ -436,3 +463,124 @@ def door_list(
         return _not_found(request)
     event, rows = found
     return render(request, "door_list.html", {"event": event, "rows": rows})
+
+
+# -- registrations by hand ---------------------------------------------------------------
+
+REG_FLASH = {
+    "registered": N_("Terdaftar."),
+    "waitlisted": N_("Acara penuh: masuk daftar tunggu."),
+    "attended": N_("Tercatat hadir."),
+    "cancelled_reg": N_("Pendaftaran dibatalkan."),
+}
+
+
+def _after(event_id: int, done: str, **extra: str) -> Response:
+    url = f"/staff/events/{event_id}?done={done}"
+    for key, value in extra.items():
+        url += f"&{key}={quote(value)}"
+    return redirect(url)
+
+
+def _refused(event_id: int, reason: Reason | None) -> Response:
+    return _after(event_id, "refused", reason=reason.value if reason else "")
+
+
+@router.post("/events/{event_id}/registrations")
+def add_registration(
+    request: Request,
+    event_id: int,
+    member: StaffMember = Depends(require_staff),
+    form: FormData = Depends(posted_form),
+) -> Response:
+    check_csrf(request, str(form.get("csrf") or ""))
+    card = str(form.get("card") or "").strip()[:64]
+    name = str(form.get("guest_name") or "").strip()[:200]
+    fields: dict[str, Any] = {"event_id": event_id}
+    if card:
+        fields["card"] = card
+    elif name:
+        phone = str(form.get("guest_phone") or "").strip()[:40] or None
+        institution = str(form.get("guest_institution") or "").strip()[:200] or None
+        fields["guest"] = Guest(name=name, phone=phone, institution=institution)
+    else:
+        return _after(event_id, "missing")
+    server = request.app.state.server
+    result = ledger.apply(server, member, Kind.EVENT_REGISTER, **fields)
+    if result.status != Status.ACCEPTED:
+        return _refused(event_id, result.reason)
+    return _after(event_id, "waitlisted" if result.waitlisted else "registered")
+
+
+def _registration(request: Request, event_id: int, code: str) -> tuple[Event, Registration] | None:
+    with request.app.state.server.db.read() as s:
+        event = _event_or_404(s, event_id)
+        reg = (
+            s.query(Registration)
+            .filter(
+                Registration.event_id == event_id,
+                Registration.ticket_code == code[:32],
+                Registration.deleted.is_(False),
+            )
+            .first()
+        )
+        if event is None or reg is None:
+            return None
+        s.expunge(event)
+        s.expunge(reg)
+        return event, reg
+
+
+@router.post("/events/{event_id}/registrations/{code}/attend")
+def mark_attended(
+    request: Request,
+    event_id: int,
+    code: str,
+    member: StaffMember = Depends(require_staff),
+    form: FormData = Depends(posted_form),
+) -> Response:
+    check_csrf(request, str(form.get("csrf") or ""))
+    found = _registration(request, event_id, code)
+    if found is None:
+        return _refused(event_id, Reason.NOT_REGISTERED)
+    event, reg = found
+    result = ledger.apply(
+        request.app.state.server,
+        member,
+        Kind.DOOR_SIGNIN,
+        event_id=event_id,
+        ticket=ledger.ticket_for(event_id, reg.ticket_code),
+        at=ledger.attend_time(event),
+    )
+    if result.status != Status.ACCEPTED:
+        return _refused(event_id, result.reason)
+    return _after(event_id, "attended")
+
+
+@router.post("/events/{event_id}/registrations/{code}/cancel")
+def cancel_registration(
+    request: Request,
+    event_id: int,
+    code: str,
+    member: StaffMember = Depends(require_staff),
+    form: FormData = Depends(posted_form),
+) -> Response:
+    check_csrf(request, str(form.get("csrf") or ""))
+    found = _registration(request, event_id, code)
+    if found is None:
+        return _refused(event_id, Reason.NOT_REGISTERED)
+    _event, reg = found
+    server = request.app.state.server
+    result = ledger.apply(
+        server,
+        member,
+        Kind.EVENT_CANCEL,
+        event_id=event_id,
+        ticket=ledger.ticket_for(event_id, reg.ticket_code),
+    )
+    if result.status != Status.ACCEPTED:
+        return _refused(event_id, result.reason)
+    moved = ""
+    if result.message and "moved up" in result.message:
+        moved = result.message.split("; ", 1)[1].split(" ", 1)[0]
+    return _after(event_id, "cancelled_reg", moved=moved)

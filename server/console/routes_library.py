@@ -37,7 +37,9 @@ CONFLICT_WORDS = {
     "event_full": N_("Acara sudah penuh"),
     "event_over": N_("Acara sudah selesai"),
     "registration_closed": N_("Pendaftaran acara ditutup"),
-    "kiosk_told_refused": N_("Kios mengatakan ditolak, server sudah mencatatnya"),
+    "kiosk_told_refused": N_(
+        "Kios memberi tahu anggota bahwa transaksi ditolak, padahal server sudah mencatatnya"
+    ),
     "renewal_limit": N_("Batas perpanjangan tercapai"),
     "fines_over_limit": N_("Denda melebihi batas"),
 }
@@ -434,7 +436,7 @@ def calendar(
             **_flash(
                 request,
                 {
-                    "added": N_("Hari libur disimpan; tanggal kembali baru melompatinya."),
+                    "added": N_("Hari libur disimpan; jatuh tempo baru melompatinya."),
                     "removed": N_("Hari libur dihapus."),
                 },
             ),

@@ -65,7 +65,9 @@ def build(db: Database, now: datetime | None = None, *, transactions: int = 2500
                     "at": at,
                     "offline": rnd.random() < 0.1,
                     "card": rnd.choice(cards),
-                    "item": rnd.choice(barcodes) if kind in ("checkout", "checkin", "renew") else None,
+                    "item": rnd.choice(barcodes)
+                    if kind in ("checkout", "checkin", "renew")
+                    else None,
                     "event_id": None,
                     "order_key": f"{at.isoformat()}|{i}",
                     "effective": True,

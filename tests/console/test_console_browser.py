@@ -255,3 +255,55 @@ def test_a_csv_upload_with_one_bad_line_loads_nothing_until_told(
     assert "2 baru" in page.locator("section.card").inner_text()
     page.goto(srv.url + "/staff/patrons?q=AGT7001")
     assert "Dewi Lestari" in page.content()
+
+
+def test_registrations_by_hand_and_the_waitlist_moving_up(
+    console_server: ServerProcess, browser_page
+) -> None:
+    srv = console_server
+    page = browser_page
+    sign_in(page, srv.url, LIBRARIAN, "/staff/events/new")
+    page.fill("#title", "Kelas Origami")
+    page.fill("#starts_at", "2031-05-02T09:00")
+    page.fill("#ends_at", "2031-05-02T11:00")
+    page.fill("#capacity", "2")
+    page.check("#waitlist")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/staff/events/\d+\?done=created"))
+    event_url = page.url.split("?")[0]
+
+    def register(card: str = "", guest: str = "") -> str:
+        page.fill("#card", card)
+        page.fill("#guest_name", guest)
+        page.click("form[action$='/registrations'] button")
+        return page.locator(".flash").inner_text()
+
+    assert register(card="AGT0001") == "Terdaftar."
+    assert register(guest="Rina Wulandari") == "Terdaftar."
+    assert register(guest="Joko Susilo") == "Acara penuh: masuk daftar tunggu."
+    assert register(card="AGT0001") == "Orang ini sudah terdaftar."
+    assert register(card="AGT9999") == "Nomor kartu itu tidak dikenal."
+    rows = page.locator("table").last.locator("tbody tr")
+    assert rows.count() == 3
+    joko = rows.filter(has_text="Joko Susilo")
+    assert "Daftar tunggu" in joko.inner_text()
+
+    siti = rows.filter(has_text="Siti Rahmawati")
+    siti.locator("button", has_text="Tandai hadir").click()
+    assert page.locator(".flash").inner_text() == "Tercatat hadir."
+    assert "Tandai hadir" not in rows.filter(has_text="Siti Rahmawati").inner_text()
+
+    rows.filter(has_text="Rina Wulandari").locator("button", has_text="Batalkan").click()
+    flash = page.locator(".flash").inner_text()
+    assert flash == "Pendaftaran dibatalkan. Joko Susilo naik dari daftar tunggu."
+    rows = page.locator("table").last.locator("tbody tr")
+    assert rows.count() == 2 and "Rina" not in page.locator("table").last.inner_text()
+    assert "Terdaftar" in rows.filter(has_text="Joko Susilo").inner_text()
+    # what the page shows is the server's ledger, as a kiosk sees it
+    event_id = int(event_url.rsplit("/", 1)[1])
+    view = requests.get(
+        f"{srv.url}/api/v1/events/{event_id}",
+        headers={"Authorization": f"Bearer {srv.tokens['kiosk-1']}"},
+        timeout=10,
+    ).json()
+    assert (view["registered"], view["attended"], view["seats_left"]) == (2, 1, 0)
