@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from server.admin import add_kiosk, add_staff
+from server.admin import add_kiosk, add_staff, revoke_kiosk, set_staff_disabled
 from server.console import reports
 from server.console.auth import ROLES, StaffMember, check_csrf, require_admin, require_staff
 from server.console.i18n import translations
@@ -28,7 +28,11 @@ def _text(form: Any, name: str, limit: int) -> str:
 def kiosks(request: Request, member: StaffMember = Depends(require_staff)) -> Response:
     with request.app.state.server.db.read() as s:
         rows = reports.kiosk_health(s)
-    return render(request, "kiosks.html", {"rows": rows, "can_manage": member.admin})
+    flash = {}
+    if request.query_params.get("done") == "revoked":
+        t = translations(language(request))
+        flash = {"flash": t.gettext("Token kios dicabut; kios itu tidak dapat lagi terhubung.")}
+    return render(request, "kiosks.html", {"rows": rows, "can_manage": member.admin, **flash})
 
 
 def _token_page(request: Request, name: str, token: str, rotated: bool) -> Response:
@@ -66,9 +70,29 @@ def register_kiosk(
             {"message": t.gettext("Nama kios itu sudah terdaftar; pakai tombol Ganti token.")},
             status_code=409,
         )
-    token = add_kiosk(db, name)
+    token = add_kiosk(db, name, request.app.state.credential_stamp)
     request.app.state.server.tokens.clear()
     return _token_page(request, name, token, rotated=exists)
+
+
+@router.post("/kiosks/revoke")
+def revoke(
+    request: Request,
+    _m: StaffMember = Depends(require_admin),
+    form: FormData = Depends(posted_form),
+) -> Response:
+    """Stop a kiosk's token at once; what it sent stays. Registering it again issues a new one."""
+    check_csrf(request, str(form.get("csrf") or ""))
+    name = _text(form, "name", 100)
+    try:
+        revoke_kiosk(request.app.state.server.db, name, request.app.state.credential_stamp)
+    except ValueError:
+        t = translations(language(request))
+        return render(
+            request, "error.html", {"message": t.gettext("Kios itu tidak ada.")}, status_code=404
+        )
+    request.app.state.server.tokens.clear()
+    return redirect("/staff/kiosks?done=revoked")
 
 
 @router.get("/accounts")
@@ -99,7 +123,7 @@ def save_account(
     db = request.app.state.server.db
     if password:
         try:
-            add_staff(db, name, password)
+            add_staff(db, name, password, request.app.state.credential_stamp)
         except ValueError:
             return render(
                 request,
@@ -124,4 +148,33 @@ def save_account(
                 status_code=422,
             )
         user.role = role
+    return redirect("/staff/accounts")
+
+
+@router.post("/accounts/disable")
+def disable_account(
+    request: Request,
+    member: StaffMember = Depends(require_admin),
+    form: FormData = Depends(posted_form),
+) -> Response:
+    """Refuse a staff member's sign-ins and end their sessions (or allow them again)."""
+    check_csrf(request, str(form.get("csrf") or ""))
+    name = _text(form, "name", 100)
+    disabled = form.get("enable") != "1"
+    t = translations(language(request))
+    if disabled and name == member.name:
+        return render(
+            request,
+            "error.html",
+            {"message": t.gettext("Anda tidak dapat menonaktifkan akun Anda sendiri.")},
+            status_code=422,
+        )
+    try:
+        set_staff_disabled(
+            request.app.state.server.db, name, disabled, request.app.state.credential_stamp
+        )
+    except ValueError:
+        return render(
+            request, "error.html", {"message": t.gettext("Akun itu tidak ada.")}, status_code=404
+        )
     return redirect("/staff/accounts")

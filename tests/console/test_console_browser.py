@@ -208,7 +208,18 @@ def test_an_admin_registers_a_kiosk_whose_token_works(
     )
     assert health.status_code == 200
     page.goto(srv.url + "/staff/kiosks")
-    assert "kiosk-lantai-2" in page.locator("table").inner_text()
+    row = page.locator("tbody tr").filter(has_text="kiosk-lantai-2")
+    assert row.count() == 1
+    row.locator("button", has_text="Cabut token").click()
+    assert "dicabut" in page.locator(".flash").inner_text()
+    assert "dicabut" in page.locator("tbody tr").filter(has_text="kiosk-lantai-2").inner_text()
+    refused = requests.post(
+        srv.url + "/api/v1/transactions",
+        json={"transactions": [], "queue_depth": 0},
+        headers={"Authorization": f"Bearer {token.group(1)}"},
+        timeout=10,
+    )
+    assert refused.status_code == 401
 
 
 def test_a_librarian_is_refused_an_admin_page_and_a_post_without_csrf_is_refused(
