@@ -31,10 +31,11 @@ bench: $(STAMP)
 soak: $(STAMP)
 	$(BIN)/python tools/soak.py
 
-## make screenshots: every screen in both languages to docs/screenshots/
+## make screenshots: every kiosk screen and console page in both languages to docs/screenshots/
 screenshots: $(STAMP)
 	@tools/debs.sh test
 	xvfb-run -a -s "-screen 0 1280x800x24" $(BIN)/python tools/screenshots.py
+	$(BIN)/python tools/console_screenshots.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -26,6 +26,9 @@ class Kind(StrEnum):
     RENEW = "renew"
     EVENT_REGISTER = "event_register"
     DOOR_SIGNIN = "door_signin"
+    #: a registration cancelled (by staff at the console, ``ticket`` names it); the
+    #: first on the waitlist takes the seat it frees
+    EVENT_CANCEL = "event_cancel"
 
 
 class Status(StrEnum):
@@ -291,6 +294,8 @@ class EventView(BaseModel):
     registration_opens_at: datetime | None = None
     registration_closes_at: datetime | None = None
     attended: int = 0
+    #: staff cancelled the event: kiosks stop offering it and refuse sign-ups
+    cancelled: bool = False
 
 
 class SnapshotPatron(BaseModel):

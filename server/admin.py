@@ -45,9 +45,22 @@ def revoke_kiosk(db: Database, name: str, stamp: CredentialStamp | None = None) 
         stamp.touch()
 
 
-def add_staff(db: Database, name: str, password: str, stamp: CredentialStamp | None = None) -> bool:
+def add_staff(
+    db: Database,
+    name: str,
+    password: str,
+    stamp: CredentialStamp | None = None,
+    *,
+    role: str | None = None,
+) -> bool:
     """Create staff user ``name`` or set a new password (which ends the user's
-    sessions); True when created."""
+    sessions); True when created.
+
+    ``role`` (``admin`` or ``librarian``) is set when given; a new user is a
+    librarian unless told otherwise.
+    """
+    if role not in (None, "admin", "librarian"):
+        raise ValueError("a staff role is admin or librarian")
     name = name.strip()
     if not name or len(name) > 100:
         raise ValueError("a staff name is 1-100 characters")
@@ -56,9 +69,13 @@ def add_staff(db: Database, name: str, password: str, stamp: CredentialStamp | N
     with db.write() as (s, _v):
         user = s.execute(select(StaffUser).where(StaffUser.name == name)).scalar()
         if user is None:
-            s.add(StaffUser(name=name, password_hash=hash_secret(password)))
+            s.add(
+                StaffUser(name=name, password_hash=hash_secret(password), role=role or "librarian")
+            )
             return True
         user.password_hash = hash_secret(password)
+        if role is not None:
+            user.role = role
         s.execute(delete(StaffSession).where(StaffSession.staff_id == user.id))
     if stamp is not None:
         stamp.touch()

@@ -9,6 +9,7 @@ from server import __version__
 from server.access import Clock, CredentialStamp, StaffAuth
 from server.api import errors, kiosk, staff
 from server.api.limits import LOGIN_PATH, BodyGuard, body_caps
+from server.console import setup as console
 from server.service import Server
 from server.timeutil import utcnow
 
@@ -35,9 +36,11 @@ def create_app(server: Server, clock: Clock = utcnow) -> FastAPI:
     app.add_middleware(
         BodyGuard,
         default=default,
-        per_path=per_path,
-        public=frozenset({LOGIN_PATH}),
+        per_path={**per_path, **console.BODY_CAPS},
+        public=frozenset({LOGIN_PATH, console.LOGIN_PATH}),
+        cookie_paths=(console.PREFIX + "/", console.has_session),
     )
     app.include_router(kiosk.router, prefix=API_PREFIX)
     app.include_router(staff.router, prefix=API_PREFIX)
+    console.install(app)
     return app

@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     staff = sub.add_parser("add-staff", help="create a staff user or change a password")
     staff.add_argument("name")
     staff.add_argument("--password", help="default: $KIOSK_STAFF_PASSWORD, else asked")
+    staff.add_argument(
+        "--role",
+        choices=("admin", "librarian"),
+        help="console role (new users: librarian; existing users keep theirs unless given)",
+    )
     for name, what in (("disable-staff", "refuse a staff user's logins and end their sessions"),
                        ("enable-staff", "let a disabled staff user log in again")):  # fmt: skip
         sub.add_parser(name, help=what).add_argument("name")
@@ -202,7 +207,7 @@ def _run(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         password = args.password or os.environ.get("KIOSK_STAFF_PASSWORD")
         if not password:
             password = getpass.getpass(f"password for {args.name}: ")
-        created = add_staff(db, args.name, password, stamp)
+        created = add_staff(db, args.name, password, stamp, role=args.role)
         print(
             f"staff user {args.name!r} "
             + ("created" if created else "password changed; their sessions ended")

@@ -124,10 +124,36 @@ def write_back(ctx: BatchContext, state: EventState) -> None:
 def apply_event(
     ctx: BatchContext, state: EventState, txn: TransactionIn, key: str, decide: bool
 ) -> Outcome:
-    """Apply a registration or door sign-in for person ``key`` (resolved by the caller)."""
+    """Apply a registration, cancellation or door sign-in for person ``key`` (resolved by
+    the caller)."""
     if txn.kind == Kind.EVENT_REGISTER:
         return _register(ctx, state, txn, key, decide)
+    if txn.kind == Kind.EVENT_CANCEL:
+        return _cancel(state, txn, key, decide)
     return _door(ctx, state, txn, key, decide)
+
+
+def next_on_waitlist(state: EventState) -> Reg | None:
+    """Who takes the next free seat: the earliest waitlisted registration."""
+    waiting = [r for r in state.regs.values() if r.waitlisted]
+    return min(waiting, key=lambda r: (r.registered_at, r.ticket_code), default=None)
+
+
+def _cancel(state: EventState, txn: TransactionIn, key: str, decide: bool) -> Outcome:
+    ev = state.event
+    reg = state.regs.get(key)
+    if reg is None:
+        return Outcome.refused_or_conflict(
+            decide, Reason.NOT_REGISTERED, "no such registration to cancel", effective=False
+        )
+    del state.regs[key]
+    message = "registration cancelled"
+    if not reg.waitlisted and state.seated() < ev.capacity:
+        moved = next_on_waitlist(state)
+        if moved is not None:
+            state.regs[moved.person_key] = replace(moved, waitlisted=False)
+            message = f"registration cancelled; {moved.ticket_code} moved up from the waitlist"
+    return Outcome(title=ev.title, event_id=ev.id, message=message)
 
 
 def _new_reg(txn: TransactionIn, key: str, waitlisted: bool) -> Reg:
@@ -164,6 +190,8 @@ def _register(
     problem: tuple[Reason, str] | None = None
     if txn.card and ctx.patron(txn.card) is None:
         problem = (Reason.UNKNOWN_CARD, f"no patron with card {txn.card!r}")
+    elif ev.cancelled_at is not None:
+        problem = (Reason.REGISTRATION_CLOSED, "the event was cancelled")
     elif txn.at >= ev.ends_at:
         problem = (Reason.EVENT_OVER, "the event has ended")
     elif (ev.registration_opens_at and txn.at < ev.registration_opens_at) or (
@@ -208,7 +236,9 @@ def _door(
             effective=not decide,
         )
     problem: tuple[Reason, str] | None = None
-    if txn.at > ev.ends_at:
+    if ev.cancelled_at is not None:
+        problem = (Reason.REGISTRATION_CLOSED, "the event was cancelled")
+    elif txn.at > ev.ends_at:
         problem = (Reason.EVENT_OVER, "the event has ended")
     elif reg is None and txn.card and ctx.patron(txn.card) is None:
         problem = (Reason.UNKNOWN_CARD, f"no patron with card {txn.card!r}")

@@ -70,6 +70,8 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    #: False when rejected lines stopped the whole file (``skip_bad=False``)
+    loaded: bool = True
 
     def summary(self) -> str:
         return f"{self.created} created, {self.updated} updated, {len(self.errors)} rejected"
@@ -83,8 +85,10 @@ def _norm(header: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", header.strip().lower()).strip("_")
 
 
-def _read_rows(path: Path, fields: dict[str, tuple[str, ...]]) -> Iterator[tuple[int, dict]]:
-    raw = path.read_bytes()
+def _read_rows(
+    path: Path | str, fields: dict[str, tuple[str, ...]], data: bytes | None = None
+) -> Iterator[tuple[int, dict]]:
+    raw = Path(path).read_bytes() if data is None else data
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -175,15 +179,17 @@ def _item_row(values: dict) -> dict:
 
 def _import(
     db: Database,
-    path: Path,
+    path: Path | str,
     fields: dict[str, tuple[str, ...]],
     parse: Callable[[dict], dict],
     model: type[Patron] | type[Item],
     key: str,
+    data_bytes: bytes | None = None,
+    skip_bad: bool = True,
 ) -> ImportReport:
     report = ImportReport()
     parsed: dict[str, tuple[int, dict]] = {}
-    for line, values in _read_rows(path, fields):
+    for line, values in _read_rows(path, fields, data_bytes):
         try:
             data = parse(values)
         except RowError as exc:
@@ -193,6 +199,9 @@ def _import(
             report.errors.append((line, f"{key} {data[key]} repeats line {parsed[data[key]][0]}"))
             continue
         parsed[data[key]] = (line, data)
+    if report.errors and not skip_bad:
+        report.loaded = False
+        return report
     column = getattr(model, key)
     with db.write() as (s, version):
         keys = list(parsed)
@@ -216,9 +225,19 @@ def _import(
     return report
 
 
-def import_patrons(db: Database, path: Path) -> ImportReport:
-    return _import(db, path, PATRON_FIELDS, _patron_row, Patron, "card")
+def import_patrons(
+    db: Database, path: Path | str, *, data: bytes | None = None, skip_bad: bool = True
+) -> ImportReport:
+    """Load patrons from a CSV file (or its ``data``) in one write.
+
+    With ``skip_bad=False`` a file with any rejected line loads nothing: the report
+    lists every line's problem and ``loaded`` is False.
+    """
+    return _import(db, path, PATRON_FIELDS, _patron_row, Patron, "card", data, skip_bad)
 
 
-def import_items(db: Database, path: Path) -> ImportReport:
-    return _import(db, path, ITEM_FIELDS, _item_row, Item, "barcode")
+def import_items(
+    db: Database, path: Path | str, *, data: bytes | None = None, skip_bad: bool = True
+) -> ImportReport:
+    """Load items as :func:`import_patrons` loads patrons."""
+    return _import(db, path, ITEM_FIELDS, _item_row, Item, "barcode", data, skip_bad)

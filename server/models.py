@@ -156,6 +156,8 @@ class Event(Base):
     waitlist: Mapped[bool] = mapped_column(Boolean, default=False)
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: set when staff cancel the event: kiosks stop offering it, sign-ups are refused
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_key: Mapped[str | None] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
 
@@ -220,7 +222,11 @@ class Transaction(Base):
     result: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
-    __table_args__ = (Index("ix_transactions_kiosk_seq", "kiosk", "seq"),)
+    __table_args__ = (
+        Index("ix_transactions_kiosk_seq", "kiosk", "seq"),
+        # the staff console's reports read a period of event times
+        Index("ix_transactions_at", "at"),
+    )
 
 
 class Conflict(Base):
@@ -246,6 +252,8 @@ class StaffUser(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: ``admin`` (kiosks, staff accounts, settings) or ``librarian`` (everything else)
+    role: Mapped[str] = mapped_column(String(16), default="librarian")
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 

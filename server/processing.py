@@ -114,9 +114,9 @@ def validate(txn: TransactionIn) -> str | None:
         return "event_register needs event_id and a card or a guest"
     if txn.kiosk_refused and not txn.offline:
         return "kiosk_refused is only for transactions decided offline"
-    if txn.kind == Kind.DOOR_SIGNIN and not txn.ticket:
+    if txn.kind in (Kind.DOOR_SIGNIN, Kind.EVENT_CANCEL) and not txn.ticket:
         if txn.event_id is None or not (txn.card or txn.guest):
-            return "door_signin needs a ticket, or event_id with a card or a guest"
+            return f"{txn.kind.value} needs a ticket, or event_id with a card or a guest"
     return None
 
 
@@ -410,7 +410,7 @@ class BatchProcessor:
             if w.txn.kind in ITEM_KINDS:
                 continue
             w.event_id, w.person = w.txn.event_id, person_key(w.txn.card, w.txn.guest)
-            if w.txn.kind == Kind.DOOR_SIGNIN and w.txn.ticket:
+            if w.txn.kind in (Kind.DOOR_SIGNIN, Kind.EVENT_CANCEL) and w.txn.ticket:
                 self._resolve_ticket(w, codes)
         self.events = load_event_states(self.ctx, {w.event_id for w in new if w.event_id})
 

@@ -159,12 +159,18 @@ def event_views(session: Session, events: Iterable[Event]) -> list[EventView]:
             registration_opens_at=e.registration_opens_at,
             registration_closes_at=e.registration_closes_at,
             attended=attended.get(e.id, 0),
+            cancelled=e.cancelled_at is not None,
         )
         for e in events
     ]
 
 
 def upcoming_events(session: Session, now: datetime | None = None) -> list[EventView]:
+    """Events not over yet and not cancelled, soonest first (the kiosks' online list)."""
     now = now or utcnow()
-    rows = session.scalars(select(Event).where(Event.ends_at >= now).order_by(Event.starts_at))
+    rows = session.scalars(
+        select(Event)
+        .where(Event.ends_at >= now, Event.cancelled_at.is_(None))
+        .order_by(Event.starts_at)
+    )
     return event_views(session, rows)

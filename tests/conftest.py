@@ -16,7 +16,19 @@ import pytest
 REQUIRE_ALL = os.environ.get("KIOSK_REQUIRE_ALL") == "1"
 
 
+def chromium_path() -> str:
+    """Debian's chromium (or ``KIOSK_CHROMIUM``): Playwright never downloads a browser here."""
+    return os.environ.get("KIOSK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
 def _missing(marker: str) -> str | None:
+    if marker == "browser":
+        if not os.path.exists(chromium_path()):
+            return "needs Debian's chromium (apt-get install chromium)"
+        try:
+            import playwright  # noqa: F401
+        except ImportError:
+            return "needs playwright (pip install playwright; no browser download)"
     if marker == "xvfb":
         if not os.environ.get("DISPLAY"):
             return "needs an X display (run under xvfb-run, as make test does)"
@@ -28,7 +40,7 @@ def _missing(marker: str) -> str | None:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    for marker in ("xvfb", "postgres"):
+    for marker in ("xvfb", "postgres", "browser"):
         if item.get_closest_marker(marker) is None:
             continue
         why = _missing(marker)

@@ -1,6 +1,8 @@
 """Extract msgids, update the ``id`` and ``en`` catalogs and compile them.
 
 Run ``python -m tools.i18n_catalog`` (``--check`` fails on untranslated msgids).
+Two catalogs: the kiosk's (``kiosk/i18n``) and the staff console's
+(``server/console/locale``: msgids from its Jinja2 templates and its Python).
 
 msgids come from Python (``tr``, ``Message``, ``N_``…), from the .kv files
 (``app.tr("…")``) and from tables that hold msgids as plain data (the flows'
@@ -74,15 +76,35 @@ def extract() -> Catalog:
     return cat
 
 
-def _po_path(lang: str) -> Path:
-    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+def extract_console() -> Catalog:
+    """msgids of the staff console: ``_("…")`` in templates, ``N_``/``gettext`` in Python."""
+    cat = Catalog(project="pustaka-console", msgid_bugs_address="", charset="utf-8")
+    folder = ROOT / "server" / "console"
+    method_map = [("templates/**.html", "jinja2"), ("**.py", "python")]
+    for filename, lineno, message, _comments, _ctx in extract_from_dir(
+        str(folder),
+        method_map=method_map,
+        options_map={"templates/**.html": {"encoding": "utf-8"}},
+        keywords={"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)},
+    ):
+        if isinstance(message, tuple):
+            message = message[0]
+        if message:
+            cat.add(message, locations=[(f"server/console/{filename}", lineno)])
+    return cat
 
 
-def update(template: Catalog) -> dict[str, list[str]]:
+def _po_path(lang: str, locale_dir: Path = LOCALE_DIR, domain: str = DOMAIN) -> Path:
+    return locale_dir / lang / "LC_MESSAGES" / f"{domain}.po"
+
+
+def update(
+    template: Catalog, locale_dir: Path = LOCALE_DIR, domain: str = DOMAIN
+) -> dict[str, list[str]]:
     """Write both .po files and compile them; returns the untranslated msgids per language."""
     missing: dict[str, list[str]] = {}
     for lang in LANGUAGES:
-        po = _po_path(lang)
+        po = _po_path(lang, locale_dir, domain)
         po.parent.mkdir(parents=True, exist_ok=True)
         old: dict[str, str] = {}
         if po.exists():
@@ -109,16 +131,24 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="update and compile the kiosk's catalogs")
     p.add_argument("--check", action="store_true", help="fail when a msgid has no translation")
     args = p.parse_args(argv)
-    template = extract()
-    with (LOCALE_DIR.parent / f"{DOMAIN}.pot").open("wb") as f:
-        write_po(f, template, width=100, sort_output=True)
-    missing = update(template)
-    for lang, ids in missing.items():
-        for msgid in ids:
-            print(f"{lang}: untranslated: {msgid}", file=sys.stderr)
-    counts = ", ".join(f"{k}={len(v)}" for k, v in missing.items())
-    print(f"{len(template)} msgids; untranslated: {counts}")
-    return 1 if args.check and any(missing.values()) else 0
+    from server.console import i18n as console_i18n
+
+    failed = False
+    for name, template, locale_dir, domain in (
+        ("kiosk", extract(), LOCALE_DIR, DOMAIN),
+        ("console", extract_console(), console_i18n.LOCALE_DIR, console_i18n.DOMAIN),
+    ):
+        locale_dir.mkdir(parents=True, exist_ok=True)
+        with (locale_dir.parent / f"{domain}.pot").open("wb") as f:
+            write_po(f, template, width=100, sort_output=True)
+        missing = update(template, locale_dir, domain)
+        for lang, ids in missing.items():
+            for msgid in ids:
+                print(f"{name} {lang}: untranslated: {msgid}", file=sys.stderr)
+        counts = ", ".join(f"{k}={len(v)}" for k, v in missing.items())
+        print(f"{name}: {len(template)} msgids; untranslated: {counts}")
+        failed = failed or any(missing.values())
+    return 1 if args.check and failed else 0
 
 
 if __name__ == "__main__":

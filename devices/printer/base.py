@@ -73,6 +73,9 @@ class Printer(ABC):
         self.url = url
         self.paper_mm = paper_mm
         self.last_state = DeviceState.UNKNOWN
+        #: why the printer cannot be used right now, in plain words for staff mode
+        #: ("/dev/usb/lp0 does not exist ..."); None while it answers
+        self.problem: str | None = None
         self._lock = threading.Lock()
 
     @abstractmethod

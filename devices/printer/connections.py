@@ -7,6 +7,7 @@ Each factory takes the parsed URL and the common settings and returns an
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from core.errors import ConfigError, DeviceUnavailable
@@ -71,7 +72,15 @@ def open_file_printer(u: DeviceURL, *, name: str, **common: Any) -> EscposPrinte
     path = u.target
     if not path:
         raise ConfigError(f"printer URL {u.raw!r} names no file (file:///dev/usb/lp0)")
-    return EscposPrinter(name, u.raw, lambda: File(path), query_status=False, **common)
+
+    def connect() -> File:
+        # python-escpos opens the path for writing, which would make a plain file in
+        # place of an unplugged printer's device node and "print" into it
+        if not os.path.exists(path):
+            raise FileNotFoundError(2, "No such file or directory", path)
+        return File(path)
+
+    return EscposPrinter(name, u.raw, connect, query_status=False, **common)
 
 
 def open_usb_printer(u: DeviceURL, *, name: str, **common: Any) -> EscposPrinter:

@@ -98,6 +98,21 @@ def parse_status(online: bytes, cause: bytes, paper: bytes) -> DeviceState:
     return DeviceState.READY
 
 
+def open_problem(url: str, exc: BaseException) -> str:
+    """Why a printer would not open, in the words staff need ("... does not exist")."""
+    text = str(exc)
+    target = url.split("://", 1)[-1].split("?", 1)[0]
+    if isinstance(exc, FileNotFoundError) or "No such file" in text:
+        return f"{target or url} does not exist (is the printer plugged in and switched on?)"
+    if isinstance(exc, PermissionError) or "Permission denied" in text:
+        return f"{target}: permission denied (a udev rule or the lp group gives the kiosk access)"
+    if isinstance(exc, ConnectionRefusedError) or "refused" in text.lower():
+        return f"{target} refuses the connection (is the printer on and on the network?)"
+    if isinstance(exc, TimeoutError) or "timed out" in text.lower():
+        return f"{target} does not answer (is the printer on and on the network?)"
+    return f"cannot open {url}: {text}"
+
+
 class EscposPrinter(Printer):
     """A python-escpos connection made fresh for each slip by ``connect``.
 
@@ -161,8 +176,15 @@ class EscposPrinter(Printer):
         try:
             conn = self._open()
         except PrinterOffline as exc:
-            log.info("%s", exc)
+            problem = open_problem(self.url, exc.__cause__ or exc)
+            if problem != self.problem:
+                # Said once in plain words; asking again later stays quiet.
+                log.warning("printer %s: %s", self.name, problem)
+                self.problem = problem
             return DeviceState.OFFLINE
+        if self.problem is not None:
+            log.warning("printer %s: %s answers again", self.name, self.url)
+            self.problem = None
         try:
             return self._query(conn) if self.query_status else DeviceState.UNKNOWN
         except LINK_ERRORS as exc:

@@ -29,7 +29,9 @@ class EventsStep(StrEnum):
 
 
 def load_events(services: Services, client: Any = None, now: datetime | None = None) -> list:
-    """Upcoming events, soonest first: the server's list, or the snapshot's offline."""
+    """Upcoming events, soonest first: the server's list, or the snapshot's offline.
+
+    An event staff cancelled (``cancelled``) is not offered, online or offline."""
     events: list[EventView] | None = None
     if client is not None and services.decider.online:
         try:
@@ -39,7 +41,9 @@ def load_events(services: Services, client: Any = None, now: datetime | None = N
     if events is None:
         events = [EventView.model_validate(e) for e in services.store.events()]
     now = now or datetime.now(UTC)
-    return sorted((e for e in events if e.ends_at > now), key=lambda e: e.starts_at)
+    return sorted(
+        (e for e in events if e.ends_at > now and not e.cancelled), key=lambda e: e.starts_at
+    )
 
 
 class EventsFlow:

@@ -80,6 +80,9 @@ def device_states(runtime: Any) -> dict[str, str]:
     if printer is not None:
         try:
             states["printer"] = str(printer.status())
+            problem = getattr(printer, "problem", None)
+            if problem:
+                states["printer"] += f": {problem}"
         except Exception as exc:  # noqa: BLE001 - a broken driver shows as error, never crashes
             log.warning("printer status failed: %s", exc)
             states["printer"] = "error"

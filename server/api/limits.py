@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse
 
 from core.wire import API_PREFIX, ErrorBody
 from server.api.deps import resolve_token
@@ -51,12 +51,20 @@ class BodyGuard:
     """The middleware; see the module docstring."""
 
     def __init__(
-        self, app: ASGIApp, default: int, per_path: dict[str, int], public: frozenset[str]
+        self,
+        app: ASGIApp,
+        default: int,
+        per_path: dict[str, int],
+        public: frozenset[str],
+        cookie_paths: tuple[str, Callable[[Scope], Awaitable[bool]]] | None = None,
     ) -> None:
         self.app = app
         self.default = default
         self.per_path = per_path
         self.public = public
+        #: (path prefix, check): pages signed in by a session cookie instead of a bearer
+        #: token (the staff console); a post without a live session goes to sign in.
+        self.cookie_paths = cookie_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in _NO_BODY:
@@ -69,7 +77,13 @@ class BodyGuard:
         if length in (None, "0") and "transfer-encoding" not in headers:
             await self.app(scope, receive, send)  # no body: the route checks its token
             return
-        if path not in self.public:
+        if self.cookie_paths is not None and path.startswith(self.cookie_paths[0]):
+            if path not in self.public and not await self.cookie_paths[1](scope):
+                response = RedirectResponse(self.cookie_paths[0] + "login", status_code=303)
+                response.headers["Connection"] = "close"
+                await response(scope, receive, send)
+                return
+        elif path not in self.public:
             token = _bearer(headers.get("authorization", ""))
             caller = await resolve_token(scope["app"], token) if token else None
             if caller is None:

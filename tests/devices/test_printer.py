@@ -229,3 +229,18 @@ def test_silent_printer_answers_unknown_instead_of_hanging():
         job.join(timeout=30)  # a guard against a hang, 150x the status timeout
         assert not job.is_alive(), "print_receipt waited for a status that never comes"
     assert states == [DeviceState.UNKNOWN]
+
+
+def test_an_absent_printer_is_reported_once_in_plain_words(tmp_path, caplog):
+    import logging
+
+    from devices.base import DeviceState
+    from devices.printer import open_printer
+
+    printer = open_printer(f"file://{tmp_path}/lp0")
+    caplog.set_level(logging.INFO, logger="devices")
+    assert printer.status() is DeviceState.OFFLINE
+    assert printer.status() is DeviceState.OFFLINE
+    assert printer.problem is not None and printer.problem.startswith(f"{tmp_path}/lp0 does not")
+    said = [r for r in caplog.records if "does not exist" in r.getMessage()]
+    assert len(said) == 1  # the second look stays quiet

@@ -196,3 +196,67 @@ def test_unsigned_ticket_of_someone_already_registered_names_them(
     assert door["status"] == "accepted" and door["attendance_count"] == 1
     [by_card] = post(client, kiosk_a, tx("door_signin", card="AGT0002", event_id=eid))
     assert by_card["reason"] == "already_signed_in"
+
+
+def test_a_cancellation_frees_the_seat_for_the_first_waiting_even_after_a_replay(
+    client: TestClient, kiosk_a: dict, demo: Server
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from core.wire import Kind
+    from server.models import Registration
+    from tests.server.helpers import soon
+
+    eid = _event_id(client, kiosk_a)
+    _capacity(demo, 1, waitlist=True)
+    t0 = soon()
+    seated, waiting, later = post(
+        client,
+        kiosk_a,
+        tx("event_register", card="AGT0001", event_id=eid, at=t0),
+        tx("event_register", guest=GUEST, event_id=eid, at=t0 + timedelta(seconds=1)),
+        tx("event_register", card="AGT0002", event_id=eid, at=t0 + timedelta(seconds=2)),
+    )
+    assert not seated["waitlisted"] and waiting["waitlisted"] and later["waitlisted"]
+    with demo.db.read() as s:
+        first = s.execute(
+            select(Registration.ticket_code).where(Registration.card == "AGT0001")
+        ).scalar_one()
+    [cancel] = post(
+        client,
+        kiosk_a,
+        tx(Kind.EVENT_CANCEL.value, event_id=eid, ticket=f"PKU.{eid}.{first}",
+           at=t0 + timedelta(seconds=3)),
+    )  # fmt: skip
+    assert cancel["status"] == "accepted" and "moved up" in cancel["message"]
+
+    def seats() -> dict[str, bool]:
+        with demo.db.read() as s:
+            rows = s.execute(
+                select(Registration.card, Registration.guest_name, Registration.waitlisted).where(
+                    Registration.event_id == eid, Registration.deleted.is_(False)
+                )
+            )
+            return {str(card or name): waitlisted for card, name, waitlisted in rows}
+
+    assert seats() == {"Rina Wulandari": False, "AGT0002": True}  # the earliest waiting
+    # a late offline sign-up from before the cancellation makes the server replay the
+    # event in event-time order: the cancellation and the move up still hold
+    [late] = post(
+        client,
+        kiosk_a,
+        tx("event_register", card="AGT0003", event_id=eid, offline=True,
+           at=t0 + timedelta(milliseconds=1500)),
+    )  # fmt: skip
+    assert late["status"] in ("accepted", "conflict")
+    after = seats()
+    assert after["Rina Wulandari"] is False and after["AGT0002"] is True
+    assert "AGT0001" not in after
+    [again] = post(
+        client,
+        kiosk_a,
+        tx(Kind.EVENT_CANCEL.value, event_id=eid, ticket=f"PKU.{eid}.{first}"),
+    )
+    assert again["status"] == "refused" and again["reason"] == "not_registered"

@@ -193,7 +193,11 @@ def test_staff_mode_and_door_sign_in(tmp_path: Path, lang: str) -> None:
     steps: list[dict] = [
         {"scan": "STF0001"},
         {"expect_screen": "staff"},
-        {"pin": "9999"},
+        {"pin_digits": "99"},
+        {"expect": "●●"},  # a mark per digit typed, as on the patron's pad
+        {"pin_digits": "99"},
+        {"expect": "●●●●"},
+        {"pin": ""},  # OK: 9999
         {"expect": w["staff"]},
         {"touch_sizes": True},
         {"shot": f"staff-{lang}"},
