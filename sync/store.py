@@ -65,6 +65,15 @@ CREATE TABLE IF NOT EXISTS outbox (
     handled_at REAL,
     handled_by TEXT
 );
+-- Cards counted in the guest book, per counting window (Visit.window): a card
+-- scanned again in the same window is welcomed again but not counted again.
+-- Written with the visit's outbox row (sync/effects.py); old windows are pruned.
+CREATE TABLE IF NOT EXISTS visit_marks (
+    card TEXT NOT NULL,
+    window TEXT NOT NULL,
+    first_at TEXT NOT NULL,
+    PRIMARY KEY (card, window)
+) WITHOUT ROWID;
 -- A transaction sent for an online decision whose result is not committed yet.
 -- Committed (fsync) before the request goes out, deleted in the same SQLite
 -- transaction as the outbox row: one left behind means the kiosk stopped while
@@ -646,6 +655,19 @@ class LocalStore(SnapshotStoreMixin):
         with self._lock:
             row = self._db.execute(f"SELECT COUNT(*) FROM outbox WHERE {_FLAGGED}").fetchone()
         return int(row[0])
+
+    def visit_first_at(self, card: str, window: str) -> datetime | None:
+        """When ``card`` was first counted in the guest-book window ``window``, or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT first_at FROM visit_marks WHERE card=? AND window=?", (card, window)
+            ).fetchone()
+        return _dt(row[0]) if row else None
+
+    def prune_visit_marks(self, before: str) -> int:
+        """Forget the counted cards of windows that sort before ``before`` (older days)."""
+        with self._tx() as db:
+            return db.execute("DELETE FROM visit_marks WHERE window < ?", (before,)).rowcount
 
     def mark_handled(self, tx_id: str, by: str, *, now: float | None = None) -> bool:
         """Staff settled this row's mismatch with the patron: it stops counting (and may
