@@ -15,11 +15,12 @@ from enum import StrEnum
 
 from core.wire import Feedback, FeedbackService, Kind
 from kiosk.flows.base import Message, Services, Severity
+from kiosk.i18n import N_
 
-QUESTION = "Bagaimana layanan kami hari ini?"
-EVENT_QUESTION = "Bagaimana acara {title} hari ini?"
+QUESTION = N_("Bagaimana layanan kami hari ini?")
+EVENT_QUESTION = N_("Bagaimana acara {title} hari ini?")
 #: The five faces, worst to best (score 1 to 5), as msgids under each face.
-FACES = ("Sangat buruk", "Buruk", "Biasa", "Baik", "Sangat baik")
+FACES = (N_("Sangat buruk"), N_("Buruk"), N_("Biasa"), N_("Baik"), N_("Sangat baik"))
 
 
 class FeedbackPrompt:

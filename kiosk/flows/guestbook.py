@@ -20,7 +20,7 @@ from typing import ClassVar
 from core.wire import Gender, GroupVisit, Kind, Visit
 from kiosk.flows.base import CodeKind, Message, Services, Severity
 from kiosk.flows.guest import _EMAIL, _PHONE, KeyForm
-from kiosk.i18n import format_clock
+from kiosk.i18n import N_, format_clock
 from sync.policy import WIB
 
 
@@ -160,7 +160,7 @@ class GroupForm(KeyForm):
         self.purpose = None
 
 
-_READY = "Pindai kartu anggota Anda, atau pilih Tamu atau Rombongan."
+_READY = N_("Pindai kartu anggota Anda, atau pilih Tamu atau Rombongan.")
 
 
 class GuestBookFlow:
@@ -230,16 +230,16 @@ class GuestBookFlow:
         if self.repeat:
             first = res.signed_in_at or decision.tx.at
             msgid = (
-                "Selamat datang kembali, {name}! Kunjungan Anda sudah tercatat pukul {time}."
+                N_("Selamat datang kembali, {name}! Kunjungan Anda sudah tercatat pukul {time}.")
                 if name
-                else "Selamat datang kembali! Kunjungan Anda sudah tercatat pukul {time}."
+                else N_("Selamat datang kembali! Kunjungan Anda sudah tercatat pukul {time}.")
             )
             self.message = Message(msgid, Severity.SUCCESS, {**name, "time": format_clock(first)})
             self.step = GuestBookStep.DONE
             self._session_end()
             return self.message
         self.counted += 1
-        msgid = "Selamat datang, {name}!" if name else "Selamat datang!"
+        msgid = N_("Selamat datang, {name}!") if name else N_("Selamat datang!")
         self.message = Message(msgid, Severity.SUCCESS, name)
         self.step = GuestBookStep.PURPOSE
         return self.message

@@ -162,6 +162,12 @@ class StaffScreen(KioskScreen):
         """Open door mode for the n-th event in the list (scripted runs)."""
         self.open_door(self._events[index])
 
+    def open_guestbook(self) -> None:
+        """Guest book mode (Buku Tamu): the kiosk stays on it until staff leave."""
+        self.choosing_event = False
+        self._lock()
+        self.kapp.go("guestbook")
+
     def open_door(self, event: Any) -> None:
         self.choosing_event = False
         self.kapp.screen("door").open_event(event)
@@ -238,6 +244,8 @@ class StaffScreen(KioskScreen):
 
     def close(self) -> None:
         self.kapp.screen("door").close()
+        if self.kapp.sm.has_screen("guestbook"):
+            self.kapp.screen("guestbook").close()
         self.kapp.go_home()
 
     def _lock(self) -> None:
