@@ -38,6 +38,7 @@ from server.models import Item, Patron, Registration, Transaction
 from server.pgwrite import ClosingWrites
 from server.text import storable
 from server.timeutil import as_utc, order_key, utcnow
+from server.visits import VISIT_KINDS, apply_visit, validate_visit
 
 _TXN = cast(Table, Transaction.__table__)
 _ITEMS = cast(Table, Item.__table__)
@@ -107,6 +108,8 @@ def validate(txn: TransactionIn) -> str | None:
         return "event_register needs event_id and a card or a guest"
     if txn.kiosk_refused and not txn.offline:
         return "kiosk_refused is only for transactions decided offline"
+    if txn.kind in VISIT_KINDS:
+        return validate_visit(txn)
     if txn.kind == Kind.DOOR_SIGNIN and not txn.ticket:
         if txn.event_id is None or not (txn.card or txn.guest):
             return "door_signin needs a ticket, or event_id with a card or a guest"
@@ -349,7 +352,7 @@ class BatchProcessor:
         self.ctx.load_loan_counts(p.id for p in self.ctx.patrons.values() if p is not None)
         codes: dict[str, tuple[str, int | None] | None] = {}
         for w in new:
-            if w.txn.kind in ITEM_KINDS:
+            if w.txn.kind in ITEM_KINDS or w.txn.kind in VISIT_KINDS:
                 continue
             w.event_id, w.person = w.txn.event_id, person_key(w.txn.card, w.txn.guest)
             if w.txn.kind == Kind.DOOR_SIGNIN and w.txn.ticket:
@@ -430,6 +433,9 @@ class BatchProcessor:
             w.outcome = Outcome.refused(
                 Reason.REFUSED_AT_KIOSK, "the kiosk refused this offline; nothing happened"
             )
+            return
+        if txn.kind in VISIT_KINDS:  # the guest book and feedback: server/visits.py
+            w.outcome = apply_visit(self.session, txn)
             return
         if txn.kind in ITEM_KINDS:
             assert txn.item is not None

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import requests
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -48,6 +50,9 @@ class ServerProcess:
         env = dict(os.environ)
         env["KIOSK_SERVER_DB"] = self.db_url
         env["KIOSK_SERVER_DATA"] = str(self.folder / "data")
+        # The console script imports the checkout the venv was installed from; the
+        # server under test is this checkout's.
+        env["PYTHONPATH"] = str(ROOT)
         return env
 
     @property
