@@ -70,7 +70,9 @@ class GuestBookScreen(KioskScreen):
         self._clear_ev = Clock.schedule_once(lambda _dt: self._clear(), seconds)
 
     def _clear(self) -> None:
-        self._clear_ev = None
+        if self._clear_ev is not None:
+            self._clear_ev.cancel()  # when called before its time (the survey opens)
+            self._clear_ev = None
         self.guest_page = 0
         self.call_flow(lambda f: f.reset())
 
