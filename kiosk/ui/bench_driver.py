@@ -4,7 +4,9 @@ Used by ``bench/bench_ui.py`` through the driver step ``{"bench_scans": {"n": 50
 Each scan is typed as window key events (the wedge path); its latency runs
 from the first key to the first frame drawn after the screen showed the result.
 The scans are realistic sessions, offline: a card and three books borrowed,
-then the same three returned, again and again.
+then the same three returned, again and again; or, with ``"mode": "guestbook"``
+on the guest-book screen, members' cards one after another (each a visit
+committed and a welcome shown; a card seen before today is welcomed again).
 """
 
 from __future__ import annotations
@@ -29,6 +31,15 @@ def rss_mb() -> float:
     return 0.0
 
 
+GUESTBOOK_CARDS = ("AGT0001", "AGT0002", "AGT0003", "AGT0004")
+
+
+def _guestbook_plan(n: int) -> list[tuple[str, str]]:
+    plan = [("scan", GUESTBOOK_CARDS[i % len(GUESTBOOK_CARDS)]) for i in range(n)]
+    plan.insert(min(4, n), ("mark", "warm"))
+    return plan
+
+
 def _plan(n: int) -> list[tuple[str, str]]:
     """Sessions until ``n`` scans; memory is marked after the first (warm-up) session."""
     plan: list[tuple[str, str]] = []
@@ -48,10 +59,10 @@ def _plan(n: int) -> list[tuple[str, str]]:
 class BenchScans:
     """A frame-driven loop: one action per frame, never blocking the Kivy clock."""
 
-    def __init__(self, driver: Any, n: int, measure: int = 150) -> None:
+    def __init__(self, driver: Any, n: int, measure: int = 150, mode: str = "borrow") -> None:
         self.d = driver
         self.app = driver.app
-        self.plan = _plan(n)
+        self.plan = _guestbook_plan(n) if mode == "guestbook" else _plan(n)
         self.i = 0
         self.latencies: list[float] = []
         # Software GL (Xvfb + llvmpipe) takes 10-30 ms a frame: the first ``measure``

@@ -314,7 +314,8 @@ class Driver:
             from kiosk.ui.bench_driver import BenchScans
 
             if self._bench is None:
-                self._bench = BenchScans(self, int(arg.get("n", 500)), int(arg.get("measure", 150)))
+                n, measure = int(arg.get("n", 500)), int(arg.get("measure", 150))
+                self._bench = BenchScans(self, n, measure, str(arg.get("mode", "borrow")))
             wait = self._bench.tick()
             if wait is None:
                 self.metrics.update(self._bench.metrics())

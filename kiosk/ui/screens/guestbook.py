@@ -50,6 +50,7 @@ class GuestBookScreen(KioskScreen):
         super().__init__(**kw)
         self.flow: GuestBookFlow | None = None
         self._clear_ev: Any = None
+        self._buttons: dict[int, tuple[list[tuple[str, str]], list[Any]]] = {}
 
     def _ensure_flow(self) -> GuestBookFlow:
         if self.flow is None:
@@ -197,16 +198,25 @@ class GuestBookScreen(KioskScreen):
     def _fill_choices(
         self, box: Any, pairs: Any, selected: str | None, tap: Callable[[str], None]
     ) -> None:
-        """One toggle button per ``(value, msgid)``; the chosen one is outlined."""
+        """One toggle button per ``(value, msgid)``; the chosen one is outlined. The
+        buttons are made once per language (making ~30 on every render cost a scan's
+        welcome a frame or more); later renders only move the outline."""
         from kiosk.ui.widgets import KButton
 
         tr = self.kapp.translator
-        box.clear_widgets()
-        for value, word in pairs:
-            b = KButton(text=tr(word), size_hint_x=None, width=dp(290))
+        labels = [(value, tr(word)) for value, word in pairs]
+        made = self._buttons.get(id(box))
+        if made is None or made[0] != labels:
+            box.clear_widgets()
+            buttons = []
+            for value, label in labels:
+                b = KButton(text=label, size_hint_x=None, width=dp(290))
+                b.bind(on_release=lambda _b, v=value: tap(v))
+                box.add_widget(b)
+                buttons.append(b)
+            made = self._buttons[id(box)] = (labels, buttons)
+        for (value, _label), b in zip(made[0], made[1], strict=True):
             b.selected = value == selected
-            b.bind(on_release=lambda _b, v=value: tap(v))
-            box.add_widget(b)
 
     def reset(self) -> None:
         # Guest book mode survives the end of a session; only the visitor is forgotten.
