@@ -2,11 +2,14 @@
 
 ``python -m bench.ui_scans`` is ``tests.ui.scripted`` with two more steps, for
 ``bench/bench_ui.py``: ``{"rss": "name"}`` (resident memory now) and
-``{"bench_scans": {"n": 500, "measure": 150}}``.
+``{"bench_scans": {"n": 500, "measure": 150}}`` (``"mode": "guestbook"`` for the
+guest book).
 Each scan is typed as window key events (the wedge path); its latency runs
 from the first key to the first frame drawn after the screen showed the result.
 The scans are realistic sessions, offline: a card and three books borrowed,
-then the same three returned, again and again.
+then the same three returned, again and again; or, with ``"mode": "guestbook"``
+on the guest-book screen, members' cards one after another (each a visit
+committed and a welcome shown; a card seen before today is welcomed again).
 """
 
 from __future__ import annotations
@@ -33,6 +36,15 @@ def rss_mb() -> float:
     return 0.0
 
 
+GUESTBOOK_CARDS = ("AGT0001", "AGT0002", "AGT0003", "AGT0004")
+
+
+def _guestbook_plan(n: int) -> list[tuple[str, str]]:
+    plan = [("scan", GUESTBOOK_CARDS[i % len(GUESTBOOK_CARDS)]) for i in range(n)]
+    plan.insert(min(4, n), ("mark", "warm"))
+    return plan
+
+
 def _plan(n: int) -> list[tuple[str, str]]:
     """Sessions until ``n`` scans; memory is marked after the first (warm-up) session."""
     plan: list[tuple[str, str]] = []
@@ -52,10 +64,10 @@ def _plan(n: int) -> list[tuple[str, str]]:
 class BenchScans:
     """A frame-driven loop: one action per frame, never blocking the Kivy clock."""
 
-    def __init__(self, driver: Any, n: int, measure: int = 150) -> None:
+    def __init__(self, driver: Any, n: int, measure: int = 150, mode: str = "borrow") -> None:
         self.pilot = driver.pilot
         self.app = driver.app
-        self.plan = _plan(n)
+        self.plan = _guestbook_plan(n) if mode == "guestbook" else _plan(n)
         self.i = 0
         self.latencies: list[float] = []
         # Software GL (Xvfb + llvmpipe) takes 10-30 ms a frame: the first ``measure``
@@ -165,7 +177,8 @@ class BenchScansStep:
     def __call__(self, driver: Any, step: dict) -> float | None:
         arg = step["bench_scans"]
         if self.bench is None:
-            self.bench = BenchScans(driver, int(arg.get("n", 500)), int(arg.get("measure", 150)))
+            n, measure = int(arg.get("n", 500)), int(arg.get("measure", 150))
+            self.bench = BenchScans(driver, n, measure, str(arg.get("mode", "borrow")))
         wait = self.bench.tick()
         if wait is None:
             driver.metrics.update(self.bench.metrics())

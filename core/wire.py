@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,6 +29,9 @@ class Kind(StrEnum):
     #: a registration cancelled (by staff at the console, ``ticket`` names it); the
     #: first on the waitlist takes the seat it frees
     EVENT_CANCEL = "event_cancel"
+    VISIT = "visit"  # a guest-book entry: a member by card, or a guest by the visit's fields
+    GROUP_VISIT = "group_visit"  # a group (rombongan) as one guest-book entry
+    FEEDBACK = "feedback"  # an anonymous rating: never carries a card
 
 
 class Status(StrEnum):
@@ -97,6 +100,71 @@ class Guest(BaseModel):
     institution: str | None = Field(default=None, max_length=200)
 
 
+class Gender(StrEnum):
+    """As the guest book asks it (INLISLite's JenisKelamin)."""
+
+    MALE = "male"
+    FEMALE = "female"
+
+
+class Visit(BaseModel):
+    """A guest-book entry (Buku Tamu).
+
+    A member is the transaction's ``card`` and fills nothing here but ``window``
+    and later ``purpose``; a visitor without a card gives ``name`` and the other
+    fields INLISLite's guest book asks. ``window`` names the counting window the
+    visit falls in (``2026-12-01`` for "once per local day"): the server counts a
+    card once per window, whichever kiosks it was scanned at. A visit with
+    ``amends`` only sets the purpose of this kiosk's earlier visit ``amends``
+    (the member picks it after the greeting, which was committed at the scan).
+    """
+
+    name: str | None = Field(default=None, max_length=200)
+    gender: Gender | None = None
+    education: str | None = Field(default=None, max_length=60)
+    occupation: str | None = Field(default=None, max_length=60)
+    institution: str | None = Field(default=None, max_length=200)
+    purpose: str | None = Field(default=None, max_length=60)
+    contact: str | None = Field(default=None, max_length=200)
+    window: str | None = Field(default=None, max_length=40)
+    amends: str | None = Field(default=None, max_length=64)
+
+
+class GroupVisit(BaseModel):
+    """A group (rombongan, e.g. a school class) as one guest-book entry."""
+
+    leader: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    institution: str = Field(min_length=1, max_length=200)
+    male: int = Field(default=0, ge=0, le=10_000)
+    female: int = Field(default=0, ge=0, le=10_000)
+    purpose: str | None = Field(default=None, max_length=60)
+
+
+class FeedbackService(StrEnum):
+    """What a rating is about."""
+
+    CHECKOUT = "checkout"
+    CHECKIN = "checkin"
+    GUESTBOOK = "guestbook"
+    EVENT = "event"  # a workshop, rated at its door (the transaction's event_id)
+
+
+class Feedback(BaseModel):
+    """An anonymous rating: five faces (1 worst, 5 best) and what could be better.
+
+    The transaction carrying it has no card, ticket or guest. ``amends`` adds
+    ``chips`` to this kiosk's earlier rating (the face is committed at its tap).
+    """
+
+    service: FeedbackService
+    score: int = Field(ge=1, le=5)
+    chips: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+        default_factory=list, max_length=12
+    )
+    amends: str | None = Field(default=None, max_length=64)
+
+
 class TransactionIn(BaseModel):
     """One action made at a kiosk, as sent to the server.
 
@@ -125,6 +193,9 @@ class TransactionIn(BaseModel):
     # kiosk flags the difference for staff); if not, the server records a refusal
     # that changes nothing, and a late copy of the attempt can no longer apply.
     kiosk_refused: bool = False
+    visit: Visit | None = None  # kind visit
+    group: GroupVisit | None = None  # kind group_visit
+    feedback: Feedback | None = None  # kind feedback
 
 
 class TransactionResult(BaseModel):
@@ -142,7 +213,9 @@ class TransactionResult(BaseModel):
     event_id: int | None = None
     ticket: str | None = None  # signed ticket payload for a registration (QR content)
     waitlisted: bool = False
-    signed_in_at: datetime | None = None  # door: when this person first signed in
+    signed_in_at: datetime | None = None  # door: when this person first signed in;
+    # visit: when this card was first counted in the visit's window
+    counted: bool | None = None  # visit: counted (false: a repeat within its window)
     attendance_count: int | None = None
 
 

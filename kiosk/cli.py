@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog="kiosk", description="Pustaka Kiosk self-service station")
     p.add_argument("--config", help=f"kiosk TOML file (default $KIOSK_CONFIG or {DEFAULT_CONFIG})")
     p.add_argument("--headless", action="store_true", help="screenless station (no window)")
-    p.add_argument("--mode", choices=["checkout", "return", "door"], default="checkout")
+    p.add_argument(
+        "--mode", choices=["checkout", "return", "door", "guestbook"], default="checkout"
+    )
     p.add_argument("--event", type=int, help="event id for --mode door")
     p.add_argument("--log-level", default=os.environ.get("KIOSK_LOG_LEVEL", "INFO"))
     sub = p.add_subparsers(dest="command")

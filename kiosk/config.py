@@ -173,6 +173,111 @@ class HeadlessSection(_Section):
     beep: bool = Field(True, description="Sound the terminal bell on stderr for each outcome")
 
 
+class GuestBookSection(_Section):
+    """The guest book (Buku Tamu): the choices a visitor taps and how visits are counted.
+
+    The default words are in the screen catalogs (English shown for them); words
+    of your own are shown as written. Reports group by the words as written here.
+    """
+
+    purposes: list[str] = Field(
+        default_factory=lambda: [
+            "Membaca",
+            "Meminjam/mengembalikan",
+            "Mengerjakan tugas",
+            "Internet",
+            "Acara",
+            "Lainnya",
+        ],
+        min_length=1,
+        max_length=12,
+        description="Purposes of a visit, one tap each",
+    )
+    education: list[str] = Field(
+        default_factory=lambda: [
+            "Tidak/belum sekolah",
+            "SD",
+            "SMP",
+            "SMA/SMK",
+            "Diploma",
+            "S1",
+            "S2/S3",
+        ],
+        min_length=1,
+        max_length=12,
+        description="Highest education a visitor without a card picks from",
+    )
+    occupations: list[str] = Field(
+        default_factory=lambda: [
+            "Pelajar",
+            "Mahasiswa",
+            "PNS/TNI/Polri",
+            "Pegawai swasta",
+            "Wiraswasta",
+            "Guru/Dosen",
+            "Ibu rumah tangga",
+            "Tidak bekerja",
+            "Lainnya",
+        ],
+        min_length=1,
+        max_length=12,
+        description="Occupations a visitor without a card picks from",
+    )
+    count_window_hours: int = Field(
+        0,
+        ge=0,
+        le=24,
+        description="A card is counted once per window: 0 = once per local day (WIB), "
+        "else per block of this many hours from midnight (must divide 24)",
+    )
+
+    @field_validator("purposes", "education", "occupations")
+    @classmethod
+    def _words(cls, value: list[str]) -> list[str]:
+        for word in value:
+            if not word.strip() or len(word) > 60:
+                raise ValueError(f"each entry must be 1 to 60 characters, not {word!r}")
+        if len(set(value)) != len(value):
+            raise ValueError("entries must not repeat")
+        return value
+
+    @field_validator("count_window_hours")
+    @classmethod
+    def _divides_day(cls, value: int) -> int:
+        if value and 24 % value:
+            raise ValueError("must be 0 or divide 24 (1, 2, 3, 4, 6, 8, 12, 24)")
+        return value
+
+
+class FeedbackSection(_Section):
+    """The anonymous five-face question after a session (never linked to the card)."""
+
+    enabled: bool = Field(True, description="Ask at all")
+    every_nth_session: int = Field(
+        3, ge=1, le=1000, description="Ask after every Nth borrow, return or guest-book session"
+    )
+    chips: list[str] = Field(
+        default_factory=lambda: [
+            "Waktu tunggu",
+            "Koleksi buku",
+            "Kenyamanan ruang",
+            "Keramahan petugas",
+            "Kios mudah dipakai",
+            "Lainnya",
+        ],
+        max_length=12,
+        description="What could be better: the optional second tap",
+    )
+    workshop_rating: bool = Field(
+        True, description="At a workshop's door, attendees scanning after the start rate it"
+    )
+
+    @field_validator("chips")
+    @classmethod
+    def _chips(cls, value: list[str]) -> list[str]:
+        return GuestBookSection._words(value)
+
+
 class KioskSettings(_Section):
     """Everything in kiosk.toml."""
 
@@ -184,6 +289,8 @@ class KioskSettings(_Section):
     codes: CodesSection = CodesSection()
     ui: UiSection = UiSection()
     headless: HeadlessSection = HeadlessSection()
+    guestbook: GuestBookSection = GuestBookSection()
+    feedback: FeedbackSection = FeedbackSection()
     source: Path | None = Field(None, exclude=True)
 
 

@@ -1,7 +1,8 @@
 """The screenless station (``kiosk --headless``): a scanner, a printer and a beeper.
 
-For a door desk or a returns chute. It runs the same flows as the touchscreen
-(checkout, return, door sign-in) fed by the configured scanners, with no window.
+For a door desk, a returns chute or a guest-book scanner at the entrance. It
+runs the same flows as the touchscreen (checkout, return, door sign-in, guest
+book) fed by the configured scanners, with no window.
 
 A checkout session is a card followed by items; it ends at the next card, after
 an idle timeout, or when the end code is scanned. Every outcome is written to
@@ -10,7 +11,8 @@ the local store, and stdout is flushed after each line: whatever reads it (a
 log, a door display, a test) never sees a confirmation that a crash could undo.
 
 Transaction line: ``{"type": "transaction", "id", "seq", "kind", "card", "item",
-"ticket", "event_id", "result", "reason", "offline", "at"}``. Scans that make no
+"ticket", "event_id", "result", "reason", "offline", "at"}``; a guest-book
+visit adds ``"counted"`` (false: the card was already counted in its window). Scans that make no
 transaction (an unknown code, a refused card, the end code) give
 ``{"type": "notice", ...}`` lines.
 """
@@ -37,11 +39,12 @@ from kiosk.flows.base import CodeKind, Message, Services, Severity, reason_messa
 from kiosk.flows.checkin import ReturnFlow
 from kiosk.flows.checkout import CheckoutFlow, CheckoutStep
 from kiosk.flows.door import DoorFlow
+from kiosk.flows.guestbook import GuestBookFlow, GuestBookOptions
 from kiosk.runtime import build_runtime
 
 log = logging.getLogger(__name__)
 
-MODES = ("checkout", "return", "door")
+MODES = ("checkout", "return", "door", "guestbook")
 Emit = Callable[[dict[str, Any]], None]
 
 
@@ -75,6 +78,7 @@ class Station:
         end_code: str = "SELESAI",
         print_slips: bool = False,
         beep: Callable[[bool], None] | None = None,
+        guestbook: GuestBookOptions | None = None,
     ) -> None:
         if mode not in MODES:
             raise ConfigError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -88,6 +92,7 @@ class Station:
         self.checkout: CheckoutFlow | None = None
         self.returns: ReturnFlow | None = None
         self.doors: dict[int, DoorFlow] = {}  # one door flow per event, made at its first scan
+        self.guestbook = GuestBookFlow(services, guestbook) if mode == "guestbook" else None
 
     # -- output ---------------------------------------------------------------
     def _emit_tx(self, tx_id: str) -> bool:
@@ -98,6 +103,9 @@ class Station:
             return False
         res = row.local_result
         t = row.tx
+        extra: dict[str, Any] = {}
+        if res is not None and res.counted is not None:
+            extra["counted"] = res.counted
         self.emit(
             {
                 "type": "transaction",
@@ -112,6 +120,7 @@ class Station:
                 "reason": res.reason.value if res and res.reason else None,
                 "offline": t.offline,
                 "at": t.at.isoformat(),
+                **extra,
             }
         )
         ok = res is not None and res.status != Status.REFUSED
@@ -142,6 +151,8 @@ class Station:
             self._checkout(text)
         elif self.mode == "return":
             self._return(text)
+        elif self.mode == "guestbook":
+            self._guestbook(text)
         else:
             self._door(text)
 
@@ -210,6 +221,16 @@ class Station:
                 self._emit_tx(line.tx_id)
         else:
             self._notice(text, msg)
+
+    def _guestbook(self, text: str) -> None:
+        flow = self.guestbook
+        assert flow is not None
+        flow.reset()  # no purpose is asked without a screen
+        msg = flow.scan(text)
+        if flow.tx_id is None:
+            self._notice(text, msg)
+            return
+        self._emit_tx(flow.tx_id)
 
     def _door(self, text: str) -> None:
         kind = self.s.classifier.kind_of(text)
@@ -348,6 +369,7 @@ def run_station(
             end_code=hs.end_code,
             print_slips=services.slips is not None,
             beep=_terminal_beep(sys.stderr) if hs.beep and sys.stderr.isatty() else None,
+            guestbook=GuestBookOptions.from_settings(settings.guestbook),
         )
         rt.start()
         sources = _open_scanners(settings, scans)

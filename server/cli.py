@@ -88,6 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
     unlock.add_argument("card")
     loans = sub.add_parser("loans", help="list open loans")
     loans.add_argument("--card")
+    report = sub.add_parser("report", help="guest-book visits or patron feedback, as CSV or XLSX")
+    kinds = report.add_subparsers(dest="report", required=True, metavar="REPORT")
+    for name, what in (
+        ("visits", "visits per period (Kunjungan Periodik)"),
+        ("feedback", "ratings per face and chip, per service and workshop"),
+    ):
+        r = kinds.add_parser(name, help=what)
+        r.add_argument("--from", dest="start", type=_day, required=True, help="YYYY-MM-DD (WIB)")
+        r.add_argument("--to", dest="end", type=_day, required=True, help="YYYY-MM-DD, inclusive")
+        if name == "visits":
+            r.add_argument("--by", choices=("day", "month", "year"), default="day")
+        r.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+        r.add_argument("--output", "-o", type=Path, help="file to write (xlsx needs one)")
     return p
 
 
@@ -107,6 +120,13 @@ def _purge_history(settings: Settings, db: Database, days: int | None) -> int:
     sessions = StaffAuth(db, settings).purge()
     print(f"{report.summary()}; expired staff sessions deleted: {sessions}")
     return 0
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -230,6 +250,8 @@ def _run(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         _export(db, args.kiosk, args.since, args.format)
     elif cmd == "clear-pin-lock":
         return _clear_pin_lock(settings, db, args.card)
+    elif cmd == "report":
+        return _report(db, args)
     elif cmd == "loans":
         with db.read() as s:
             rows = open_loans(s, args.card)
@@ -249,6 +271,30 @@ def _clear_pin_lock(settings: Settings, db: Database, card: str) -> int:
         print(f"error: no patron with card {card.strip()!r}", file=sys.stderr)
         return 1
     print(f"PIN checks for card {card.strip()!r} are open again (wrong PINs forgotten)")
+    return 0
+
+
+def _report(db: Database, args: argparse.Namespace) -> int:
+    from server import visit_reports as vr
+
+    if args.format == "xlsx" and args.output is None:
+        raise ValueError("--format xlsx needs --output FILE.xlsx")
+    with db.read() as s:
+        if args.report == "visits":
+            rep = vr.visits_report(s, args.start, args.end, args.by)
+            heading, tables = vr.visits_heading(rep), rep.tables()
+        else:
+            fb = vr.feedback_report(s, args.start, args.end)
+            heading, tables = vr.feedback_heading(fb), fb.tables()
+    if args.format == "xlsx":
+        vr.write_xlsx(args.output, heading, tables)
+        print(f"written: {args.output}")
+    elif args.output is not None:
+        with args.output.open("w", newline="", encoding="utf-8") as f:
+            vr.write_csv(f, heading, tables)
+        print(f"written: {args.output}")
+    else:
+        vr.write_csv(sys.stdout, heading, tables)
     return 0
 
 

@@ -293,3 +293,71 @@ class PatronSession(Base):
     kiosk: Mapped[str] = mapped_column(String(100), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Visit(Base):
+    """A guest-book entry (Buku Tamu): a member by card, or a visitor without one.
+
+    ``day`` is the local (WIB) date of ``at``, kept for the reports' indexed ranges.
+    ``count_key`` (card and counting window) is set on the one visit of a card that
+    counts in its window, and unique: a card counts once per window across kiosks.
+    """
+
+    __tablename__ = "visits"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the transaction id
+    kiosk: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    day: Mapped[date] = mapped_column(Date)
+    hour: Mapped[int] = mapped_column(Integer)  # local hour 0-23 (visits by hour)
+    card: Mapped[str | None] = mapped_column(String(64))
+    member: Mapped[bool] = mapped_column(Boolean)
+    counted: Mapped[bool] = mapped_column(Boolean)
+    count_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    gender: Mapped[str | None] = mapped_column(String(10))
+    education: Mapped[str | None] = mapped_column(String(60))
+    occupation: Mapped[str | None] = mapped_column(String(60))
+    institution: Mapped[str | None] = mapped_column(String(200))
+    purpose: Mapped[str | None] = mapped_column(String(60))
+    contact: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_visits_day", "day", "counted"),)
+
+
+class GroupVisit(Base):
+    """A group (rombongan) as one guest-book entry with its counts by gender."""
+
+    __tablename__ = "group_visits"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kiosk: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    hour: Mapped[int] = mapped_column(Integer)
+    leader: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    institution: Mapped[str] = mapped_column(String(200))
+    male: Mapped[int] = mapped_column(Integer)
+    female: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str | None] = mapped_column(String(60))
+
+
+class Feedback(Base):
+    """An anonymous rating: no card, no name; the kiosk and the time only."""
+
+    __tablename__ = "feedback"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kiosk: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    hour: Mapped[int] = mapped_column(Integer)
+    service: Mapped[str] = mapped_column(String(20))
+    score: Mapped[int] = mapped_column(Integer)
+    event_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+
+
+class FeedbackChip(Base):
+    """One "what could be better" chip of a rating."""
+
+    __tablename__ = "feedback_chips"
+    feedback_id: Mapped[str] = mapped_column(ForeignKey("feedback.id"), primary_key=True)
+    chip: Mapped[str] = mapped_column(String(60), primary_key=True)

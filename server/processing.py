@@ -33,6 +33,7 @@ from server.pgwrite import ClosingWrites
 from server.statements import among, chunks, per_backend
 from server.text import storable
 from server.timeutil import as_utc, order_key, utcnow
+from server.visits import VISIT_KINDS, apply_visit, validate_visit
 
 log = logging.getLogger(__name__)
 _TXN = cast(Table, Transaction.__table__)
@@ -114,6 +115,8 @@ def validate(txn: TransactionIn) -> str | None:
         return "event_register needs event_id and a card or a guest"
     if txn.kiosk_refused and not txn.offline:
         return "kiosk_refused is only for transactions decided offline"
+    if txn.kind in VISIT_KINDS:
+        return validate_visit(txn)
     if txn.kind in (Kind.DOOR_SIGNIN, Kind.EVENT_CANCEL) and not txn.ticket:
         if txn.event_id is None or not (txn.card or txn.guest):
             return f"{txn.kind.value} needs a ticket, or event_id with a card or a guest"
@@ -407,7 +410,7 @@ class BatchProcessor:
         self.ctx.load_loan_counts(p.id for p in self.ctx.patrons.values() if p is not None)
         codes: dict[str, tuple[str, int | None] | None] = {}
         for w in new:
-            if w.txn.kind in ITEM_KINDS:
+            if w.txn.kind in ITEM_KINDS or w.txn.kind in VISIT_KINDS:
                 continue
             w.event_id, w.person = w.txn.event_id, person_key(w.txn.card, w.txn.guest)
             if w.txn.kind in (Kind.DOOR_SIGNIN, Kind.EVENT_CANCEL) and w.txn.ticket:
@@ -495,6 +498,9 @@ class BatchProcessor:
             w.outcome = Outcome.refused(
                 Reason.REFUSED_AT_KIOSK, "the kiosk refused this offline; nothing happened"
             )
+            return
+        if txn.kind in VISIT_KINDS:  # the guest book and feedback: server/visits.py
+            w.outcome = apply_visit(self.session, txn)
             return
         if txn.kind in ITEM_KINDS:
             assert txn.item is not None

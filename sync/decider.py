@@ -25,6 +25,10 @@ from sync.store import LocalStore
 
 log = logging.getLogger(__name__)
 
+#: Kinds the kiosk decides alone, online or not: the guest book and ratings are
+#: never refused, so a patron never waits on the server to be welcomed.
+KIOSK_DECIDES = frozenset({Kind.VISIT, Kind.GROUP_VISIT, Kind.FEEDBACK})
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:
@@ -166,7 +170,7 @@ class Decider:
         tx = self.store.new_transaction(kind, **fields)  # type: ignore[arg-type]
         unanswered = False  # an online attempt that may have reached the server
         intent = False
-        if self.online and self.client is not None:
+        if self.online and self.client is not None and kind not in KIOSK_DECIDES:
             # Noted before the request goes out, so a crash between the server
             # applying it and the commit below is found after the restart.
             self.store.begin_online(tx)

@@ -63,6 +63,11 @@ def apply_local_effect(
         )
     elif tx.kind == Kind.DOOR_SIGNIN and tx.event_id is not None:
         _door(db, tx, result)
+    elif tx.kind == Kind.VISIT and tx.card and tx.visit is not None and tx.visit.window:
+        db.execute(
+            "INSERT OR IGNORE INTO visit_marks(card, window, first_at) VALUES (?,?,?)",
+            (tx.card, tx.visit.window, _iso(tx.at)),
+        )
 
 
 def _door(

@@ -114,7 +114,21 @@ def decide_offline(
         return _register(tx, store, policy)
     if tx.kind == Kind.DOOR_SIGNIN:
         return _door(tx, store, policy)
+    if tx.kind == Kind.VISIT:
+        return _visit(tx, store)
+    if tx.kind in (Kind.GROUP_VISIT, Kind.FEEDBACK):
+        return _accept(tx)
     return _refuse(tx, Reason.INVALID)
+
+
+def _visit(tx: TransactionIn, store: LocalStore) -> TransactionResult:
+    """A guest-book entry is never refused; a card already counted in the visit's
+    window is welcomed again and not counted again."""
+    visit = tx.visit
+    if visit is None or visit.amends or not tx.card or not visit.window:
+        return _accept(tx, counted=visit is not None and visit.amends is None)
+    first = store.visit_first_at(tx.card, visit.window)
+    return _accept(tx, counted=first is None, signed_in_at=first or tx.at)
 
 
 def _checkout(

@@ -2,7 +2,8 @@
 
 Tables are made if missing and older files are migrated at open, inside the
 opening transaction, so a store never runs on a half-migrated file. Each
-schema so far added columns or changed indexes in place; ``SCHEMA_VERSION`` is
+schema so far added columns, tables or indexes in place (schema 8: the guest
+book's ``visit_marks``, made at open like any missing table); ``SCHEMA_VERSION`` is
 recorded in ``meta``.
 """
 
@@ -13,7 +14,7 @@ import sqlite3
 from sync.outbox import FLAGGED
 from sync.snapshot_store import SNAPSHOT_INDEXES, SNAPSHOT_TABLES
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 _OUTBOX = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -36,6 +37,16 @@ CREATE TABLE IF NOT EXISTS outbox (
     handled_at REAL,
     handled_by TEXT
 );
+-- Cards counted in the guest book, per counting window (Visit.window): a card
+-- scanned again in the same window is welcomed again but not counted again.
+-- Written with the visit's outbox row (sync/effects.py); old windows are pruned
+-- (sync/visit_marks.py).
+CREATE TABLE IF NOT EXISTS visit_marks (
+    card TEXT NOT NULL,
+    window TEXT NOT NULL,
+    first_at TEXT NOT NULL,
+    PRIMARY KEY (card, window)
+) WITHOUT ROWID;
 -- A transaction sent for an online decision whose result is not committed yet.
 -- Committed (fsync) before the request goes out, deleted in the same SQLite
 -- transaction as the outbox row: one left behind means the kiosk stopped while
@@ -50,8 +61,8 @@ CREATE TABLE IF NOT EXISTS intents (
 
 
 def create_tables(db: sqlite3.Connection) -> None:
-    """Make the outbox, intent and snapshot tables that are missing (outside a transaction:
-    ``executescript`` commits first)."""
+    """Make the outbox, intent, visit-mark and snapshot tables that are missing (outside a
+    transaction: ``executescript`` commits first)."""
     db.executescript(_OUTBOX)
     for table, cols in SNAPSHOT_TABLES.items():
         db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")

@@ -24,6 +24,7 @@ per module and share its connection and lock:
 - :mod:`sync.staff_reads`: the queue figures and follow-ups staff mode shows;
 - :mod:`sync.prune`: dropping settled sent rows in short steps;
 - :mod:`sync.export`: the unsent queue as JSONL for a USB stick;
+- :mod:`sync.visit_marks`: the guest book's cards counted per window;
 - :mod:`sync.snapshot_store`: the offline snapshot.
 """
 
@@ -47,6 +48,7 @@ from sync.secrets import KioskKeys
 from sync.sequence import TransactionNumbers
 from sync.snapshot_store import SnapshotStoreMixin
 from sync.staff_reads import QueueStats, StaffReads
+from sync.visit_marks import VisitMarks
 
 __all__ = ["LocalStore", "OutboxRow", "OutboxState", "QueueStats", "ticket_code"]
 
@@ -59,6 +61,7 @@ class LocalStore(
     StaffReads,
     Pruning,
     QueueExport,
+    VisitMarks,
     SnapshotStoreMixin,
 ):
     """The kiosk's durable state. Thread-safe: one connection guarded by a lock.

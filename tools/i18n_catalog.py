@@ -53,6 +53,12 @@ def _data_msgids() -> list[str]:
     except ImportError:
         LABEL_MSGIDS = ()  # noqa: N806 - mirrors the constant's name
     ids.extend(LABEL_MSGIDS)
+    # The guest book's and the survey's default words (kiosk.toml may replace them).
+    from kiosk.config import FeedbackSection, GuestBookSection
+    from kiosk.flows.feedback import FACES
+
+    book = GuestBookSection()
+    ids += [*book.purposes, *book.education, *book.occupations, *FeedbackSection().chips, *FACES]
     return ids
 
 

@@ -26,9 +26,14 @@ class DoorFlow:
         event: EventView,
         *,
         clock: Callable[[], datetime] | None = None,
+        rate_after_start: bool = False,
     ) -> None:
         self.s = services
         self.event = event
+        #: Attendees scanning after the start are asked to rate the workshop.
+        self.rate_after_start = rate_after_start
+        self.rate_now = False
+        """The last scan was an attendee's after the start: offer the workshop rating."""
         self.clock = clock or services.clock
         self.count = max(event.attended, services.store.attendance(event.id))
         self.form = GuestForm()
@@ -58,6 +63,7 @@ class DoorFlow:
 
     def scan(self, text: str) -> Message:
         self.tx_id = None
+        self.rate_now = False
         text = text.strip()
         kind = self.s.classifier.kind_of(text)
         if kind == CodeKind.TICKET:
@@ -102,6 +108,7 @@ class DoorFlow:
             self.count = max(self.count, res.attendance_count)
         if res.status == Status.REFUSED:
             if res.reason == Reason.ALREADY_SIGNED_IN and res.signed_in_at is not None:
+                self._offer_rating()
                 self.message = Message(
                     "Sudah hadir pukul {time}.",
                     Severity.INFO,
@@ -112,6 +119,7 @@ class DoorFlow:
             return self.message
         if res.attendance_count is None:
             self.count += 1
+        self._offer_rating()
         self.message = Message(
             "Selamat datang! Presensi tercatat pukul {time}.",
             Severity.SUCCESS,
@@ -119,10 +127,14 @@ class DoorFlow:
         )
         return self.message
 
+    def _offer_rating(self) -> None:
+        self.rate_now = self.rate_after_start and self.clock() >= self.event.starts_at
+
     def reset(self) -> None:
         """Between visitors: forget the form and the last message, keep the count."""
         self.form.clear()
         self.tx_id = None
+        self.rate_now = False
         self.guest_mode = False
         self.message = Message("Pindai kartu anggota atau tiket QR Anda.")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from core.wire import Guest
 from kiosk.flows.base import Message, Severity
@@ -20,15 +21,29 @@ MAX_LEN = {"name": 80, "contact": 60, "institution": 80}
 
 
 @dataclass
-class GuestForm:
-    """Three fields and the one being typed into."""
+class KeyForm:
+    """Text fields typed on the on-screen key grid, and the one being typed into.
 
-    values: dict[str, str] = field(default_factory=lambda: dict.fromkeys(FIELDS, ""))
-    active: str = "name"
+    Subclasses name their ``FIELDS``, each field's ``MAX_LEN`` and the fields
+    typed without automatic capitals (``PLAIN``: phone numbers, emails).
+    """
+
+    FIELDS: ClassVar[tuple[str, ...]] = FIELDS
+    MAX_LEN: ClassVar[dict[str, int]] = MAX_LEN
+    PLAIN: ClassVar[frozenset[str]] = frozenset({"contact"})
+
+    values: dict[str, str] = field(default_factory=dict)
+    active: str = ""
     shift: bool = False  # the next letter is a capital (⇧ on the key grid)
 
+    def __post_init__(self) -> None:
+        if not self.values:
+            self.values = dict.fromkeys(self.FIELDS, "")
+        if not self.active:
+            self.active = self.FIELDS[0]
+
     def focus(self, name: str) -> None:
-        if name in FIELDS:
+        if name in self.FIELDS:
             self.active = name
 
     def press(self, key: str) -> None:
@@ -43,7 +58,8 @@ class GuestForm:
         elif key == "clear":
             text = ""
         elif key == "next":
-            self.active = FIELDS[(FIELDS.index(self.active) + 1) % len(FIELDS)]
+            fields = self.FIELDS
+            self.active = fields[(fields.index(self.active) + 1) % len(fields)]
             return
         elif key == "shift":
             self.shift = not self.shift
@@ -53,11 +69,21 @@ class GuestForm:
         elif len(key) == 1 and key.isprintable():
             # The key grid shows capitals; names get a capital at each word, contacts none.
             word_start = not text or text.endswith(" ")
-            capital = self.shift or (self.active != "contact" and word_start)
+            capital = self.shift or (self.active not in self.PLAIN and word_start)
             key = key.upper() if capital else key.lower()
             self.shift = False
             text += key
-        self.values[self.active] = text[: MAX_LEN[self.active]]
+        self.values[self.active] = text[: self.MAX_LEN[self.active]]
+
+    def clear(self) -> None:
+        self.values = dict.fromkeys(self.FIELDS, "")
+        self.active = self.FIELDS[0]
+        self.shift = False
+
+
+@dataclass
+class GuestForm(KeyForm):
+    """Name, phone or email, institution: an event guest or a walk-in at the door."""
 
     def validate(self) -> Message | None:
         """Why the form cannot be sent yet, or None."""
@@ -82,7 +108,3 @@ class GuestForm:
         return Guest(
             name=self.values["name"].strip(), phone=phone, email=email, institution=institution
         )
-
-    def clear(self) -> None:
-        self.values = dict.fromkeys(FIELDS, "")
-        self.active = "name"

@@ -101,6 +101,11 @@ def make_app_class() -> type:
             self.sounds = Sounds(enabled=self.settings.ui.sound, volume=self.settings.ui.volume)
             ui = self.settings.ui
             self.session = IdleSession(ui.idle_timeout_s, ui.countdown_s)
+            from kiosk.flows.feedback import FeedbackPrompt
+
+            fb = self.settings.feedback
+            #: Says after which finished sessions the five-face question is asked.
+            self.feedback_prompt = FeedbackPrompt(fb.every_nth_session, enabled=fb.enabled)
             self.scanners: Any = None
             self.keys: Any = None
             self._busy_ev = None
@@ -223,6 +228,17 @@ def make_app_class() -> type:
             # The next patron meets the kiosk's own language, not the last one's choice.
             if self.translator.lang != self.settings.kiosk.language:
                 self.translator.set_language(self.settings.kiosk.language)
+
+        def after_session(self, service: Any, asked: bool) -> None:
+            """A borrow or return session's thank-you is over: the five faces when
+            ``asked`` (see ``feedback_prompt``), else Home."""
+            if asked and self.sm.current in ("borrow", "return"):
+                for scr in self.sm.screens:
+                    if scr.name != "survey":
+                        scr.reset()
+                self.screen("survey").ask(service, back="home")
+            else:
+                self.go_home()
 
         def show_attract(self) -> None:
             """Show the attract screen now (demo, screenshots); any touch dismisses it."""

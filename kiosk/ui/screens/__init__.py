@@ -9,10 +9,12 @@ def registry() -> dict[str, type]:
     from kiosk.ui.screens.borrow import BorrowScreen
     from kiosk.ui.screens.door import DoorScreen
     from kiosk.ui.screens.events import EventsScreen
+    from kiosk.ui.screens.guestbook import GuestBookScreen
     from kiosk.ui.screens.home import HomeScreen
     from kiosk.ui.screens.oos import OutOfServiceScreen
     from kiosk.ui.screens.ret import ReturnScreen
     from kiosk.ui.screens.staff import StaffScreen
+    from kiosk.ui.screens.survey import SurveyScreen
 
     return {
         "home": HomeScreen,
@@ -21,6 +23,8 @@ def registry() -> dict[str, type]:
         "account": AccountScreen,
         "events": EventsScreen,
         "door": DoorScreen,
+        "guestbook": GuestBookScreen,
+        "survey": SurveyScreen,
         "staff": StaffScreen,
         "oos": OutOfServiceScreen,
     }

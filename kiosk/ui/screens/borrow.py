@@ -8,12 +8,14 @@ from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 
+from core.wire import FeedbackService
 from kiosk.flows.base import mask_card
 from kiosk.flows.checkout import CheckoutFlow, CheckoutStep
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.screens.lines import clear_rows, fill_rows, loan_row
 
 THANKS_S = 10  # the thank-you panel returns to Home by itself
+SURVEY_AFTER_S = 3  # the thank-you shows this long before the five faces
 
 
 class BorrowScreen(KioskScreen):
@@ -136,7 +138,11 @@ class BorrowScreen(KioskScreen):
         panel.home_text = tr("Kembali ke Beranda")
         panel.preview = self._slip_preview()
         if self._home_ev is None:
-            self._home_ev = Clock.schedule_once(self.kapp.go_home, THANKS_S)
+            asked = self.kapp.feedback_prompt.session_ended()
+            self._home_ev = Clock.schedule_once(
+                lambda _dt: self.kapp.after_session(FeedbackService.CHECKOUT, asked),
+                SURVEY_AFTER_S if asked else THANKS_S,
+            )
 
     def _slip_preview(self) -> str:
         if not self.kapp.demo:

@@ -7,6 +7,7 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 
+from core.wire import FeedbackService
 from kiosk.flows.base import CodeKind
 from kiosk.flows.door import DoorFlow
 from kiosk.flows.guest import FIELDS
@@ -30,13 +31,14 @@ class DoorScreen(KioskScreen):
 
     def open_event(self, event: Any) -> None:
         services = self.kapp.runtime.services
+        rate = self.kapp.settings.feedback.workshop_rating
 
         def opened(flow: DoorFlow) -> None:
             self.flow = flow
             self.render()
 
         # Made on the flow thread: it reads the attendance count from the store.
-        self.kapp.bridge.run(lambda: DoorFlow(services, event), opened)
+        self.kapp.bridge.run(lambda: DoorFlow(services, event, rate_after_start=rate), opened)
 
     def on_pre_enter(self, *_: Any) -> None:
         self.render()
@@ -54,7 +56,21 @@ class DoorScreen(KioskScreen):
             self.kapp.go("staff")
             self.kapp.screen("staff").start_with_card(text)
             return
-        self.call_flow(lambda f: f.scan(text), count_scan=True, after=self._clear_later)
+        self.call_flow(lambda f: f.scan(text), count_scan=True, after=self._after_scan)
+
+    def _after_scan(self) -> None:
+        self._clear_later()
+        flow = self.flow
+        if flow is not None and flow.rate_now:
+            # An attendee after the start: the workshop rating, after a moment to read.
+            ev = flow.event
+            Clock.schedule_once(lambda _dt: self._rate(ev.id, ev.title), 1.5)
+
+    def _rate(self, event_id: int, title: str) -> None:
+        if self.kapp.sm.current == "door":
+            self.kapp.screen("survey").ask(
+                FeedbackService.EVENT, back="door", event_id=event_id, event_title=title
+            )
 
     def start_walk_in(self) -> None:
         self.call_flow(lambda f: f.start_walk_in())

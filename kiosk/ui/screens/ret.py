@@ -7,11 +7,13 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty
 
+from core.wire import FeedbackService
 from kiosk.flows.checkin import ReturnFlow
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.screens.lines import clear_rows, fill_rows, return_row
 
 THANKS_S = 8
+SURVEY_AFTER_S = 3  # the thank-you shows this long before the five faces
 
 
 class ReturnScreen(KioskScreen):
@@ -71,7 +73,11 @@ class ReturnScreen(KioskScreen):
             path = getattr(slips, "last_preview", None) if self.kapp.demo else None
             t.preview = str(path) if path else ""
             if self._home_ev is None:
-                self._home_ev = Clock.schedule_once(self.kapp.go_home, THANKS_S)
+                asked = self.kapp.feedback_prompt.session_ended()
+                self._home_ev = Clock.schedule_once(
+                    lambda _dt: self.kapp.after_session(FeedbackService.CHECKIN, asked),
+                    SURVEY_AFTER_S if asked else THANKS_S,
+                )
             return
         self.show(ids.message, flow.message)
         ids.count.text = tr("Buku dikembalikan: {n}").format(n=len(flow.returned))

@@ -158,6 +158,12 @@ class StaffScreen(KioskScreen):
             self.message = Message("Belum ada acara mendatang.")
             self.render()
 
+    def open_guestbook(self) -> None:
+        """Guest book mode (Buku Tamu): the kiosk stays on it until staff leave."""
+        self.choosing_event = False
+        self._lock()
+        self.kapp.go("guestbook")
+
     def open_door(self, event: Any) -> None:
         self.choosing_event = False
         self.kapp.screen("door").open_event(event)
@@ -234,6 +240,8 @@ class StaffScreen(KioskScreen):
 
     def close(self) -> None:
         self.kapp.screen("door").close()
+        if self.kapp.sm.has_screen("guestbook"):
+            self.kapp.screen("guestbook").close()
         self.kapp.go_home()
 
     def _lock(self) -> None:
