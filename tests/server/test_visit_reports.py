@@ -18,15 +18,17 @@ from tests.server.helpers import post, tx, wib
 
 PURPOSES = ["Membaca", "Internet", None]
 EDUCATION = ["SD", "SMA/SMK", "S1"]
+YEAR = 2025
 
 
 def _generate(rng: random.Random) -> tuple[list[dict], list[dict]]:
-    """Visits over November and December 2026 at two kiosks: members (some scanned
-    again the same day), visitors without a card, groups; and the ratings."""
+    """Visits over November and December 2025 at two kiosks: members (some scanned
+    again the same day), visitors without a card, groups; and the ratings. All in the
+    past: the server clamps (and flags) event times ahead of its clock."""
     visits: list[dict] = []
     for _ in range(260):
-        day = date(2026, 11, 1) + timedelta(days=rng.randrange(61))
-        at = wib(day.day, rng.randrange(8, 20), rng.randrange(60), day.month)
+        day = date(YEAR, 11, 1) + timedelta(days=rng.randrange(61))
+        at = wib(day.day, rng.randrange(8, 20), rng.randrange(60), day.month, day.year)
         kiosk = rng.choice(["kiosk-a", "kiosk-b"])
         window = day.isoformat()
         r = rng.random()
@@ -51,14 +53,14 @@ def _generate(rng: random.Random) -> tuple[list[dict], list[dict]]:
                 "purpose": rng.choice(PURPOSES)}))  # fmt: skip
     ratings: list[dict] = []
     for _ in range(60):
-        at = wib(rng.randrange(1, 31), 10)
+        at = wib(rng.randrange(1, 31), 10, year=YEAR)
         fb = {"service": rng.choice(["checkout", "guestbook"]), "score": rng.randrange(1, 6)}
         ratings.append(tx("feedback", "kiosk-a", at, offline=True, feedback=fb))
         if rng.random() < 0.5:
             ratings.append(tx("feedback", "kiosk-a", at + timedelta(seconds=3), offline=True,
                               feedback={**fb, "chips": ["Koleksi buku"],
                                         "amends": ratings[-1]["id"]}))  # fmt: skip
-    ratings.append(tx("feedback", "kiosk-b", wib(5, 12), offline=True, event_id=1,
+    ratings.append(tx("feedback", "kiosk-b", wib(5, 12, year=YEAR), offline=True, event_id=1,
                       feedback={"service": "event", "score": 5}))  # fmt: skip
     return visits, ratings
 
@@ -144,7 +146,7 @@ def test_visits_report_matches_a_recomputation(client, demo, kiosk_a, kiosk_b) -
     visits = arrived
     post(client, kiosk_a, *[r for r in ratings if r["kiosk"] == "kiosk-a"])
     post(client, kiosk_b, *[r for r in ratings if r["kiosk"] == "kiosk-b"])
-    start, end = date(2026, 11, 1), date(2026, 12, 31)
+    start, end = date(YEAR, 11, 1), date(YEAR, 12, 31)
     want = _expected(visits, start, end)
     with demo.db.read() as s:
         rep = visits_report(s, start, end, "month")
