@@ -150,6 +150,8 @@ def run(lang: str, work: Path) -> dict:
         # every guest-book session asks, so the survey is on screen for its shot
         "[feedback]\nevery_nth_session = 1\n"
     )
+    # as a real kiosk's is: staff mode would list a config others can read
+    cfg.chmod(0o600)
     script = work / "steps.json"
     script.write_text(json.dumps(steps(lang)))
     env = dict(os.environ, KIVY_NO_ARGS="1", KIVY_HOME=str(work / "kivy"), KIVY_LOG_LEVEL="error")
