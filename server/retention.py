@@ -11,7 +11,10 @@ PDP, expects a retention period) this drops the link to the patron from:
   so a replay never needs one of them); conflict messages lose the card;
 - registrations and transactions of events that ended before the cut-off: card
   and guest details go; the person key becomes a keyed hash made with a key
-  thrown away after the run, so attendance still counts one per person.
+  thrown away after the run, so attendance still counts one per person;
+- guest-book visits and group visits before the cut-off, and their
+  transactions: the card, a visitor's name and contact, a group leader's name and
+  phone go; whether a visit counted, and everything the reports count by, stay.
 
 Patrons themselves, items and open loans are not touched. Rows already purged are
 skipped, so running it daily costs little. Each part is its own short write.
@@ -31,12 +34,24 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
 from server.db import Database
-from server.models import Conflict, Event, Item, Loan, Registration, Transaction
+from server.models import (
+    Conflict,
+    Event,
+    GroupVisit,
+    Item,
+    Loan,
+    Registration,
+    Transaction,
+    Visit,
+)
 from server.timeutil import utcnow
 
 CHUNK = 2000
 PURGED = "purged:"
 _ITEM_KINDS = ("checkout", "checkin", "renew")
+_VISIT_KINDS = ("visit", "group_visit")
+#: What a purged group visit names as its leader (the column is required).
+NO_LEADER = "-"
 
 
 @dataclass
@@ -47,12 +62,13 @@ class PurgeReport:
     loans: int = 0
     transactions: int = 0
     registrations: int = 0
+    visits: int = 0
 
     def summary(self) -> str:
         return (
             f"history before {self.cutoff:%Y-%m-%d}: loans {self.loans}, "
-            f"transactions {self.transactions}, registrations {self.registrations} "
-            "unlinked from their patrons"
+            f"transactions {self.transactions}, registrations {self.registrations}, "
+            f"visits {self.visits} unlinked from their patrons"
         )
 
 
@@ -74,6 +90,8 @@ def purge_history(db: Database, keep_days: int, now: datetime | None = None) -> 
     ended = select(Event.id).where(Event.ends_at < cutoff).scalar_subquery()
     report.registrations = _purge_registrations(db, ended, key)
     report.transactions += _purge_event_transactions(db, ended, key)
+    report.visits = _purge_visits(db, cutoff)
+    report.transactions += _purge_visit_transactions(db, cutoff)
     return report
 
 
@@ -164,6 +182,77 @@ def _purge_event_transactions(db: Database, ended: Any, key: bytes) -> int:
         total += len(rows)
         if len(rows) < CHUNK:
             return total
+
+
+def _purge_visits(db: Database, cutoff: datetime) -> int:
+    """Visits and group visits before ``cutoff`` lose who came; their counts stay.
+
+    ``count_key`` (card and window) goes too: it names the card, and a window
+    that old takes no more visits that could count twice."""
+    with db.write() as (s, _v):
+        done = s.execute(
+            update(Visit)
+            .where(
+                Visit.at < cutoff,
+                or_(Visit.card.is_not(None), Visit.name.is_not(None), Visit.contact.is_not(None)),
+            )
+            .values(card=None, count_key=None, name=None, contact=None)
+        )
+        groups = s.execute(
+            update(GroupVisit)
+            .where(GroupVisit.at < cutoff, GroupVisit.leader != NO_LEADER)
+            .values(leader=NO_LEADER, phone=None)
+        )
+        return int(done.rowcount) + int(groups.rowcount)  # type: ignore[attr-defined]
+
+
+def _purge_visit_transactions(db: Database, cutoff: datetime) -> int:
+    # Keys a scrubbed payload no longer has; walked by id, so a value that merely
+    # contains such a key's text is looked at once per run, not again and again.
+    named = or_(
+        Transaction.card.is_not(None),
+        *(Transaction.payload.contains(f'"{k}"') for k in ("name", "contact", "phone")),
+        and_(
+            Transaction.payload.contains('"leader"'),
+            ~Transaction.payload.contains(f'"leader": "{NO_LEADER}"'),
+        ),
+    )
+    total, last = 0, ""
+    while True:
+        todo = (
+            select(Transaction.id, Transaction.payload)
+            .where(
+                Transaction.kind.in_(_VISIT_KINDS),
+                Transaction.at < cutoff,
+                Transaction.id > last,
+                named,
+            )
+            .order_by(Transaction.id)
+            .limit(CHUNK)
+        )
+        with db.write() as (s, _v):
+            rows = s.execute(todo).all()
+            for tid, payload in rows:
+                s.execute(
+                    update(Transaction)
+                    .where(Transaction.id == tid)
+                    .values(card=None, payload=_scrub_visit(payload))
+                )
+        total += len(rows)
+        if len(rows) < CHUNK:
+            return total
+        last = rows[-1][0]
+
+
+def _scrub_visit(payload: str) -> str:
+    data = json.loads(_scrub(payload))
+    for part, fields in (("visit", ("name", "contact")), ("group", ("leader", "phone"))):
+        if isinstance(data.get(part), dict):
+            for field in fields:
+                data[part].pop(field, None)
+    if isinstance(data.get("group"), dict):
+        data["group"]["leader"] = NO_LEADER  # required by the wire schema
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _person(key: bytes, person: str) -> str:

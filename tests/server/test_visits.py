@@ -99,3 +99,48 @@ def test_feedback_with_a_card_is_refused_as_invalid(client, demo, kiosk_a) -> No
     assert "anonymous" in res[0]["message"]
     with demo.db.read() as s:
         assert s.scalars(select(Feedback)).all() == []
+
+
+def test_purge_history_forgets_who_visited_and_keeps_the_counts(
+    client, demo, kiosk_a, tmp_path
+) -> None:
+    from server.models import Transaction
+    from server.retention import purge_history
+    from server.visit_reports import visits_report
+
+    member = tx("visit", "kiosk-a", wib(2, 9, year=2025), offline=True,
+                card="AGT0001", visit={"window": "2025-11-02"})  # fmt: skip
+    guest = tx("visit", "kiosk-a", wib(2, 10, year=2025), offline=True, visit={
+        "name": "Rina", "gender": "female", "contact": "0812345678",
+        "window": "2025-11-02"})  # fmt: skip
+    group = tx("group_visit", "kiosk-a", wib(2, 11, year=2025), offline=True, group={
+        "leader": "Bu Guru", "phone": "08123456789", "institution": "SDN 1",
+        "male": 3, "female": 4})  # fmt: skip
+    recent = tx("visit", "kiosk-a", wib(2, 9), offline=True, **_visit("AGT0002"))
+    res = post(client, kiosk_a, member, guest, group, recent)
+    assert [r["status"] for r in res] == ["accepted"] * 4
+    day = wib(2, 9, year=2025).date()
+    with demo.db.read() as s:
+        before = visits_report(s, day, day, "day").total.total
+    report = purge_history(demo.db, 365, now=wib(30, 12))
+    assert report.visits == 3
+    with demo.db.read() as s:
+        visits = {v.id: v for v in s.scalars(select(Visit))}
+        groups = s.scalars(select(GroupVisit)).all()
+        payloads = {t.id: (t.card, t.payload) for t in s.scalars(select(Transaction))}
+        after = visits_report(s, day, day, "day").total.total
+    assert before == after == 9  # a member, a visitor, a group of seven
+    assert visits[member["id"]].card is None and visits[member["id"]].counted
+    assert visits[guest["id"]].name is None and visits[guest["id"]].contact is None
+    assert visits[guest["id"]].gender == "female"
+    assert [(g.leader, g.phone, g.male + g.female) for g in groups] == [("-", None, 7)]
+    assert visits[recent["id"]].card == "AGT0002"  # inside the kept period
+    for old in (member, guest, group):
+        card, payload = payloads[old["id"]]
+        assert card is None
+        for text in ("AGT0001", "Rina", "0812345678", "Bu Guru", "08123456789"):
+            assert text not in payload
+    assert payloads[recent["id"]][0] == "AGT0002"
+    # a second run finds nothing left to forget
+    again = purge_history(demo.db, 365, now=wib(30, 12))
+    assert (again.visits, again.transactions) == (0, 0)
