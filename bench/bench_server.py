@@ -9,8 +9,9 @@ created and dropped), else against a SQLite file. Figures:
 - ``server.checkout_p50_ms`` / ``server.checkout_p99_ms``: one online checkout per
   request from a probe kiosk while that load runs
 - ``server.login_guessing_checkout_p99_ms``: the same probes and load while 4 clients
-  guess staff passwords as fast as the server answers them (target: within 1.5x of
-  ``server.checkout_p99_ms``), and ``server.login_guessing_ratio``
+  (``KIOSK_BENCH_GUESSERS``) guess staff passwords as fast as the server answers them,
+  and ``server.login_guessing_ratio``: that over the mean p99 of the quiet phases
+  just before and just after it (``server.checkout_after_p99_ms``), target 1.5x
 - ``server.batch10k_s``: a 10,000-transaction offline queue (two posts of 5,000,
   the wire maximum per batch)
 - ``server.single_tx_per_s``: the same kiosks posting one transaction per request
@@ -183,7 +184,7 @@ def _probe(base: str, index: int, token: str, seconds: float, out) -> None:
     out.put(latencies)
 
 
-GUESSERS = 4
+GUESSERS = int(os.environ.get("KIOSK_BENCH_GUESSERS", "4"))
 
 
 def _guess(base: str, seconds: float, out) -> None:
@@ -296,9 +297,15 @@ def run(rec) -> None:
         print(f"   ({GUESSERS} guessers; login answers {answers}; {n / elapsed:.0f} tx/s;"
               f" {len(guessed)} probes)")  # fmt: skip
         loud_p99 = _p99(guessed)
+        # the quiet phase again: the later phases run on a fuller database, which alone
+        # raised the p99 by 1.24x with no guessers at all (KIOSK_BENCH_GUESSERS=0)
+        after, _load_after, _ = _probe_phase(ctx, base, tokens, kiosks, False)
+        quiet_after_p99 = _p99(after)
+        rec.record("server.checkout_after_p99_ms", quiet_after_p99, "ms")
+        quiet_mean = (quiet_p99 + quiet_after_p99) / 2
         rec.record("server.login_guessing_checkout_p99_ms", loud_p99, "ms",
-                   f"<= {1.5 * quiet_p99:.0f} (1.5x checkout_p99_ms)")  # fmt: skip
-        rec.record("server.login_guessing_ratio", loud_p99 / max(quiet_p99, 1e-9), "x", "<= 1.5")
+                   f"<= {1.5 * quiet_mean:.0f} (1.5x the quiet phases around it)")  # fmt: skip
+        rec.record("server.login_guessing_ratio", loud_p99 / max(quiet_mean, 1e-9), "x", "<= 1.5")
 
         n1, elapsed1, _ = _load(kiosks, 1, PHASE_S)
         # every kiosk posting one online transaction at a time: patrons at 200 kiosks

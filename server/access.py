@@ -34,7 +34,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
 
-from server.auth import hash_secret, new_token, token_hash, verify_secret
+from server.auth import hash_password, new_token, password_needs_rehash, token_hash, verify_secret
 from server.db import Database
 from server.models import StaffSession, StaffUser
 from server.settings import Settings
@@ -49,6 +49,17 @@ class LoginRefused(Exception):
     def __init__(self, status: int, code: str, detail: str, retry_after: int = 0) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail, self.retry_after = status, code, detail, retry_after
+
+
+def refusal_pause(refused: LoginRefused) -> float:
+    """Seconds to wait before answering a refused login, off any thread (an async sleep).
+
+    A client that guesses one password after another gets at most one answer per
+    pause: with four guessers the server handled thousands of cheap 429s a second,
+    and that load, not the hashes, slowed patrons' checkouts (``make bench``:
+    ``server.login_guessing_ratio``). A librarian who mistyped waits half a second.
+    """
+    return {401: 0.5, 403: 0.5, 429: 1.0}.get(refused.status, 0.0)
 
 
 @dataclass(frozen=True)
@@ -122,10 +133,17 @@ class StaffAuth:
         settings: Settings,
         clock: Clock = utcnow,
         monotonic: Callable[[], float] = time.monotonic,
+        patrons_waiting: Callable[[], bool] | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock
+        #: whether patrons' online requests wait for the server right now: a password
+        #: hash waits for them (up to HASH_DEFER_S) rather than share the cores
+        self.patrons_waiting = patrons_waiting
+        self._monotonic = monotonic
+        self._budget, self._budget_at = self.HASH_BURST, monotonic()
+        self._budget_lock = threading.Lock()
         self.throttle = LoginThrottle(settings.login_window_minutes * 60.0, monotonic)
         self._dummy: str | None = None
 
@@ -152,8 +170,13 @@ class StaffAuth:
                     StaffUser.name == name
                 )
             ).first()
+        if not self._hash_budget():
+            raise LoginRefused(
+                429, "logins_busy", "too many logins at once; try again in a second", retry_after=1
+            )
         # an unknown name costs the same hash as a known one
         stored = row[1] if row else self._dummy_hash()
+        self._defer_to_patrons()
         ok = _hasher_thread().submit(verify_secret, stored, password).result()
         if row is None or not ok:
             for key, _limit in keys:
@@ -162,11 +185,17 @@ class StaffAuth:
         if row[2]:
             raise LoginRefused(403, "staff_disabled", "this staff account is disabled")
         self.throttle.forget(keys[0][0])
+        # a password hashed with older, heavier settings is hashed again while known
+        rehashed = hash_password(password) if password_needs_rehash(row[1]) else None
         token = new_token()
         now = self.clock()
         expires = now + timedelta(hours=self.settings.staff_session_hours)
         with self.db.write() as (s, _v):
             self._purge(s, now)
+            if rehashed is not None:
+                s.execute(
+                    update(StaffUser).where(StaffUser.id == row[0]).values(password_hash=rehashed)
+                )
             s.add(
                 StaffSession(
                     token_hash=token_hash(token),
@@ -177,6 +206,33 @@ class StaffAuth:
                 )
             )
         return NewSession(token, name, expires, self.settings.staff_session_hours)
+
+    #: the longest a login's hash waits for patrons' requests to be answered first
+    HASH_DEFER_S = 0.25
+    #: password hashes the whole server computes per second, and in a burst: a library's
+    #: staff log in a few times an hour, so only guessing ever meets this limit, and it
+    #: keeps guessing from many addresses off the cores patrons' checkouts need
+    HASHES_PER_S = 2.0
+    HASH_BURST = 4.0
+
+    def _hash_budget(self) -> bool:
+        with self._budget_lock:
+            now = self._monotonic()
+            self._budget = min(
+                self.HASH_BURST, self._budget + (now - self._budget_at) * self.HASHES_PER_S
+            )
+            self._budget_at = now
+            if self._budget < 1.0:
+                return False
+            self._budget -= 1.0
+            return True
+
+    def _defer_to_patrons(self) -> None:
+        if self.patrons_waiting is None:
+            return
+        deadline = time.monotonic() + self.HASH_DEFER_S
+        while self.patrons_waiting() and time.monotonic() < deadline:
+            time.sleep(0.002)
 
     def caller(self, token: str) -> str | None:
         """The staff name a session token stands for now, or None; notes the use."""
@@ -239,7 +295,7 @@ class StaffAuth:
 
     def _dummy_hash(self) -> str:
         if self._dummy is None:
-            self._dummy = hash_secret(new_token())
+            self._dummy = hash_password(new_token())
         return self._dummy
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from server.access import CredentialStamp
-from server.auth import hash_secret, new_token, token_hash
+from server.auth import hash_password, new_token, token_hash
 from server.db import Database
 from server.models import Kiosk, StaffSession, StaffUser
 from server.timeutil import utcnow
@@ -70,10 +70,12 @@ def add_staff(
         user = s.execute(select(StaffUser).where(StaffUser.name == name)).scalar()
         if user is None:
             s.add(
-                StaffUser(name=name, password_hash=hash_secret(password), role=role or "librarian")
+                StaffUser(
+                    name=name, password_hash=hash_password(password), role=role or "librarian"
+                )
             )
             return True
-        user.password_hash = hash_secret(password)
+        user.password_hash = hash_password(password)
         if role is not None:
             user.role = role
         s.execute(delete(StaffSession).where(StaffSession.staff_id == user.id))

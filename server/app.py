@@ -29,7 +29,12 @@ def create_app(server: Server, clock: Clock = utcnow) -> FastAPI:
         redoc_url="/redoc" if docs else None,
     )
     app.state.server = server
-    app.state.staff_auth = StaffAuth(server.db, server.settings, clock=clock)
+    app.state.staff_auth = StaffAuth(
+        server.db,
+        server.settings,
+        clock=clock,
+        patrons_waiting=lambda: server.writes.patrons_waiting > 0,
+    )
     app.state.credential_stamp = CredentialStamp(server.settings.data_dir)
     errors.install(app)
     default, per_path = body_caps(server.settings)

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import exists, select
 
 from core import demo
-from server.auth import hash_secret
+from server.auth import hash_password, hash_secret
 from server.db import Database
 from server.models import Event, Item, Kiosk, LoanPolicy, Patron, StaffUser, Transaction
 from server.timeutil import local_date, utcnow
@@ -107,5 +107,5 @@ def seed_demo(
         if user is None:
             user = StaffUser(name=login.name)
             s.add(user)
-        user.password_hash, user.disabled = hash_secret(password), False
+        user.password_hash, user.disabled = hash_password(password), False
     return password

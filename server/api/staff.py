@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from core.wire import ErrorBody
-from server.access import LoginRefused, StaffAuth
+from server.access import LoginRefused, StaffAuth, refusal_pause
 from server.api.deps import (
     AUTH_RESPONSES,
     Caller,
@@ -104,22 +105,23 @@ def _no_nul(*values: str) -> None:
         429: {"model": ErrorBody, "description": "too many failed logins; see Retry-After"},
     },
 )
-def login(body: LoginIn, request: Request) -> LoginOut:
+async def login(body: LoginIn, request: Request) -> LoginOut:
     """Exchange a staff name and password for a bearer token.
 
     The session ends at ``expires_at``, after ``idle_minutes`` without a request,
     at logout and when the password changes. Failed logins are counted per name and
-    per client address; past the limit the answer is 429 with ``Retry-After``.
+    per client address; past the limit the answer is 429 with ``Retry-After``. A
+    refusal is answered after a short pause (``refusal_pause``), which costs the
+    server nothing and a guesser most of its rate.
     """
     _no_nul(body.name, body.password)
     auth: StaffAuth = request.app.state.staff_auth
     address = request.client.host if request.client else "unknown"
     try:
-        new = auth.login(body.name, body.password, address)
+        new = await anyio.to_thread.run_sync(auth.login, body.name, body.password, address)
     except LoginRefused as exc:
-        if exc.status == 429:
-            raise ApiError(exc.status, exc.code, exc.detail, retry_after=exc.retry_after) from None
-        raise ApiError(exc.status, exc.code, exc.detail) from None
+        await anyio.sleep(refusal_pause(exc))
+        raise ApiError(exc.status, exc.code, exc.detail, retry_after=exc.retry_after) from None
     return LoginOut(token=new.token, expires_at=new.expires_at, idle_minutes=new.idle_minutes)
 
 

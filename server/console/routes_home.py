@@ -7,10 +7,11 @@ import io
 from collections import Counter
 from datetime import date, timedelta
 
+import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from server.access import LoginRefused
+from server.access import LoginRefused, refusal_pause
 from server.console import charts, reports
 from server.console.auth import (
     LOGIN_CSRF_COOKIE,
@@ -61,7 +62,16 @@ def login_form(request: Request, next: str = "/staff/") -> Response:  # noqa: A0
 
 
 @router.post("/login")
-def login(request: Request, form: FormData = Depends(posted_form)) -> Response:
+async def login(request: Request, form: FormData = Depends(posted_form)) -> Response:
+    """Sign in; a refusal is answered after the same pause as the API's (see
+    ``server.access.refusal_pause``), slept on the event loop."""
+    response, refused = await anyio.to_thread.run_sync(_login, request, form)
+    if refused is not None:
+        await anyio.sleep(refusal_pause(refused))
+    return response
+
+
+def _login(request: Request, form: FormData) -> tuple[Response, LoginRefused | None]:
     check_login_csrf(request, str(form.get("csrf") or ""))
     name = str(form.get("name") or "").strip()[:100]
     password = str(form.get("password") or "")[:200]
@@ -100,7 +110,7 @@ def login(request: Request, form: FormData = Depends(posted_form)) -> Response:
             secure=_secure(request),
             path="/staff/login",
         )
-        return response
+        return response, refused
     done = redirect(nxt)
     done.set_cookie(
         SESSION_COOKIE,
@@ -111,7 +121,7 @@ def login(request: Request, form: FormData = Depends(posted_form)) -> Response:
         path="/staff",
     )
     done.delete_cookie(LOGIN_CSRF_COOKIE, path="/staff/login")
-    return done
+    return done, None
 
 
 @router.post("/logout")
