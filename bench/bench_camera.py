@@ -15,6 +15,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from bench import camera_realistic
 from bench.harness import Recorder
 from devices.camera import make_decoder, synth
 
@@ -64,6 +65,8 @@ def run(rec: Recorder) -> None:
         if name == "default":
             rec.record("camera.false_positive_rate", false_pos / max(1, negatives), "", "0")
     _print_table(table)
+    print("   -- realistic frames (devices/camera/realistic.py), one core")
+    camera_realistic.run(rec)
 
 
 def _rate(xs: list[bool]) -> float:

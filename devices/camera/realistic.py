@@ -138,7 +138,7 @@ def _paper_texture(c: Conditions, s: float, r: random.Random) -> Conditions:
 
 def _ink_spread(c: Conditions, s: float, r: random.Random) -> Conditions:
     # Thermal and inkjet dot gain: bars and modules grow into the white.
-    return replace(c, scene="slip", ink_spread=_lerp(0.0, 0.3, s))
+    return replace(c, scene="slip", ink_spread=_lerp(0.06, 0.12, s))
 
 
 def _curl(c: Conditions, s: float, r: random.Random) -> Conditions:
@@ -170,7 +170,7 @@ def _finger(c: Conditions, s: float, r: random.Random) -> Conditions:
 
 
 def _overexposed(c: Conditions, s: float, r: random.Random) -> Conditions:
-    return replace(c, exposure=_lerp(1.4, 2.6, s))
+    return replace(c, exposure=_lerp(1.4, 2.2, s))
 
 
 def _underexposed(c: Conditions, s: float, r: random.Random) -> Conditions:
@@ -179,7 +179,7 @@ def _underexposed(c: Conditions, s: float, r: random.Random) -> Conditions:
 
 
 def _jpeg(c: Conditions, s: float, r: random.Random) -> Conditions:
-    return replace(c, jpeg_quality=int(_lerp(35, 12, s)))
+    return replace(c, jpeg_quality=int(_lerp(45, 20, s)))
 
 
 def _motion_blur(c: Conditions, s: float, r: random.Random) -> Conditions:
@@ -276,15 +276,13 @@ def _object(code: np.ndarray, modules: int, c: Conditions, rng: random.Random) -
     scale = OBJ_PPM * modules / code.shape[1]
     img = cv2.resize(code, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
     if c.ink_spread > 0:
-        r = max(1, int(round(c.ink_spread * OBJ_PPM)))
-        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-        img = cv2.erode(img, k)  # white shrinks: ink spreads
-        rough = np.random.default_rng(rng.randrange(2**32)).normal(0, 60, img.shape)
-        img = np.where(
-            cv2.GaussianBlur(img.astype(np.float32) + rough.astype(np.float32), (5, 5), 0) > 128,
-            255,
-            0,
-        ).astype(np.uint8)
+        # Dot gain: blur the print, threshold below the middle, so edges move out by
+        # ink_spread of a module and corners round, as ink and thermal dots do.
+        sigma = 0.3 * OBJ_PPM
+        level = 0.5 * (1 + math.erf(c.ink_spread * OBJ_PPM / (sigma * math.sqrt(2))))
+        rough = np.random.default_rng(rng.randrange(2**32)).normal(0, 0.04, img.shape)
+        soft = cv2.GaussianBlur(img.astype(np.float32) / 255, (0, 0), sigma) + rough
+        img = np.where(soft > level, 255, 0).astype(np.uint8)
     obj = img.astype(np.float32) / 255.0
     h, w = obj.shape
     # The carrier around the code: paper margin, a phone's app screen, a book's cover.
@@ -332,10 +330,10 @@ def _object(code: np.ndarray, modules: int, c: Conditions, rng: random.Random) -
         shade = 0.55 + 0.15 * ((ys - cy) / (rx * 1.4))
         obj = np.where(inside, shade, obj)
     if c.fold > 0:
-        # A crease across the code: the far side turned away from the light, a dark line.
+        # A crease across the slip and the bars: the far side turned from the light, a dark line.
         angle = rng.uniform(-0.4, 0.4)
         pos = rng.uniform(0.35, 0.65)
-        d = (xs - ow * pos) * math.cos(angle) + (ys - oh * 0.5) * math.sin(angle)
+        d = (ys - oh * pos) * math.cos(angle) + (xs - ow * 0.5) * math.sin(angle)
         obj = np.where(d > 0, obj * (1 - 0.35 * c.fold), obj)
         obj = obj * (1 - 0.5 * c.fold * np.exp(-((d / (OBJ_PPM * 0.8)) ** 2)))
     if c.screen_door > 0:
@@ -458,7 +456,7 @@ def _camera(img: np.ndarray, c: Conditions, rng: random.Random) -> np.ndarray:
         nx, ny = (xs - w / 2) / (w / 2), (ys - h / 2) / (w / 2)
         r2 = nx * nx + ny * ny
         f = 1 + c.lens_k1 * r2
-        # Barrel: a frame pixel looks further out on the object side; rescale to keep the frame full.
+        # Barrel: a frame pixel sees further out; rescaled so the frame stays full.
         fill = 1 + c.lens_k1 * (1 + (h / w) ** 2)
         mapx = (nx * f / fill) * (w / 2) + w / 2
         mapy = (ny * f / fill) * (w / 2) + h / 2
@@ -641,8 +639,8 @@ def negative(kind: str, seed: int = 0) -> Frame:
                     1,
                 )
         else:
-            for i, row in enumerate(("QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")):
-                for j, ch in enumerate(row):
+            for i, keys in enumerate(("QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")):
+                for j, ch in enumerate(keys):
                     kx, ky = x0 + 4 + j * 29 + i * 10, y0 + 380 + i * 60
                     cv2.rectangle(img, (kx, ky), (kx + 25, ky + 50), 0.75, -1)
                     _text(img, ch, (kx + 5, ky + 33), font, 0.6, 0.05, 2)
