@@ -240,8 +240,12 @@ class DefaultDecoder:
         if self.budget_ms is not None:
             ctx["deadline"] = start + self.budget_ms / 1000
         if located:
-            # A code is there but did not read: spend the extra passes on it first.
-            found = self._rescue(gray, located, ctx)
+            # A code is there but did not read: spend the extra passes on it first, with a
+            # budget of its own (frames with nothing located keep the plain budget).
+            rescue_ctx = dict(ctx)
+            if self.budget_ms is not None:
+                rescue_ctx["deadline"] = time.perf_counter() + self.budget_ms / 1000
+            found = self._rescue(gray, located, rescue_ctx)
             if found:
                 self.stage_hits["located"] = self.stage_hits.get("located", 0) + 1
                 return [_tag(d, self.name) for d in found]
