@@ -76,18 +76,40 @@ def linear_text(symbology: Symbology, rng: random.Random) -> str:
     return rng.choice(["AGT", "B", "PK"]) + "".join(rng.choice("0123456789") for _ in range(7))
 
 
-@lru_cache(maxsize=512)
+#: python-barcode's names and payloads (it adds the check digit itself).
+_LINEAR_KINDS: dict[Symbology, tuple[str, Callable[[str], str], dict[str, Any]]] = {
+    Symbology.CODE128: ("code128", lambda d: d, {}),
+    Symbology.CODE39: ("code39", lambda d: d, {"add_checksum": False}),
+    Symbology.EAN13: ("ean13", lambda d: d[:12], {}),
+    Symbology.UPCA: ("upca", lambda d: d[:11], {}),
+}
+
+
 def _code_modules(symbology: Symbology, data: str) -> tuple[np.ndarray, int]:
-    """The code at one pixel per module (0 black, 255 white), with its quiet zone; modules wide."""
+    """The code at one pixel per module (0 black, 255 white), with its quiet zone; modules wide.
+
+    QR codes come from zxing-cpp's writer (level M, the mask chosen by the standard's
+    penalty rules, as segno does), in a fraction of segno's time: scoring the eight
+    masks in Python was the slowest step of a QR frame.
+    """
     if symbology is Symbology.QR:
-        import segno
+        from devices.camera.decoders import require
 
-        m = np.array(segno.make_qr(data, error="m").matrix, dtype=np.uint8)
-        img = np.pad((1 - m) * 255, 4, constant_values=255).astype(np.uint8)
+        z = require("zxingcpp")
+        qr = z.create_barcode(data, z.BarcodeFormat.QRCode, ec_level="M")
+        m = np.asarray(qr.to_image(scale=1, add_quiet_zones=False), dtype=np.uint8)
+        img = np.pad(m, 4, constant_values=255)
         return img, img.shape[1]
-    from devices.camera.synth import code_image
+    import barcode
 
-    img = code_image(symbology, data, module_px=2)  # python-barcode: bars >= 2 px
+    name, payload, extra = _LINEAR_KINDS[symbology]
+    bars = barcode.get(name, payload(data), options=extra).build()[0].strip("0")
+    dark = np.frombuffer(bars.encode(), np.uint8) == ord("1")
+    # Two pixels a module, every bar exactly its width; quiet zones and bar height as
+    # synth.code_image draws them.
+    row = np.pad(np.where(np.repeat(dark, 2), 0, 255).astype(np.uint8), 32, constant_values=255)
+    img = np.full((156, row.size), 255, np.uint8)
+    img[18:139] = row
     return img, img.shape[1] // 2
 
 
@@ -280,7 +302,7 @@ def _object(code: np.ndarray, modules: int, c: Conditions, rng: random.Random) -
         # ink_spread of a module and corners round, as ink and thermal dots do.
         sigma = 0.3 * OBJ_PPM
         level = 0.5 * (1 + math.erf(c.ink_spread * OBJ_PPM / (sigma * math.sqrt(2))))
-        rough = np.random.default_rng(rng.randrange(2**32)).normal(0, 0.04, img.shape)
+        rough = _normal(np.random.default_rng(rng.randrange(2**32)), img.shape, 0.04)
         soft = cv2.GaussianBlur(img.astype(np.float32) / 255, (0, 0), sigma) + rough
         img = np.where(soft > level, 255, 0).astype(np.uint8)
     obj = img.astype(np.float32) / 255.0
@@ -310,7 +332,9 @@ def _object(code: np.ndarray, modules: int, c: Conditions, rng: random.Random) -
             y = pad + i * OBJ_PPM * 4
             obj[y : y + OBJ_PPM * 2, pad : int(obj.shape[1] * rng.uniform(0.4, 0.9))] = ink + 0.2
     oh, ow = obj.shape
-    ys, xs = np.mgrid[0:oh, 0:ow].astype(np.float32)
+    # Coordinates as a column and a row: the formulas below broadcast to the whole object.
+    ys = np.arange(oh, dtype=np.float32)[:, None]
+    xs = np.arange(ow, dtype=np.float32)[None, :]
     nprng = np.random.default_rng(rng.randrange(2**32))
     code_box = ((ow - w) // 2, (oh - h) // 2, w, h)
     if c.paper > 0:
@@ -318,7 +342,7 @@ def _object(code: np.ndarray, modules: int, c: Conditions, rng: random.Random) -
         blot = cv2.resize(
             nprng.normal(0, 1, (oh // 24 + 2, ow // 24 + 2)).astype(np.float32), (ow, oh)
         )
-        grain = nprng.normal(0, 1, (oh, ow)).astype(np.float32)
+        grain = _normal(nprng, (oh, ow))
         light = 1.0 - 0.35 * c.paper * (xs / ow if rng.random() < 0.5 else ys / oh)
         obj = obj * light * (1 + 0.06 * c.paper * blot) + 0.05 * c.paper * grain
     if c.finger > 0:
@@ -361,8 +385,9 @@ def _object(code: np.ndarray, modules: int, c: Conditions, rng: random.Random) -
         radius = (ow / 2) / half
         u = (xs - ow / 2) / (radius * math.sin(half)) * math.sin(half)
         theta = np.arcsin(np.clip(u, -0.999, 0.999))
-        mapx = (ow / 2 + radius * theta).astype(np.float32)
-        obj = cv2.remap(obj, mapx, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        mapx = np.broadcast_to(ow / 2 + radius * theta, (oh, ow)).astype(np.float32)
+        mapy = np.broadcast_to(ys, (oh, ow)).astype(np.float32)
+        obj = cv2.remap(obj, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         obj = obj * (0.55 + 0.45 * np.cos(theta))
         if c.cover_curve_deg > 0:  # gloss: a highlight band along the cylinder
             band = np.exp(-(((theta - rng.uniform(-0.3, 0.3)) / 0.12) ** 2))
@@ -393,8 +418,14 @@ def _background(size: tuple[int, int], rng: random.Random) -> np.ndarray:
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _place(frame: np.ndarray, obj: np.ndarray, c: Conditions, rng: random.Random) -> None:
-    """Project the object into the frame: scaled, turned and tilted by the hand."""
+Box = tuple[int, int, int, int]
+
+
+def _place(frame: np.ndarray, obj: np.ndarray, c: Conditions, rng: random.Random) -> Box | None:
+    """Project the object into the frame: scaled, turned and tilted by the hand.
+
+    Returns where it landed (x0, y0, x1, y1), or ``None`` when it fell outside.
+    """
     cv2 = _cv2()
     fh, fw = frame.shape
     oh, ow = obj.shape
@@ -427,7 +458,7 @@ def _place(frame: np.ndarray, obj: np.ndarray, c: Conditions, rng: random.Random
     x0, y0 = max(0, x0), max(0, y0)
     x1, y1 = min(fw, x1), min(fh, y1)
     if x1 <= x0 or y1 <= y0:
-        return
+        return None
     m = cv2.getPerspectiveTransform(src, dst - np.array([x0, y0], np.float32))
     # Prefilter so that shrinking by k integrates like a sensor pixel (less for the moiré case).
     sigma = 0.45 / k * (0.4 if c.screen_door > 0 else 1.0)
@@ -437,39 +468,90 @@ def _place(frame: np.ndarray, obj: np.ndarray, c: Conditions, rng: random.Random
     warped = cv2.warpPerspective(obj, m, size, flags=cv2.INTER_LINEAR, borderValue=-1.0)
     region = frame[y0:y1, x0:x1]
     np.copyto(region, warped, where=warped >= 0)
+    return int(x0), int(y0), int(x1), int(y1)
 
 
-def _camera(img: np.ndarray, c: Conditions, rng: random.Random) -> np.ndarray:
-    """Lens, motion, sensor and encoder: reflectance 0..1 in, an 8-bit grey frame out."""
+@lru_cache(maxsize=1)
+def _noise_field() -> np.ndarray:
+    """Unit Gaussian noise a little larger than a 720p frame, made once per process.
+
+    Each frame reads it at its own random offset: drawing a million fresh samples
+    per frame cost more than the rest of the camera together.
+    """
+    return np.random.default_rng(0x5EED).standard_normal((720 + 512, 1280 + 512), np.float32)
+
+
+def _normal(nprng: np.random.Generator, shape: tuple[int, ...], sigma: float = 1.0) -> np.ndarray:
+    out = nprng.standard_normal(shape, np.float32)
+    if sigma != 1.0:
+        out *= sigma
+    return out
+
+
+def _sensor_noise(shape: tuple[int, int], rng: random.Random) -> np.ndarray:
+    h, w = shape
+    field = _noise_field()
+    y, x = rng.randrange(field.shape[0] - h + 1), rng.randrange(field.shape[1] - w + 1)
+    return field[y : y + h, x : x + w]
+
+
+@lru_cache(maxsize=8)
+def _lens_maps(w: int, h: int, k1: float) -> tuple[np.ndarray, np.ndarray]:
+    cv2 = _cv2()
+    xs = np.arange(w, dtype=np.float32)[None, :]
+    ys = np.arange(h, dtype=np.float32)[:, None]
+    nx, ny = (xs - w / 2) / (w / 2), (ys - h / 2) / (w / 2)
+    f = 1 + k1 * (nx * nx + ny * ny)
+    # Barrel: a frame pixel sees further out; rescaled so the frame stays full.
+    fill = 1 + k1 * (1 + (h / w) ** 2)
+    mapx = ((nx * f / fill) * (w / 2) + w / 2).astype(np.float32)
+    mapy = ((ny * f / fill) * (w / 2) + h / 2).astype(np.float32)
+    maps: tuple[np.ndarray, np.ndarray] = cv2.convertMaps(mapx, mapy, cv2.CV_16SC2)
+    return maps
+
+
+def _camera(
+    img: np.ndarray, c: Conditions, rng: random.Random, roi: Box | None = None
+) -> np.ndarray:
+    """Lens, motion, sensor and encoder: reflectance 0..1 in, an 8-bit grey frame out.
+
+    ``roi`` (x0, y0, x1, y1) is where the frame has detail; outside it the scene is
+    already smooth (an out-of-focus room), so lens softness and motion smear are
+    computed only there (``None``: everywhere).
+    """
     cv2 = _cv2()
     h, w = img.shape
-    img = cv2.GaussianBlur(img, (0, 0), c.softness)
-    if c.motion_px > 1:
-        n = int(math.ceil(c.motion_px)) | 1
+    n = int(math.ceil(c.motion_px)) | 1 if c.motion_px > 1 else 0
+    if roi is None:
+        x0, y0, x1, y1 = 0, 0, w, h
+    else:
+        m = n + int(4 * c.softness) + 4
+        x0, y0 = max(0, roi[0] - m), max(0, roi[1] - m)
+        x1, y1 = min(w, roi[2] + m), min(h, roi[3] + m)
+    part = cv2.GaussianBlur(img[y0:y1, x0:x1], (0, 0), c.softness)
+    if n:
         kernel = np.zeros((n, n), np.float32)
         kernel[n // 2, :] = 1.0
         rot = cv2.getRotationMatrix2D((n / 2 - 0.5, n / 2 - 0.5), rng.uniform(0, 180), 1.0)
         kernel = cv2.warpAffine(kernel, rot, (n, n))
-        img = cv2.filter2D(img, -1, kernel / max(kernel.sum(), 1e-6))
+        part = cv2.filter2D(part, -1, kernel / max(kernel.sum(), 1e-6))
+    img[y0:y1, x0:x1] = part
     if c.lens_k1:
-        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-        nx, ny = (xs - w / 2) / (w / 2), (ys - h / 2) / (w / 2)
-        r2 = nx * nx + ny * ny
-        f = 1 + c.lens_k1 * r2
-        # Barrel: a frame pixel sees further out; rescaled so the frame stays full.
-        fill = 1 + c.lens_k1 * (1 + (h / w) ** 2)
-        mapx = (nx * f / fill) * (w / 2) + w / 2
-        mapy = (ny * f / fill) * (w / 2) + h / 2
-        img = cv2.remap(img, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        map1, map2 = _lens_maps(w, h, c.lens_k1)
+        img = cv2.remap(img, map1, map2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     if c.shutter_skew:
-        m = np.array([[1, c.shutter_skew, -c.shutter_skew * h / 2], [0, 1, 0]], np.float32)
-        img = cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REFLECT)
+        m2 = np.array([[1, c.shutter_skew, -c.shutter_skew * h / 2], [0, 1, 0]], np.float32)
+        img = cv2.warpAffine(img, m2, (w, h), borderMode=cv2.BORDER_REFLECT)
     # Exposure: gain on the light, then the sensor's shot and read noise, then clipping.
-    signal = img * (235.0 * c.exposure)
-    noise = np.empty_like(signal)
-    cv2.randn(noise, 0.0, 1.0)
-    signal = signal + noise * np.sqrt(c.noise**2 + 0.02 * np.maximum(signal, 0))
-    out = np.clip(signal, 0, 255).astype(np.uint8)
+    signal = img * np.float32(235.0 * c.exposure)
+    sigma = np.maximum(signal, 0)
+    sigma *= 0.02
+    sigma += np.float32(c.noise**2)
+    np.sqrt(sigma, out=sigma)
+    sigma *= _sensor_noise((h, w), rng)
+    signal += sigma
+    np.clip(signal, 0, 255, out=signal)
+    out = signal.astype(np.uint8)
     ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(c.jpeg_quality)])
     return cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE) if ok else out
 
@@ -498,8 +580,8 @@ def frame(kind: str, level: str, symbology: Symbology, seed: int = 0) -> Frame:
     code, modules = _code_modules(symbology, data)
     obj = _object(code, modules, c, rng)
     bg = _background(c.frame_size, rng)
-    _place(bg, obj, c, rng)
-    return Frame(_camera(bg, c, rng), symbology, data, kind, level)
+    box = _place(bg, obj, c, rng)
+    return Frame(_camera(bg, c, rng, box), symbology, data, kind, level)
 
 
 NEGATIVE_KINDS: tuple[str, ...] = (
@@ -525,11 +607,20 @@ def _text(
 ) -> None:
     """cv2.putText on a float image (OpenCV draws text on 8-bit images only)."""
     cv2 = _cv2()
-    mask = np.zeros(img.shape, np.uint8)
-    cv2.putText(mask, text, org, font, scale, 255, thickness, cv2.LINE_AA)
+    (tw, th), base = cv2.getTextSize(text, font, scale, thickness)
+    # Drawn into a mask just around the text: a whole-frame mask per line was the
+    # slowest part of a negative frame.
+    m = thickness + 2
+    x0, y0 = max(0, org[0] - m), max(0, org[1] - th - m)
+    x1, y1 = min(img.shape[1], org[0] + tw + m), min(img.shape[0], org[1] + base + m)
+    if x1 <= x0 or y1 <= y0:
+        return
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.putText(mask, text, (org[0] - x0, org[1] - y0), font, scale, 255, thickness, cv2.LINE_AA)
     a = mask.astype(np.float32) / 255
-    img *= 1 - a
-    img += a * value
+    view = img[y0:y1, x0:x1]
+    view *= 1 - a
+    view += a * value
 
 
 def negative(kind: str, seed: int = 0) -> Frame:
