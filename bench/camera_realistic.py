@@ -7,8 +7,9 @@ worst a person would still call readable): printed slips, book covers, phone
 screens and webcam effects, each named, plus combinations and frames holding no
 code. Timing is on one core (the process is pinned to one CPU and OpenCV to one
 thread), as on a kiosk whose other core runs the app. The default pipeline is
-measured as the live camera runs it (25 ms budget) and as ``kiosk decode`` runs it
-(``default_still``, no budget).
+measured as the live camera runs it (``default``: 25 ms for a frame with nothing
+code-like in it, 120 ms more for a closer look at a located code) and as ``kiosk
+decode`` runs it (``default_still``, no limit).
 """
 
 from __future__ import annotations

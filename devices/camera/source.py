@@ -200,7 +200,7 @@ class SyntheticCapture:
 
 
 def open_camera(url: str, **kw: Any) -> CameraScanner:
-    """``camera:0?width=1280&height=720&decoder=default&repeat_ms=1500&budget_ms=25``;
+    """``camera:0?width=1280&height=720&decoder=default&repeat_ms=1500&budget_ms=25&rescue_ms=120``;
     ``camera:/dev/video2`` or a video file path; ``camera:synthetic?codes=A,B&interval=2``."""
     u = parse_device_url(url)
     target = u.target or "0"
@@ -210,6 +210,7 @@ def open_camera(url: str, **kw: Any) -> CameraScanner:
     dkw: dict[str, Any] = {}
     if decoder_name == "default":
         dkw["budget_ms"] = u.float("budget_ms", 25.0)
+        dkw["rescue_ms"] = u.float("rescue_ms", 120.0)
     decoder = make_decoder(decoder_name, **dkw)
     factory: Callable[[], Capture]
     if target == "synthetic":

@@ -47,17 +47,17 @@ def test_default_pipeline_reads_the_hard_set_better_than_zxing_alone(hard_set):
     dq, dl, dmis = _rates(make_decoder("default"), hard_set)
     assert dmis == 0 and zmis == 0
     assert dq >= zq and dl >= zl and dq + dl > zq + zl
-    # Measured on this seeded set: see the commit body and `make bench` for the figures;
-    # the target is 0.95 for both.
-    assert dq >= 0.85, dq  # 0.92 when written
-    assert dl >= 0.8, dl  # 0.85 when written
+    # The target (no time limit here, so the reads do not depend on the
+    # machine's load; `make bench` measures the live camera's budget).
+    assert dq >= 0.95, dq
+    assert dl >= 0.95, dl
 
 
 def test_every_code_is_read_at_the_mild_level():
     frames = realistic.dataset(level="mild", per_kind=1, negatives_per_kind=0, seed=2)
     q, lin, mis = _rates(make_decoder("default"), frames)
     assert mis == 0
-    assert q >= 0.95 and lin >= 0.9, (q, lin)
+    assert q >= 0.95 and lin >= 0.95, (q, lin)
 
 
 @pytest.mark.parametrize("kind", realistic.NEGATIVE_KINDS)
@@ -67,3 +67,21 @@ def test_no_code_in_realistic_frames_that_hold_none(kind):
         image = realistic.negative(kind, seed).image
         for dec in decoders:
             assert dec.decode(image) == [], f"{dec.name} saw a code in {kind}/{seed}"
+
+
+@pytest.mark.parametrize(
+    ("kind", "symbology", "seed"),
+    [
+        ("motion_blur+rolling_shutter", Symbology.EAN13, 3000),
+        ("overexposed", Symbology.EAN13, 3000),
+        ("underexposed+jpeg", Symbology.UPCA, 3003),
+    ],
+)
+def test_a_second_code_read_over_the_first_is_dropped(kind, symbology, seed):
+    # In these frames zxing-cpp also reads a wrong EAN/UPC (its check digit holds by
+    # chance) on the same bars: the pipeline must keep only the code that is there.
+    f = realistic.frame(kind, "hard", symbology, seed)
+    raw = {d.text for d in make_decoder("zxing").decode(f.image)}
+    assert f.data in raw and len(raw) == 2, raw
+    for dec in (make_decoder("default"), make_decoder("default", budget_ms=25)):
+        assert [d.text for d in dec.decode(f.image)] == [f.data]
