@@ -41,6 +41,10 @@ Stage = Callable[[np.ndarray, dict[str, Any]], list[Decoded]]
 Box = tuple[int, int, int, int]
 
 
+#: A crop is enlarged (at most 3x) until its longer side is about this many pixels.
+ENLARGE_TO = 1400
+
+
 def stretch(gray: np.ndarray, lo_pct: float = 1.0, hi_pct: float = 99.0) -> np.ndarray:
     """Linear contrast stretch between two percentiles (dark and washed-out frames)."""
     lo, hi = np.percentile(gray, (lo_pct, hi_pct))
@@ -111,7 +115,6 @@ class DefaultDecoder:
                 "or pyzbar with apt-get install libzbar0"
             )
         self._cv2 = require("cv2")
-        self._clahe = self._cv2.createCLAHE(clipLimit=3.0, tileGridSize=(4, 4))
         self._gamma_half = (255 * (np.arange(256) / 255) ** 0.5).astype(np.uint8)
         self.budget_ms = budget_ms
         self.rescue_ms = rescue_ms if budget_ms is not None else None
@@ -142,7 +145,7 @@ class DefaultDecoder:
             out.append((x0, y0, x1, y1))
 
         for x, y, bw, bh in located:
-            m = max(bw, bh) * 2 // 3 + 12  # a found part (finders, a few bars) to the whole
+            m = max(bw, bh) + 16  # a found part (a finder, a few bars) to the whole code
             add(x - m, y - m, x + bw + m, y + bh + m)
         half = self._half_image(gray, ctx)
         area = half.shape[0] * half.shape[1]
@@ -160,7 +163,10 @@ class DefaultDecoder:
         Made one at a time: the first read stops the rest.
         """
         cv2 = self._cv2
-        k = 2.0 if max(crop.shape) < 500 else 1.0  # small modules: a few pixels each
+        # Enlarged to about ENLARGE_TO pixels (at most 3x): modules of 2-4 pixels in a
+        # webcam frame become 6-12, which zxing-cpp's sampling needs on a bent or
+        # blurred code. zxing-cpp's time grows slowly with size where nothing reads.
+        k = min(3.0, max(1.0, round(ENLARGE_TO / max(crop.shape) * 2) / 2))
         flat = stretch(crop, 0.5, 99.5)
         big = cv2.resize(flat, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC) if k > 1 else flat
         sharp = _unsharp(cv2, big, 1.5 * k)  # undo blur: a moving hand, a soft lens
@@ -178,19 +184,30 @@ class DefaultDecoder:
             yield _unsharp(cv2, flat, 1.5), 1.0, "LocalAverage"
 
     def _rescue(self, gray: np.ndarray, places: list[Box], ctx: dict[str, Any]) -> list[Decoded]:
-        """Each place's views through zxing-cpp, then pyzbar on the first two; first read wins."""
-        for x0, y0, x1, y1 in places:
-            tried: list[tuple[np.ndarray, float, str]] = []
-            for img, k, binarizer in self._views(gray[y0:y1, x0:x1]):
-                if _late(ctx):
-                    return []
-                tried.append((img, k, binarizer))
-                if self.zxing is not None:
-                    found, _ = self.zxing.decode_locating(img, binarizer=binarizer, downscale=False)
-                    if found:
-                        return _scale_points(found, 1 / k, x0, y0)
+        """The places' views through zxing-cpp, then pyzbar on the first two; first read wins.
+
+        Every place gets its first (most often successful) view before any gets the
+        rest, so that a place that holds no code does not use up the time.
+        """
+        pending = [(box, self._views(gray[box[1] : box[3], box[0] : box[2]])) for box in places]
+        tried: dict[Box, list[tuple[np.ndarray, float]]] = {box: [] for box in places}
+        for first_only in (True, False):
+            for (x0, y0, x1, y1), views in pending:
+                for img, k, binarizer in views:
+                    if _late(ctx):
+                        return []
+                    tried[(x0, y0, x1, y1)].append((img, k))
+                    if self.zxing is not None:
+                        found, _ = self.zxing.decode_locating(
+                            img, binarizer=binarizer, downscale=False
+                        )
+                        if found:
+                            return _scale_points(found, 1 / k, x0, y0)
+                    if first_only:
+                        break
+        for (x0, y0, _, _), done in tried.items():
             if self.pyzbar is not None:
-                for img, k, _ in tried[:2]:
+                for img, k in done[:2]:
                     if _late(ctx, self._pyzbar_ms(img)):
                         break
                     found = self.pyzbar.decode(img)
