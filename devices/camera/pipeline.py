@@ -85,10 +85,14 @@ class DefaultDecoder:
     """zxing-cpp first, then a closer look where a code is (see module docstring).
 
     :param budget_ms: time for a frame where nothing code-like was located
-        (``None``: no limit, as for still images).
-    :param rescue_ms: time for the closer look at located codes, counted from when it
-        starts (``None``: no limit). The live camera drops the frames that arrive
-        meanwhile; a code in view is worth them.
+        (``None``: no limit on any stage, as for still images).
+    :param rescue_ms: time for a frame where zxing-cpp found a code it could not read.
+        The live camera drops the frames that arrive meanwhile; a code in view is
+        worth them.
+    :param edges_ms: time for a frame where only the edge localiser found something
+        (most unread barcodes, but also text, faces, shelves).
+    All three are this thread's CPU time from the frame's start, so they mean the same
+    work on a busy machine.
     :param min_length: shortest Code 39/128 accepted.
     Works with only one of the two decoders installed (the other's stages are skipped).
     """
@@ -100,7 +104,8 @@ class DefaultDecoder:
         symbologies: tuple[Symbology, ...] = KIOSK_SYMBOLOGIES,
         *,
         budget_ms: float | None = None,
-        rescue_ms: float | None = 120.0,
+        rescue_ms: float = 150.0,
+        edges_ms: float = 60.0,
         min_length: int = 4,
     ) -> None:
         self.zxing: ZxingDecoder | None = (
@@ -118,6 +123,7 @@ class DefaultDecoder:
         self._gamma_half = (255 * (np.arange(256) / 255) ** 0.5).astype(np.uint8)
         self.budget_ms = budget_ms
         self.rescue_ms = rescue_ms if budget_ms is not None else None
+        self.edges_ms = edges_ms if budget_ms is not None else None
         self.fallbacks: list[tuple[str, Stage]] = [("half", self._half), ("otsu", self._otsu)]
         self.stage_hits: dict[str, int] = {}
 
@@ -240,7 +246,7 @@ class DefaultDecoder:
 
     # -- public ----------------------------------------------------------------
     def decode(self, gray: np.ndarray) -> list[Decoded]:
-        start = time.perf_counter()
+        start = _clock()
         if gray.ndim == 3:
             gray = self._cv2.cvtColor(gray, self._cv2.COLOR_BGR2GRAY)
         located: list[Box] = []
@@ -256,8 +262,11 @@ class DefaultDecoder:
         places = self._places(gray, located, ctx)
         if places:
             rescue_ctx = dict(ctx)
-            if self.rescue_ms is not None:
-                rescue_ctx["deadline"] = time.perf_counter() + self.rescue_ms / 1000
+            # A code zxing-cpp found is worth more time than edges alone (text, a face
+            # and shelves have edges too); both limits count from the frame's start.
+            limit = self.rescue_ms if located else self.edges_ms
+            if limit is not None:
+                rescue_ctx["deadline"] = start + limit / 1000
             found = self._agreed(self._rescue(gray, places, rescue_ctx), gray)
             if found:
                 return self._hit("located", found)
@@ -349,10 +358,16 @@ def _overlap(a: Box, b: Box) -> bool:
     )
 
 
+def _clock() -> float:
+    """This thread's CPU time: budgets count the work done on this frame, not the time
+    other processes held the core (a loaded machine would otherwise read fewer codes)."""
+    return time.thread_time()
+
+
 def _late(ctx: dict[str, Any], need_ms: float = 0.0) -> bool:
     """Whether the frame's budget is spent (or would be, after ``need_ms`` more)."""
     deadline = ctx.get("deadline")
-    return deadline is not None and time.perf_counter() + need_ms / 1000 > deadline
+    return deadline is not None and _clock() + need_ms / 1000 > deadline
 
 
 def _tag(d: Decoded, name: str) -> Decoded:

@@ -200,7 +200,8 @@ class SyntheticCapture:
 
 
 def open_camera(url: str, **kw: Any) -> CameraScanner:
-    """``camera:0?width=1280&height=720&decoder=default&repeat_ms=1500&budget_ms=25&rescue_ms=120``;
+    """``camera:0?width=1280&height=720&decoder=default&repeat_ms=1500&budget_ms=25``
+    (also ``rescue_ms=150&edges_ms=60``: see ``devices.camera.pipeline.DefaultDecoder``);
     ``camera:/dev/video2`` or a video file path; ``camera:synthetic?codes=A,B&interval=2``."""
     u = parse_device_url(url)
     target = u.target or "0"
@@ -210,7 +211,8 @@ def open_camera(url: str, **kw: Any) -> CameraScanner:
     dkw: dict[str, Any] = {}
     if decoder_name == "default":
         dkw["budget_ms"] = u.float("budget_ms", 25.0)
-        dkw["rescue_ms"] = u.float("rescue_ms", 120.0)
+        dkw["rescue_ms"] = u.float("rescue_ms", 150.0)
+        dkw["edges_ms"] = u.float("edges_ms", 60.0)
     decoder = make_decoder(decoder_name, **dkw)
     factory: Callable[[], Capture]
     if target == "synthetic":
