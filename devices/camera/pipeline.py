@@ -12,9 +12,13 @@
 3. Frames where nothing was located get two cheap whole-frame passes within the
    plain budget: a half-size contrast-stretched copy and its Otsu binarisation.
 
+For the live camera each step has a limit in CPU time from the frame's start
+(see :class:`DefaultDecoder`); ``kiosk decode`` runs with none.
+
 Each read passes the same checks (check digits, minimum lengths; a QR code's error
 correction), so more attempts find more codes without inventing codes in frames
-that hold none, and a code that failed its checks is never a read.
+that hold none, and a code that failed its checks is never a read. Two different
+codes read on the same spot are kept only when pyzbar confirms them there.
 """
 
 from __future__ import annotations
@@ -183,11 +187,20 @@ class DefaultDecoder:
         bright = cv2.LUT(big, self._gamma_half)  # lifts dark modules apart (underexposed)
         yield bright, k, "LocalAverage"
         yield cv2.LUT(smooth, self._gamma_half), 1.0, "LocalAverage"
+        # Denoised, brightened, enlarged, sharpened: a dark and blurred frame.
+        dark = cv2.LUT(cv2.GaussianBlur(flat, (0, 0), 0.8), self._gamma_half)
+        if k > 1:
+            dark = cv2.resize(dark, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
+        yield _unsharp(cv2, dark, 1.5 * k), k, "LocalAverage"
         yield sharp, k, "GlobalHistogram"
         yield flat, 1.0, "GlobalHistogram"
         yield bright, k, "GlobalHistogram"
         if k > 1:
             yield _unsharp(cv2, flat, 1.5), 1.0, "LocalAverage"
+        soft = cv2.GaussianBlur(flat, (0, 0), 1.0)  # JPEG blocks and noise, then sharpened
+        if k > 1:
+            soft = cv2.resize(soft, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
+        yield _unsharp(cv2, soft, 2.0 * k, 2.5), k, "LocalAverage"
 
     def _rescue(self, gray: np.ndarray, places: list[Box], ctx: dict[str, Any]) -> list[Decoded]:
         """The places' views through zxing-cpp, then pyzbar on the first two; first read wins.
@@ -323,9 +336,9 @@ class DefaultDecoder:
         return keep
 
 
-def _unsharp(cv2: Any, img: np.ndarray, sigma: float) -> np.ndarray:
+def _unsharp(cv2: Any, img: np.ndarray, sigma: float, amount: float = 1.5) -> np.ndarray:
     soft = cv2.GaussianBlur(img, (0, 0), sigma)
-    out: np.ndarray = cv2.addWeighted(img, 2.5, soft, -1.5, 0)
+    out: np.ndarray = cv2.addWeighted(img, 1 + amount, soft, -amount, 0)
     return out
 
 
