@@ -9,10 +9,11 @@
    brightened by a gamma curve (an underexposed frame), stretched, through both of
    zxing-cpp's binarisers and pyzbar. This is where the extra time goes, and only on
    frames that hold something code-like; it stops at the first read.
-3. Frames where nothing was located get two cheap whole-frame passes within the
-   plain budget: a half-size contrast-stretched copy and its Otsu binarisation.
+3. A frame where nothing was located ends after the first pass. (Whole-frame
+   passes on a half-size, stretched or Otsu-binarised copy read nothing more on
+   the realistic and the synthetic sets once the closer look existed.)
 
-For the live camera each step has a limit in CPU time from the frame's start
+For the live camera the closer look has a limit in CPU time from the frame's start
 (see :class:`DefaultDecoder`); ``kiosk decode`` runs with none.
 
 Each read passes the same checks (check digits, minimum lengths; a QR code's error
@@ -24,7 +25,7 @@ codes read on the same spot are kept only when pyzbar confirms them there.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -41,8 +42,14 @@ from devices.camera.decoders import (
     require,
 )
 
-Stage = Callable[[np.ndarray, dict[str, Any]], list[Decoded]]
 Box = tuple[int, int, int, int]
+
+#: The live camera's limits (CPU ms from a frame's start): where only the edge
+#: localiser found something (most unread barcodes, but also text, faces, shelves),
+#: and where zxing-cpp found a code it could not read (worth more: the camera drops
+#: the frames that arrive meanwhile, and a code in view is worth them).
+LIVE_BUDGET_MS = 60.0
+LIVE_RESCUE_MS = 150.0
 
 
 #: A crop is enlarged (at most 3x) until its longer side is about this many pixels.
@@ -88,14 +95,12 @@ def candidate_regions(
 class DefaultDecoder:
     """zxing-cpp first, then a closer look where a code is (see module docstring).
 
-    :param budget_ms: time for a frame where nothing code-like was located
-        (``None``: no limit on any stage, as for still images).
-    :param rescue_ms: time for a frame where zxing-cpp found a code it could not read.
-        The live camera drops the frames that arrive meanwhile; a code in view is
-        worth them.
-    :param edges_ms: time for a frame where only the edge localiser found something
-        (most unread barcodes, but also text, faces, shelves).
-    All three are this thread's CPU time from the frame's start, so they mean the same
+    :param budget_ms: time for a frame where only the edge localiser found something
+        (``None``: no limit, as for still images; the camera uses
+        :data:`LIVE_BUDGET_MS`).
+    :param rescue_ms: time for a frame where zxing-cpp found a code it could not read
+        (``None``: as ``budget_ms``; the camera uses :data:`LIVE_RESCUE_MS`).
+    Both are this thread's CPU time from the frame's start, so they mean the same
     work on a busy machine.
     :param min_length: shortest Code 39/128 accepted.
     Works with only one of the two decoders installed (the other's stages are skipped).
@@ -108,8 +113,7 @@ class DefaultDecoder:
         symbologies: tuple[Symbology, ...] = KIOSK_SYMBOLOGIES,
         *,
         budget_ms: float | None = None,
-        rescue_ms: float = 150.0,
-        edges_ms: float = 60.0,
+        rescue_ms: float | None = None,
         min_length: int = 4,
     ) -> None:
         self.zxing: ZxingDecoder | None = (
@@ -126,9 +130,7 @@ class DefaultDecoder:
         self._cv2 = require("cv2")
         self._gamma_half = (255 * (np.arange(256) / 255) ** 0.5).astype(np.uint8)
         self.budget_ms = budget_ms
-        self.rescue_ms = rescue_ms if budget_ms is not None else None
-        self.edges_ms = edges_ms if budget_ms is not None else None
-        self.fallbacks: list[tuple[str, Stage]] = [("half", self._half), ("otsu", self._otsu)]
+        self.rescue_ms = rescue_ms if rescue_ms is not None else budget_ms
         self.stage_hits: dict[str, int] = {}
 
     # -- where a code is -------------------------------------------------------
@@ -237,26 +239,6 @@ class DefaultDecoder:
     def _pyzbar_ms(self, img: np.ndarray) -> float:
         return 30.0 * img.size / (640 * 360)  # about what pyzbar takes on one core
 
-    # -- whole-frame fallbacks -------------------------------------------------
-    def _half(self, gray: np.ndarray, ctx: dict[str, Any]) -> list[Decoded]:
-        half = self._half_image(gray, ctx)
-        for dec in (self.zxing, self.pyzbar):
-            if dec is None or (dec is self.pyzbar and _late(ctx, self._pyzbar_ms(half))):
-                continue
-            found = dec.decode(half)
-            if found:
-                return _scale_points(found, 2.0, 0, 0)
-        return []
-
-    def _otsu(self, gray: np.ndarray, ctx: dict[str, Any]) -> list[Decoded]:
-        cv2 = self._cv2
-        half = self._half_image(gray, ctx)
-        smooth = cv2.GaussianBlur(half, (3, 3), 0)
-        _, binary = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        dec = self.zxing or self.pyzbar
-        assert dec is not None
-        return _scale_points(dec.decode(binary), 2.0, 0, 0)
-
     # -- public ----------------------------------------------------------------
     def decode(self, gray: np.ndarray) -> list[Decoded]:
         start = _clock()
@@ -273,25 +255,15 @@ class DefaultDecoder:
             return self._hit("first", found)
         ctx: dict[str, Any] = {}
         places = self._places(gray, located, ctx)
-        if places:
-            rescue_ctx = dict(ctx)
-            # A code zxing-cpp found is worth more time than edges alone (text, a face
-            # and shelves have edges too); both limits count from the frame's start.
-            limit = self.rescue_ms if located else self.edges_ms
-            if limit is not None:
-                rescue_ctx["deadline"] = start + limit / 1000
-            found = self._agreed(self._rescue(gray, places, rescue_ctx), gray)
-            if found:
-                return self._hit("located", found)
-        if self.budget_ms is not None:
-            ctx["deadline"] = start + self.budget_ms / 1000
-        for label, stage in self.fallbacks:
-            if _late(ctx):
-                break
-            found = self._agreed(stage(gray, ctx), gray)
-            if found:
-                return self._hit(label, found)
-        return []
+        if not places:
+            return []
+        # A code zxing-cpp found is worth more time than edges alone (text, a face and
+        # shelves have edges too); both limits count from the frame's start.
+        limit = self.rescue_ms if located else self.budget_ms
+        if limit is not None:
+            ctx["deadline"] = start + limit / 1000
+        found = self._agreed(self._rescue(gray, places, ctx), gray)
+        return self._hit("located", found) if found else []
 
     def _hit(self, stage: str, found: list[Decoded]) -> list[Decoded]:
         self.stage_hits[stage] = self.stage_hits.get(stage, 0) + 1
