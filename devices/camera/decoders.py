@@ -171,6 +171,8 @@ class ZxingDecoder:
         *,
         try_rotate: bool = True,
         try_downscale: bool = True,
+        try_invert: bool = True,
+        binarizer: str = "LocalAverage",
         min_length: int = 4,
     ) -> None:
         self._z: ModuleType = require("zxingcpp")
@@ -178,31 +180,54 @@ class ZxingDecoder:
         self.formats = tuple(getattr(fmt, self._FORMATS[s]) for s in symbologies)
         self.try_rotate = try_rotate
         self.try_downscale = try_downscale
+        self.try_invert = try_invert
+        self.binarizer = getattr(self._z.Binarizer, binarizer)
         self.min_length = min_length
         self._plain = self._z.TextMode.Plain
 
     def decode(self, gray: np.ndarray) -> list[Decoded]:
+        return self.decode_locating(gray)[0]
+
+    def decode_locating(
+        self, gray: np.ndarray, *, binarizer: str | None = None, downscale: bool | None = None
+    ) -> tuple[list[Decoded], list[tuple[int, int, int, int]]]:
+        """The codes read, and boxes (x, y, w, h) where a code was found but not read.
+
+        A code that fails its checks (a QR with too many damaged modules, a barcode
+        whose check digit is wrong) is never reported as read, only as a place worth
+        a closer look.
+        """
         results = self._z.read_barcodes(
             gray,
             formats=self.formats,
             try_rotate=self.try_rotate,
-            try_downscale=self.try_downscale,
+            try_downscale=self.try_downscale if downscale is None else downscale,
+            try_invert=self.try_invert,
+            binarizer=self.binarizer
+            if binarizer is None
+            else getattr(self._z.Binarizer, binarizer),
             text_mode=self._plain,
+            return_errors=True,
         )
         raw = []
+        located: list[tuple[int, int, int, int]] = []
         for r in results:
+            p = r.position
             if not r.valid:
+                xs = [q.x for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)]
+                ys = [q.y for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)]
+                x0, y0 = int(min(xs)), int(min(ys))
+                located.append((x0, y0, int(max(xs)) - x0 + 1, int(max(ys)) - y0 + 1))
                 continue
             sym = self._BACK.get(str(r.format))
             if sym is None:
                 continue
-            p = r.position
             pts = tuple(
                 (int(q.x), int(q.y))
                 for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
             )
             raw.append((sym, r.text, pts))
-        return _finish(raw, self.name, self.min_length)
+        return _finish(raw, self.name, self.min_length), located
 
 
 class PyzbarDecoder:

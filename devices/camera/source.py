@@ -25,10 +25,14 @@ from core.errors import ConfigError
 from devices.base import DeviceState, Scan, StateCallback
 from devices.camera import make_decoder
 from devices.camera.decoders import Decoder, require
+from devices.camera.pipeline import LIVE_BUDGET_MS, LIVE_RESCUE_MS
 from devices.scanners._thread import ThreadedSource
 from devices.urls import parse_device_url
 
 log = logging.getLogger(__name__)
+
+#: The default pipeline's limits on the live camera.
+LIVE = {"budget_ms": LIVE_BUDGET_MS, "rescue_ms": LIVE_RESCUE_MS}
 
 
 class Capture(Protocol):
@@ -73,7 +77,7 @@ class CameraScanner(ThreadedSource):
     ) -> None:
         super().__init__(name, on_state=on_state)
         self.capture_factory = capture_factory
-        self.decoder = decoder if decoder is not None else make_decoder("default", budget_ms=25)
+        self.decoder = decoder if decoder is not None else make_decoder("default", **LIVE)
         self.repeats = RepeatFilter(repeat_ms / 1000)
         self.backoff = backoff
         self.frames_captured = 0
@@ -200,7 +204,8 @@ class SyntheticCapture:
 
 
 def open_camera(url: str, **kw: Any) -> CameraScanner:
-    """``camera:0?width=1280&height=720&decoder=default&repeat_ms=1500&budget_ms=25``;
+    """``camera:0?width=1280&height=720&decoder=default&repeat_ms=1500&budget_ms=60&rescue_ms=150``
+    (the decoder's limits: see ``devices.camera.pipeline.DefaultDecoder``);
     ``camera:/dev/video2`` or a video file path; ``camera:synthetic?codes=A,B&interval=2``."""
     u = parse_device_url(url)
     target = u.target or "0"
@@ -209,7 +214,8 @@ def open_camera(url: str, **kw: Any) -> CameraScanner:
         raise ConfigError(f"camera URL {url!r}: decoder must be default, zxing or pyzbar")
     dkw: dict[str, Any] = {}
     if decoder_name == "default":
-        dkw["budget_ms"] = u.float("budget_ms", 25.0)
+        dkw["budget_ms"] = u.float("budget_ms", LIVE["budget_ms"])
+        dkw["rescue_ms"] = u.float("rescue_ms", LIVE["rescue_ms"])
     decoder = make_decoder(decoder_name, **dkw)
     factory: Callable[[], Capture]
     if target == "synthetic":
