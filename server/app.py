@@ -26,13 +26,14 @@ def create_app(server: Server, clock: Clock = utcnow) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # the ILS connector's pull loop and write-back worker live as long as the app
-        if server.ils is not None:
-            server.ils.start()
+        ils = server.ils if server.settings.ils.background else None
+        if ils is not None:
+            ils.start()
         try:
             yield
         finally:
-            if server.ils is not None:
-                server.ils.stop()
+            if ils is not None:
+                ils.stop()
 
     app = FastAPI(
         lifespan=lifespan,

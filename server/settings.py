@@ -65,6 +65,9 @@ class IlsSettings:
     """Seconds between pulls of what changed in the ILS."""
     writeback_interval_s: Annotated[float, Field(gt=0, le=3600)] = 1.0
     """Seconds the write-back worker waits when its queue is empty or the ILS is away."""
+    background: bool = True
+    """Run the pull loop and the write-back worker inside ``serve``; false leaves both
+    to ``kiosk-server ils pull|drain`` (from cron or a systemd timer)."""
     staff_uid: NonNegative = 1
     """The ILS user id (SLiMS ``uid``, INLISLite ``CreateBy``) kiosk writes are made as."""
 
