@@ -13,13 +13,21 @@ FINE_PER_DAY = 500
 LOAN_DAYS = 7
 
 
-def seed_slims(engine: Engine, members: int = 4, items: int = 6, today: date | None = None) -> None:
+def seed_slims(
+    engine: Engine,
+    members: int = 4,
+    items: int = 6,
+    today: date | None = None,
+    age_days: int = 0,
+) -> None:
     """Member type "Standard" (7 days, 3 loans, 1 renewal, Rp500 a day, no grace),
     members M0001.. (M0003 pending), items B00001.. of one title each, Sundays
-    closed. Bulk inserts, so the benchmark can make 20,000 members this way."""
+    closed. Rows look last changed ``age_days`` ago. Bulk inserts, so the benchmark
+    can make 20,000 members this way."""
     today = today or date.today()
     create_slims_tables(engine)
-    now = datetime.now().replace(microsecond=0)
+    now = datetime.now().replace(microsecond=0) - timedelta(days=age_days)
+    changed = today - timedelta(days=age_days)
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -42,7 +50,7 @@ def seed_slims(engine: Engine, members: int = 4, items: int = 6, today: date | N
             ),
             [
                 {"id": f"M{n:04d}", "name": f"Anggota {n}", "exp": today + timedelta(days=365),
-                 "pending": 1 if n == 3 else 0, "d": today}
+                 "pending": 1 if n == 3 else 0, "d": changed}
                 for n in range(1, members + 1)
             ],
         )  # fmt: skip
