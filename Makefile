@@ -25,7 +25,8 @@ test: $(STAMP)
 ## make bench: every benchmark in bench/, figures to bench/results/latest.json
 bench: $(STAMP)
 	@tools/debs.sh test
-	@KIOSK_BENCH_PG_URL=$${KIOSK_BENCH_PG_URL:-$$(tools/pg.sh)} xvfb-run -a -s "-screen 0 1280x800x24" $(BIN)/python -m bench.harness
+	@KIOSK_BENCH_PG_URL=$${KIOSK_BENCH_PG_URL:-$$(tools/pg.sh)} \
+	  KIOSK_BENCH_MARIADB_URL=$${KIOSK_BENCH_MARIADB_URL:-$$(tools/mariadb.sh)} xvfb-run -a -s "-screen 0 1280x800x24" $(BIN)/python -m bench.harness
 
 ## make soak: the long crash loop (200+ kill points, 10,000 transactions)
 soak: $(STAMP)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from core.wire import API_PREFIX
@@ -20,7 +23,21 @@ def create_app(server: Server, clock: Clock = utcnow) -> FastAPI:
     ``clock`` is the time staff sessions are judged by (tests move it on).
     """
     docs = server.settings.api_docs
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # the ILS connector's pull loop and write-back worker live as long as the app
+        ils = server.ils if server.settings.ils.background else None
+        if ils is not None:
+            ils.start()
+        try:
+            yield
+        finally:
+            if ils is not None:
+                ils.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Pustaka Kiosk server",
         version=__version__,
         description="Central server for the Pustaka self-service library kiosks.",

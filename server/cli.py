@@ -12,10 +12,11 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from core.cli import OneLineParser, error_log_path, run_command
 from core.wire import TransactionIn, TransactionResult
@@ -101,7 +102,55 @@ def build_parser() -> argparse.ArgumentParser:
             r.add_argument("--by", choices=("day", "month", "year"), default="day")
         r.add_argument("--format", choices=("csv", "xlsx"), default="csv")
         r.add_argument("--output", "-o", type=Path, help="file to write (xlsx needs one)")
+    ils = sub.add_parser("ils", help="the library's own system ([server.ils]): status, pull, check")
+    ils.add_argument(
+        "action",
+        choices=("status", "pull", "check", "drain"),
+        help="status: last pull, lag, queued write-backs, last error; pull: a full pull now; "
+        "check: every difference between the ILS's open loans and the server's; "
+        "drain: write the queued transactions into the ILS now",
+    )
     return p
+
+
+if TYPE_CHECKING:
+    from server.ils.service import IlsService
+
+
+def _ils(settings: Settings, db: Database, action: str) -> int:
+    from server.service import Server
+
+    server = Server(settings, db)
+    if server.ils is None:
+        raise ValueError(
+            'ils: [server.ils] kind is "own": this server is the authority, no ILS to talk to'
+        )
+    try:
+        return _ils_action(server.ils, action)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ValueError(f"ils {action}: the ILS database did not answer: {reason}") from None
+
+
+def _ils_action(ils: IlsService, action: str) -> int:
+    if action == "status":
+        for line in ils.status().lines():
+            print(line)
+        return 0
+    if action == "pull":
+        print(ils.pull(full=True).summary())
+        return 0
+    if action == "drain":
+        total = 0
+        while (settled := ils.drain()) > 0:
+            total += settled
+        print(f"write-backs settled: {total}; still queued: {ils.status().queued}")
+        return 0
+    problems = ils.check()
+    for line in problems:
+        print(line)
+    print(f"{len(problems)} difference(s) between the ILS's open loans and the server's")
+    return 1 if problems else 0
 
 
 def _purge_history(settings: Settings, db: Database, days: int | None) -> int:
@@ -186,6 +235,8 @@ def _run(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     stamp = CredentialStamp(settings.data_dir)
     if cmd == "migrate":
         print(f"schema is up to date ({_safe_url(settings.db_url)})")
+    elif cmd == "ils":
+        return _ils(settings, db, args.action)
     elif cmd == "serve":
         import uvicorn
 

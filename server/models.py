@@ -361,3 +361,35 @@ class FeedbackChip(Base):
     __tablename__ = "feedback_chips"
     feedback_id: Mapped[str] = mapped_column(ForeignKey("feedback.id"), primary_key=True)
     chip: Mapped[str] = mapped_column(String(60), primary_key=True)
+
+
+class IlsWriteback(Base):
+    """An applied item transaction waiting to be written into the library's own
+    system (``[ils]``); written in the same database transaction as the transaction
+    itself and drained by a background worker in event-time order."""
+
+    __tablename__ = "ils_writebacks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transaction_id: Mapped[str] = mapped_column(String(64), index=True)
+    item: Mapped[str] = mapped_column(String(64))
+    order_key: Mapped[str] = mapped_column(String(200))
+    # pending | done | conflict
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_ils_writebacks_pending", "state", "order_key"),)
+
+
+class IlsState(Base):
+    """What the connector to the library's own system last did: one row per kind."""
+
+    __tablename__ = "ils_state"
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(String(40))  # ILS time of the last pull
+    last_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_pull_s: Mapped[float | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -28,6 +28,7 @@ from server.circulation import ItemState, apply_item, load_item_states, reset_it
 from server.conflicts import flag_told_refused, sync_conflicts
 from server.events import EventState, apply_event, load_event_states, person_key, reset_event
 from server.events import write_back as write_back_event
+from server.ils.service import enqueue as enqueue_writebacks
 from server.models import Item, Patron, Registration, Transaction
 from server.pgwrite import ClosingWrites
 from server.statements import among, chunks, per_backend
@@ -165,8 +166,10 @@ class BatchProcessor:
         now: datetime | None = None,
         rules: tuple[Policies, LibraryCalendar] | None = None,
         bounds: OfflineBounds | None = None,
+        ils_queue: bool = False,
     ) -> None:
         self.session = session
+        self.ils_queue = ils_queue  # queue item transactions for the ILS (server.ils)
         self.bounds = bounds or OfflineBounds()
         self.clamped: dict[str, str] = {}  # transaction id -> what was clamped
         self.public_key = public_key
@@ -278,6 +281,11 @@ class BatchProcessor:
                 replay=False,
             )
         self.ctx.write_loans()
+        if self.ils_queue:
+            enqueue_writebacks(
+                self.session,
+                [w.row for w in new if w.row and w.row["effective"] and w.row["item"]],
+            )
         self.session.flush()
         for i, txn in enumerate(txns):
             if results[i] is None:

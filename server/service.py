@@ -19,6 +19,8 @@ from core.wire import TransactionBatch, TransactionIn, TransactionResult
 from server.calendar import LibraryCalendar, Policies
 from server.db import Database
 from server.group_commit import GroupCommit
+from server.ils import make_connector
+from server.ils.service import IlsService
 from server.keys import load_or_create_patron_key, load_or_create_ticket_key
 from server.models import Kiosk
 from server.patron_access import PatronAccess
@@ -44,6 +46,18 @@ class Server:
         )
         self.tokens = TokenCache()
         self.writes = GroupCommit(self.db, self.processor)
+        connector = make_connector(settings.ils)
+        self.ils = (
+            IlsService(
+                self.db,
+                connector,
+                self.apply,
+                pull_interval_s=settings.ils.pull_interval_s,
+                writeback_interval_s=settings.ils.writeback_interval_s,
+            )
+            if connector is not None
+            else None
+        )
 
     def rules(self, session: Session) -> tuple[Policies, LibraryCalendar]:
         """Loan policies and calendar (see :class:`RulesCache`)."""
@@ -56,14 +70,20 @@ class Server:
     def apply(self, txns: Sequence[TransactionIn]) -> list[TransactionResult]:
         """Apply transactions in one write transaction (all or nothing on an error)."""
         with self.db.write() as (session, version):
-            return self.processor(session, version, []).apply(list(txns))
+            results = self.processor(session, version, []).apply(list(txns))
+        if self.ils is not None:
+            self.ils.wake()
+        return results
 
     def apply_batch(
         self, kiosk: str, batch: TransactionBatch, urgent: bool = False
     ) -> list[TransactionResult]:
         """A kiosk's batch: the transactions plus the kiosk's reported health
         (see :meth:`GroupCommit.apply_batch`)."""
-        return self.writes.apply_batch(kiosk, batch, urgent)
+        results = self.writes.apply_batch(kiosk, batch, urgent)
+        if self.ils is not None:
+            self.ils.wake()  # write it into the ILS now, off the patron's request
+        return results
 
     @property
     def patrons_waiting(self) -> int:
@@ -86,6 +106,7 @@ class Server:
                 timedelta(minutes=self.settings.clock_skew_minutes),
                 timedelta(days=self.settings.due_grace_days),
             ),
+            ils_queue=self.settings.ils.kind != "own",
         )
         if processor.postgres:
             processor.kiosks_seen = seen  # sent with its closing writes

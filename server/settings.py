@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError
 from pydantic.dataclasses import dataclass
@@ -44,6 +44,36 @@ class PatronAccessSettings:
     the account and renew; a kiosk's next patron ends it sooner."""
     pin_checks_per_minute: Positive = 20
     """PIN checks one kiosk token may make per minute (a burst of as many); more get 429."""
+
+
+IlsKind = Literal["own", "slims", "inlislite"]
+
+
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class IlsSettings:
+    """Which system is the authority for patrons, items and loans (``[server.ils]``)."""
+
+    kind: IlsKind = "own"
+    """``own``: this server is the authority (patrons and items come by CSV).
+    ``slims`` or ``inlislite``: the library's own system is; the server mirrors it and
+    writes every applied checkout, return and renewal back into its database."""
+    url: str = ""
+    """SQLAlchemy URL of the ILS database, e.g. ``mysql+pymysql://user:pw@host/slims``;
+    required unless ``kind = "own"``. Keep the password out of the repository
+    (the environment variable ``KIOSK_ILS_URL`` overrides this)."""
+    pull_interval_s: Annotated[float, Field(gt=0, le=86400)] = 60.0
+    """Seconds between pulls of what changed in the ILS."""
+    writeback_interval_s: Annotated[float, Field(gt=0, le=3600)] = 1.0
+    """Seconds the write-back worker waits when its queue is empty or the ILS is away."""
+    background: bool = True
+    """Run the pull loop and the write-back worker inside ``serve``; false leaves both
+    to ``kiosk-server ils pull|drain`` (from cron or a systemd timer)."""
+    staff_uid: NonNegative = 1
+    """The ILS user id (SLiMS ``uid``, INLISLite ``CreateBy``) kiosk writes are made as."""
+
+    def __post_init__(self) -> None:
+        if self.kind != "own" and not self.url:
+            raise ValueError(f'url is required when kind = "{self.kind}"')
 
 
 @dataclass(frozen=True, config=ConfigDict(extra="forbid", arbitrary_types_allowed=True))
@@ -88,6 +118,8 @@ class Settings:
     """Serve ``/docs`` and ``/openapi.json``; switch off in production."""
     patron_access: PatronAccessSettings = PatronAccessSettings()
     """Wrong-PIN lock, patron sessions and the kiosk PIN-check rate (``[server.patrons]``)."""
+    ils: IlsSettings = IlsSettings()
+    """The library's own system, if it is the authority (``[server.ils]``)."""
 
     @classmethod
     def resolve(
@@ -106,6 +138,10 @@ class Settings:
         raw = dict(raw)
         if "patrons" in raw:  # the TOML table [server.patrons]
             raw["patron_access"] = raw.pop("patrons")
+        if os.environ.get("KIOSK_ILS_URL"):
+            table = raw.get("ils")
+            raw["ils"] = {**(table if isinstance(table, dict) else {}),
+                          "url": os.environ["KIOSK_ILS_URL"]}  # fmt: skip
         values = {
             **raw,
             "data_dir": Path(str(folder or "./data/server")),
@@ -122,7 +158,11 @@ class Settings:
                 key = key.replace("patron_access", "patrons", 1)
                 msg = err["msg"]
                 if err["type"] in ("unexpected_keyword_argument", "extra_forbidden"):
-                    fields = PatronAccessSettings if key.startswith("patrons.") else cls
+                    fields: Any = cls
+                    if key.startswith("patrons."):
+                        fields = PatronAccessSettings
+                    elif key.startswith("ils."):
+                        fields = IlsSettings
                     known = ", ".join(
                         sorted(
                             f.replace("patron_access", "patrons")

@@ -1,7 +1,8 @@
 """Suite-wide rules.
 
-Tests that need an X display (``xvfb``) or a PostgreSQL server (``postgres``)
-are skipped where those are missing, except when ``KIOSK_REQUIRE_ALL=1`` (set by
+Tests that need an X display (``xvfb``), a PostgreSQL server (``postgres``) or
+a MariaDB server (``mariadb``, for the ILS connectors) are skipped where those
+are missing, except when ``KIOSK_REQUIRE_ALL=1`` (set by
 ``.ci/run``): then a missing display or database fails the test, so CI can
 never pass by skipping them.
 """
@@ -36,11 +37,13 @@ def _missing(marker: str) -> str | None:
             return "needs xdotool (apt-get install xdotool)"
     if marker == "postgres" and not os.environ.get("KIOSK_TEST_PG_URL"):
         return "needs PostgreSQL: set KIOSK_TEST_PG_URL (make test starts one when run as root)"
+    if marker == "mariadb" and not os.environ.get("KIOSK_TEST_MARIADB_URL"):
+        return "needs MariaDB: set KIOSK_TEST_MARIADB_URL (make test starts one when run as root)"
     return None
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    for marker in ("xvfb", "postgres", "browser"):
+    for marker in ("xvfb", "postgres", "browser", "mariadb"):
         if item.get_closest_marker(marker) is None:
             continue
         why = _missing(marker)

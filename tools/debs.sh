@@ -8,7 +8,7 @@ case "${1:-run}" in
   venv) pkgs="python3-venv python3-dev" ;;
   # Kivy's wheel bundles SDL2; these make it render with Mesa and read input devices.
   run)  pkgs="libgl1-mesa-dri libegl1 libmtdev1 xclip libzbar0 fonts-dejavu-core" ;;
-  test) pkgs="libgl1-mesa-dri libegl1 libmtdev1 xclip libzbar0 fonts-dejavu-core xvfb xauth xdotool socat postgresql chromium" ;;
+  test) pkgs="libgl1-mesa-dri libegl1 libmtdev1 xclip libzbar0 fonts-dejavu-core xvfb xauth xdotool socat postgresql chromium mariadb-server" ;;
   *) echo "usage: $0 venv|run|test" >&2; exit 2 ;;
 esac
 

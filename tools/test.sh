@@ -22,6 +22,13 @@ fi
 [ -n "${KIOSK_TEST_PG_URL:-}" ] && echo "== PostgreSQL for tests: ${KIOSK_TEST_PG_URL%%:*}://…" \
   || echo "== no PostgreSQL here: its tests skip (run as root, or set KIOSK_TEST_PG_URL)"
 
+if [ -z "${KIOSK_TEST_MARIADB_URL:-}" ]; then
+  url=$(tools/mariadb.sh || true)
+  [ -n "$url" ] && export KIOSK_TEST_MARIADB_URL="$url"
+fi
+[ -n "${KIOSK_TEST_MARIADB_URL:-}" ] && echo "== MariaDB for tests (ILS connectors): mysql+pymysql://…" \
+  || echo "== no MariaDB here: the ILS connector tests skip (run as root, or set KIOSK_TEST_MARIADB_URL)"
+
 export KIVY_NO_ARGS=1 KIVY_LOG_LEVEL=warning
 echo "== pytest"
 if [ -z "${DISPLAY:-}" ] && command -v xvfb-run >/dev/null 2>&1; then

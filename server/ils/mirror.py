@@ -1,0 +1,162 @@
+"""Writes what a pull found into the server's own tables.
+
+Patrons, items, loan policies and closed days are overwritten from the ILS (it is
+the source of truth); each changed patron and item gets the write's version so
+kiosks fetch it with their next snapshot delta. Loans are not touched here: the
+desk's loans and returns come in as transactions (see :mod:`server.ils`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from server.models import ClosedDay, Item, LoanPolicy, Patron
+from server.statements import chunks
+
+_PATRONS = cast(Table, Patron.__table__)
+_ITEMS = cast(Table, Item.__table__)
+#: closed days a pull owns start their reason with this; staff-added ones stay
+ILS_DAY_PREFIX = "ILS: "
+
+
+@dataclass
+class PatronRow:
+    card: str
+    name: str
+    category: str
+    status: str  # active | blocked
+    blocked_reason: str | None
+    expires_on: date | None
+    email: str | None
+
+
+@dataclass
+class ItemRow:
+    barcode: str
+    title: str
+    author: str | None
+    isbn: str | None
+    item_type: str
+    status: str  # available | not_for_loan | lost
+
+
+def _existing(session: Session, column: Any, keys: list[str]) -> dict[Any, int]:
+    table = column.table
+    found: dict[Any, int] = {}
+    for part in chunks(keys):
+        for key, ident in session.execute(select(column, table.c.id).where(column.in_(part))):
+            found[key] = ident
+    return found
+
+
+def upsert_patrons(session: Session, version: int, rows: list[PatronRow]) -> int:
+    """Insert or overwrite patrons by card; returns how many were written."""
+    if not rows:
+        return 0
+    have = _existing(session, _PATRONS.c.card, [r.card for r in rows])
+    values = [
+        {"card": r.card, "name": r.name, "category": r.category, "status": r.status,
+         "blocked_reason": r.blocked_reason, "expires_on": r.expires_on, "email": r.email,
+         "version": version, "deleted": False}
+        for r in rows
+    ]  # fmt: skip
+    new = [v for v in values if v["card"] not in have]
+    old = [{**v, "_id": have[v["card"]]} for v in values if v["card"] in have]
+    if new:
+        session.execute(insert(_PATRONS), [{**v, "fines_idr": 0} for v in new])
+    if old:
+        session.execute(
+            update(_PATRONS)
+            .where(_PATRONS.c.id == bindparam("_id"))
+            .values({k: bindparam(k) for k in values[0] if k != "card"}),
+            old,
+        )
+    return len(rows)
+
+
+def upsert_items(session: Session, version: int, rows: list[ItemRow]) -> int:
+    """Insert or overwrite items by barcode (shelf status, title, type)."""
+    if not rows:
+        return 0
+    have = _existing(session, _ITEMS.c.barcode, [r.barcode for r in rows])
+    values = [
+        {"barcode": r.barcode, "title": r.title, "author": r.author, "isbn": r.isbn,
+         "item_type": r.item_type, "status": r.status, "version": version, "deleted": False}
+        for r in rows
+    ]  # fmt: skip
+    new = [v for v in values if v["barcode"] not in have]
+    old = [{**v, "_id": have[v["barcode"]]} for v in values if v["barcode"] in have]
+    if new:
+        session.execute(insert(_ITEMS), new)
+    if old:
+        session.execute(
+            update(_ITEMS)
+            .where(_ITEMS.c.id == bindparam("_id"))
+            .values({k: bindparam(k) for k in values[0] if k != "barcode"}),
+            old,
+        )
+    return len(rows)
+
+
+def set_holds(session: Session, version: int, holds: dict[str, str]) -> None:
+    """Holds as the ILS has them now: ``holds`` maps barcode to the card first in line."""
+    cards = _existing(session, _PATRONS.c.card, sorted(set(holds.values())))
+    want = {code: cards.get(card) for code, card in holds.items()}
+    held = {
+        code: pid
+        for code, pid in session.execute(
+            select(Item.barcode, Item.hold_patron_id).where(Item.hold_patron_id.is_not(None))
+        )
+    }
+    changes = [(code, want.get(code)) for code in set(held) | set(want)]
+    changes = [(code, pid) for code, pid in changes if held.get(code) != pid]
+    if changes:
+        session.execute(
+            update(_ITEMS)
+            .where(_ITEMS.c.barcode == bindparam("_code"))
+            .values(hold_patron_id=bindparam("_pid"), version=version),
+            [{"_code": code, "_pid": pid} for code, pid in changes],
+        )
+
+
+def replace_policies(session: Session, rows: list[tuple[str, str, int, int, int]]) -> int:
+    """Loan policies (category, item type, days, max loans, max renewals) from the ILS."""
+    session.execute(delete(LoanPolicy))
+    for category, item_type, days, max_loans, renewals in rows:
+        session.add(
+            LoanPolicy(
+                category=category,
+                item_type=item_type,
+                loan_days=days,
+                max_loans=max_loans,
+                max_renewals=renewals,
+                # the ILS refuses by its own fines rules at the desk; kiosks do not
+                fines_limit_idr=2**62,
+            )
+        )
+    return len(rows)
+
+
+def replace_closed_days(session: Session, days: dict[date, str]) -> int:
+    """The ILS's holidays as closed days (staff-added days are kept)."""
+    ours = set(
+        session.scalars(select(ClosedDay.day).where(ClosedDay.reason.like(f"{ILS_DAY_PREFIX}%")))
+    )
+    other = set(session.scalars(select(ClosedDay.day))) - ours
+    gone = ours - set(days)
+    if gone:
+        session.execute(delete(ClosedDay).where(ClosedDay.day.in_(gone)))
+    for day, reason in days.items():
+        if day in other:
+            continue
+        text = (ILS_DAY_PREFIX + reason)[:200]
+        if day in ours:
+            session.execute(update(ClosedDay).where(ClosedDay.day == day).values(reason=text))
+        else:
+            session.add(ClosedDay(day=day, reason=text))
+    return len(days)

@@ -1,0 +1,289 @@
+"""The connector at work: the write-back queue's worker, the pull loop, status, check.
+
+Both loops run on daemon threads with a stop event (started by the app, or driven
+once by ``kiosk-server ils ...``). Neither ever holds up a kiosk: a kiosk's request
+only adds a queue row in its own database transaction (see ``enqueue``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from core.wire import TransactionIn, TransactionResult
+from server.db import Database
+from server.ils import ILS_KIOSK_PREFIX, Connector, OpenLoan, PullReport
+from server.models import Conflict, IlsState, IlsWriteback, Item, Loan, Patron, Transaction
+from server.timeutil import local_date, utcnow
+
+log = logging.getLogger(__name__)
+_QUEUE = cast(Table, IlsWriteback.__table__)
+#: the conflict reason staff see for a write-back the ILS contradicts
+ILS_CONFLICT = "ils_contradicts"
+_APPLY_CHUNK = 500
+
+
+def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Queue write-backs for applied item transactions (``id``, ``kiosk``, ``item``,
+    ``order_key`` of each), inside the caller's write transaction. The desk's own
+    transactions (pulled from the ILS) are in the ILS already and are skipped."""
+    values = [
+        {"transaction_id": r["id"], "item": r["item"], "order_key": r["order_key"],
+         "state": "pending", "attempts": 0, "created_at": utcnow()}
+        for r in rows
+        if r["item"] and not r["kiosk"].startswith(ILS_KIOSK_PREFIX)
+    ]  # fmt: skip
+    if values:
+        session.execute(insert(_QUEUE), values)
+
+
+@dataclass
+class Status:
+    """What ``kiosk-server ils status`` prints."""
+
+    kind: str
+    reachable: bool
+    detail: str
+    last_pull_at: str
+    lag_s: float | None
+    queued: int
+    conflicts: int
+    last_error: str
+
+    def lines(self) -> list[str]:
+        lag = "never pulled" if self.lag_s is None else f"{self.lag_s:.0f} s ago"
+        return [
+            f"ILS: {self.kind} ({'reachable' if self.reachable else 'NOT reachable'}: "
+            f"{self.detail})",
+            f"last pull: {self.last_pull_at or 'never'} ({lag})",
+            f"write-backs queued: {self.queued}; contradicted by the ILS: {self.conflicts}",
+            f"last error: {self.last_error or 'none'}",
+        ]
+
+
+class IlsService:
+    """Pulls from and writes back to one ILS for one server database."""
+
+    def __init__(
+        self,
+        db: Database,
+        connector: Connector,
+        apply: Callable[[list[TransactionIn]], list[TransactionResult]],
+        pull_interval_s: float = 60.0,
+        writeback_interval_s: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.connector = connector
+        self.apply = apply
+        self.pull_interval_s = pull_interval_s
+        self.writeback_interval_s = writeback_interval_s
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._pull_lock = threading.Lock()
+
+    # -- pull ---------------------------------------------------------------
+
+    def pull(self, full: bool = False) -> PullReport:
+        """One pull (everything when ``full`` or never pulled), applied to the server."""
+        with self._pull_lock:
+            state = self._state()
+            started = time.perf_counter()
+            try:
+                report = self.connector.pull(self.db, None if full else state.get("cursor"))
+                txns = report.transactions
+                for i in range(0, len(txns), _APPLY_CHUNK):
+                    self.apply(txns[i : i + _APPLY_CHUNK])
+            except SQLAlchemyError as exc:
+                self._error(f"pull failed: {exc.__class__.__name__}: {exc}"[:2000])
+                raise
+            self._save_state(
+                cursor=report.cursor,
+                last_pull_at=utcnow(),
+                last_pull_s=time.perf_counter() - started,
+            )
+            return report
+
+    # -- write-back ---------------------------------------------------------
+
+    def drain(self, limit: int = 500) -> int:
+        """Write queued transactions into the ILS, oldest event first; returns how many
+        queue rows were settled (0 when the queue is empty or the ILS is away)."""
+        with self.db.read() as session:
+            rows = session.execute(
+                select(IlsWriteback.id, IlsWriteback.item, IlsWriteback.transaction_id)
+                .where(IlsWriteback.state == "pending")
+                .order_by(IlsWriteback.order_key, IlsWriteback.id)
+                .limit(limit)
+            ).all()
+        if not rows:
+            return 0
+        settled: list[tuple[int, str, str | None]] = []  # (queue id, txn id, conflict)
+        synced: dict[str, str | None] = {}
+        try:
+            for qid, item, txn_id in rows:
+                if item not in synced:
+                    synced[item] = self.connector.write_back(self.db, item).conflict
+                settled.append((qid, txn_id, synced[item]))
+        except SQLAlchemyError as exc:
+            self._error(f"write-back failed: {exc.__class__.__name__}: {exc}"[:2000])
+            self._record(settled, failed=[r[0] for r in rows[len(settled) :]])
+            return len(settled)
+        self._record(settled, failed=[])
+        return len(settled)
+
+    def _record(self, settled: list[tuple[int, str, str | None]], failed: list[int]) -> None:
+        now = utcnow()
+        with self.db.write() as (session, _):
+            done = [qid for qid, _, conflict in settled if conflict is None]
+            if done:
+                session.execute(
+                    update(IlsWriteback)
+                    .where(IlsWriteback.id.in_(done))
+                    .values(state="done", done_at=now)
+                )
+            if failed:
+                session.execute(
+                    update(IlsWriteback)
+                    .where(IlsWriteback.id.in_(failed))
+                    .values(attempts=IlsWriteback.attempts + 1)
+                )
+            for qid, txn_id, conflict in settled:
+                if conflict is None:
+                    continue
+                session.execute(
+                    update(IlsWriteback)
+                    .where(IlsWriteback.id == qid)
+                    .values(state="conflict", done_at=now, last_error=conflict)
+                )
+                have = session.scalar(select(Conflict.id).where(Conflict.transaction_id == txn_id))
+                if have is None:
+                    kind = session.scalar(select(Transaction.kind).where(Transaction.id == txn_id))
+                    session.add(
+                        Conflict(
+                            transaction_id=txn_id,
+                            kind=kind or "checkout",
+                            reason=ILS_CONFLICT,
+                            message=conflict,
+                        )
+                    )
+
+    # -- status and check ---------------------------------------------------
+
+    def status(self) -> Status:
+        health = self.connector.health()
+        state = self._state()
+        with self.db.read() as session:
+            queued = session.scalar(select(func.count()).where(IlsWriteback.state == "pending"))
+            conflicts = session.scalar(select(func.count()).where(IlsWriteback.state == "conflict"))
+        last = state.get("last_pull_at")
+        return Status(
+            kind=self.connector.kind,
+            reachable=health.reachable,
+            detail=health.detail,
+            last_pull_at=last.isoformat(timespec="seconds") if last else "",
+            lag_s=(utcnow() - last).total_seconds() if last else None,
+            queued=int(queued or 0),
+            conflicts=int(conflicts or 0),
+            last_error=state.get("last_error") or "",
+        )
+
+    def check(self) -> list[str]:
+        """Every difference between the ILS's open loans and the server's, in words."""
+        theirs = {(o.item, o.card): o for o in self.connector.open_loans()}
+        with self.db.read() as session:
+            ours = {
+                (code, card): OpenLoan(code, card, local_date(due).isoformat())
+                for code, card, due in session.execute(
+                    select(Item.barcode, Patron.card, Loan.due_at)
+                    .join(Item, Item.id == Loan.item_id)
+                    .join(Patron, Patron.id == Loan.patron_id)
+                    .where(Loan.returned_at.is_(None))
+                )
+            }
+        problems = []
+        for key in sorted(set(theirs) | set(ours)):
+            a, b = theirs.get(key), ours.get(key)
+            if a is None and b is not None:
+                problems.append(f"item {key[0]}: on loan to {key[1]} here, not in the ILS")
+            elif b is None and a is not None:
+                problems.append(f"item {key[0]}: on loan to {key[1]} in the ILS, not here")
+            elif a is not None and b is not None and a.due != b.due:
+                problems.append(
+                    f"item {key[0]} on loan to {key[1]}: due {a.due} in the ILS, {b.due} here"
+                )
+        return problems
+
+    # -- loops --------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the pull loop and the write-back worker on daemon threads."""
+        self._stop.clear()
+        for name, target in (("ils-pull", self._pull_loop), ("ils-writeback", self._drain_loop)):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = []
+
+    def wake(self) -> None:
+        """Drain now (a transaction was queued)."""
+        self._wake.set()
+
+    def _pull_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.pull()
+            except Exception:  # the loop must outlive any one bad pull; logged, retried
+                log.exception("ILS pull failed")
+            self._stop.wait(self.pull_interval_s)
+
+    def _drain_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                settled = self.drain()
+            except Exception:
+                log.exception("ILS write-back failed")
+                settled = 0
+            if settled == 0:
+                self._wake.wait(self.writeback_interval_s)
+                self._wake.clear()
+
+    # -- state row ----------------------------------------------------------
+
+    def _state(self) -> dict[str, Any]:
+        with self.db.read() as session:
+            row = session.get(IlsState, self.connector.kind)
+            if row is None:
+                return {}
+            return {"cursor": row.cursor, "last_pull_at": row.last_pull_at,
+                    "last_error": row.last_error}  # fmt: skip
+
+    def _save_state(self, **values: Any) -> None:
+        with self.db.write() as (session, _):
+            row = session.get(IlsState, self.connector.kind)
+            if row is None:
+                row = IlsState(kind=self.connector.kind)
+                session.add(row)
+            for key, value in values.items():
+                setattr(row, key, value)
+
+    def _error(self, message: str) -> None:
+        log.warning("ILS %s: %s", self.connector.kind, message)
+        try:
+            self._save_state(last_error=message, last_error_at=utcnow())
+        except SQLAlchemyError:
+            log.exception("could not record the ILS error")

@@ -1,0 +1,114 @@
+"""``ils check`` finds no difference after any mix of kiosk work, however it arrives.
+
+Random checkouts, returns and renewals, online and offline, from two kiosks; the
+offline ones arrive late, shuffled and repeated; the write-back worker drains at
+random moments, and for part of the run SLiMS is away. At the end SLiMS's open
+loans equal the server's, each kiosk loan is one row, and nothing is left queued.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from core.ids import uuid7
+from core.wire import TransactionIn
+from server.ils.slims import SlimsConnector
+from server.service import Server
+from server.settings import IlsSettings, Settings
+from server.timeutil import WIB
+from tests.ils.conftest import drop_mariadb_database, fresh_mariadb_database
+from tests.ils.slims_seed import seed_slims
+
+pytestmark = pytest.mark.mariadb
+
+step = st.tuples(
+    st.sampled_from(["checkout", "checkin", "renew"]),
+    st.integers(1, 4),  # item B0000n
+    st.sampled_from(["M0001", "M0002", "M0004"]),
+    st.booleans(),  # offline
+    st.sampled_from(["kiosk-a", "kiosk-b"]),
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    steps=st.lists(step, min_size=3, max_size=25),
+    seed=st.integers(0, 2**16),
+    away_from=st.integers(0, 25),
+)
+def test_ils_check_finds_no_difference_after_random_work(
+    steps: list[tuple[str, int, str, bool, str]], seed: int, away_from: int
+) -> None:
+    if not os.environ.get("KIOSK_TEST_MARIADB_URL"):
+        pytest.skip("needs MariaDB")
+    rnd = random.Random(seed)
+    url = fresh_mariadb_database()
+    engine = create_engine(url)
+    try:
+        seed_slims(engine)
+        with tempfile.TemporaryDirectory() as tmp:
+            server = Server(
+                Settings(
+                    data_dir=Path(tmp) / "data",
+                    db_url=f"sqlite:///{Path(tmp) / 'server.db'}",
+                    ils=IlsSettings(kind="slims", url=url),
+                )
+            )
+            server.db.migrate()
+            ils = server.ils
+            assert ils is not None
+            good = ils.connector
+            away = SlimsConnector(make_url(url).set(port=1).render_as_string(hide_password=False))
+            ils.pull()
+            start = datetime.now(WIB) - timedelta(days=3)
+            late: list[TransactionIn] = []
+            seq = 0
+            for n, (kind, item, card, offline, kiosk) in enumerate(steps):
+                seq += 1
+                txn = TransactionIn(
+                    id=uuid7(), kiosk=kiosk, seq=seq, kind=kind, offline=offline or kind == "renew",
+                    at=start + timedelta(minutes=10 * n), item=f"B{item:05d}",
+                    card=None if kind == "checkin" else card,
+                )  # fmt: skip
+                if txn.offline:
+                    late.append(txn)
+                else:
+                    server.apply([txn])
+                ils.connector = away if n >= away_from and n < away_from + 5 else good
+                if rnd.random() < 0.3:
+                    ils.drain()
+                if late and rnd.random() < 0.3:
+                    rnd.shuffle(late)
+                    server.apply(late[: rnd.randint(1, len(late))])
+            rnd.shuffle(late)
+            server.apply(late + late[: len(late) // 2])  # the rest, and repeats
+            ils.connector = good
+            while ils.drain():
+                pass
+            assert ils.check() == []
+            assert ils.status().queued == 0
+            with engine.connect() as conn:
+                open_rows = conn.execute(
+                    text("SELECT COUNT(*) FROM loan WHERE is_lent = 1 AND is_return = 0")
+                ).scalar_one()
+                doubles = conn.execute(
+                    text(
+                        "SELECT COUNT(*) FROM (SELECT item_code FROM loan WHERE is_return = 0 "
+                        "GROUP BY item_code HAVING COUNT(*) > 1) d"
+                    )
+                ).scalar_one()
+            assert doubles == 0 and open_rows == len(good.open_loans())
+            server.db.dispose()
+    finally:
+        engine.dispose()
+        drop_mariadb_database(url)
