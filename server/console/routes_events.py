@@ -18,17 +18,18 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from core.wire import Guest, Kind, Reason, Status
 from server.console import ledger
 from server.console.auth import StaffMember, check_csrf, require_staff
 from server.console.i18n import N_, translations
 from server.console.web import FormData, language, posted_form, redirect, render
-from server.models import Event, Patron, Registration
+from server.models import Event, Feedback, Patron, Registration
 from server.queries import event_views
 from server.text import storable
 from server.timeutil import WIB, as_utc, utcnow
+from server.visit_reports import FACE_WORDS
 
 router = APIRouter()
 
@@ -38,6 +39,8 @@ FLASH = {
     "cancelled": N_("Acara dibatalkan. Kios tidak lagi menawarkannya."),
     "restored": N_("Acara dibuka kembali."),
 }
+#: the five faces' words (data in ``server.visit_reports``), here so the catalog has them
+FACE_MSGIDS = (N_("Sangat buruk"), N_("Buruk"), N_("Biasa"), N_("Baik"), N_("Sangat baik"))
 EXPORT_COLUMNS = (
     N_("No"),
     N_("Nama"),
@@ -353,6 +356,14 @@ def event_page(
             return _not_found(request)
         view = event_views(s, [event])[0]
         rows = registration_rows(s, event_id, q)
+        ratings = {
+            int(score): int(n)
+            for score, n in s.execute(
+                select(Feedback.score, func.count())
+                .where(Feedback.event_id == event_id)
+                .group_by(Feedback.score)
+            )
+        }
         moved_code = request.query_params.get("moved", "")[:32]
         moved = (
             next(
@@ -365,7 +376,19 @@ def event_page(
     return render(
         request,
         "event.html",
-        {"event": view, "rows": rows, "q": q, "now": utcnow(), **_flash(request, moved)},
+        {
+            "event": view,
+            "rows": rows,
+            "q": q,
+            "now": utcnow(),
+            "ratings": ratings,
+            "rating_count": sum(ratings.values()),
+            "rating_mean": (
+                sum(k * v for k, v in ratings.items()) / sum(ratings.values()) if ratings else 0
+            ),
+            "faces": FACE_WORDS,
+            **_flash(request, moved),
+        },
     )
 
 

@@ -41,6 +41,10 @@ CONFLICT_WORDS = {
         "Kios memberi tahu anggota bahwa transaksi ditolak, padahal server sudah mencatatnya"
     ),
     "renewal_limit": N_("Batas perpanjangan tercapai"),
+    "ils_contradicts": N_(
+        "Sistem perpustakaan (SLiMS) mencatat lain; transaksi tidak ditulis ke sana"
+    ),
+    "out_of_bounds": N_("Waktu atau jatuh tempo dari kios di luar batas; sudah disesuaikan"),
     "fines_over_limit": N_("Denda melebihi batas"),
 }
 KIND_WORDS = {
@@ -250,6 +254,11 @@ def _patron_detail(s: Any, patron_id: int) -> dict[str, Any] | None:
     return {"patron": patron, "loans": loans, "holds": holds, "recent": recent, "now": utcnow()}
 
 
+def _pin_locked_until(request: Request, patron_id: int) -> datetime | None:
+    access = getattr(request.app.state.server, "patrons", None)
+    return access.locked_until(patron_id) if access is not None else None
+
+
 @router.get("/patrons/{patron_id}")
 def patron_page(
     request: Request, patron_id: int, _m: StaffMember = Depends(require_staff)
@@ -263,6 +272,7 @@ def patron_page(
             "patron.html",
             {
                 **detail,
+                "pin_locked_until": _pin_locked_until(request, patron_id),
                 "kinds": KIND_WORDS,
                 **_flash(
                     request,
@@ -271,6 +281,7 @@ def patron_page(
                             "Anggota diblokir. Kios menerimanya pada sinkron berikutnya."
                         ),
                         "unblocked": N_("Blokir dibuka. Kios menerimanya pada sinkron berikutnya."),
+                        "pin_cleared": N_("Kunci PIN dibuka; anggota dapat memasukkan PIN lagi."),
                     },
                 ),
             },
@@ -297,6 +308,24 @@ def block_patron(
             patron.status, patron.blocked_reason = "blocked", reason or None
         patron.version = version
     return redirect(f"/staff/patrons/{patron_id}?done={'unblocked' if unblock else 'blocked'}")
+
+
+@router.post("/patrons/{patron_id}/clear-pin-lock")
+def clear_pin_lock(
+    request: Request,
+    patron_id: int,
+    _m: StaffMember = Depends(require_staff),
+    form: FormData = Depends(posted_form),
+) -> Response:
+    """Forget a card's wrong PINs and end its lock (the patron proved who they are)."""
+    check_csrf(request, str(form.get("csrf") or ""))
+    with request.app.state.server.db.read() as s:
+        patron = s.get(Patron, patron_id) if 0 < patron_id < 2**31 else None
+        card = patron.card if patron is not None else None
+    if card is None:
+        return _missing(request, N_("Anggota tidak ditemukan."))
+    request.app.state.server.patrons.clear_pin_lock(card)
+    return redirect(f"/staff/patrons/{patron_id}?done=pin_cleared")
 
 
 @router.get("/items")

@@ -11,7 +11,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from server.console import routes_admin, routes_events, routes_home, routes_library
+from server.console import (
+    routes_admin,
+    routes_events,
+    routes_guestbook,
+    routes_home,
+    routes_library,
+)
 from server.console.auth import (
     SESSION_COOKIE,
     Forbidden,
@@ -39,7 +45,7 @@ async def has_session(scope: MutableMapping[str, Any]) -> bool:
 
 def install(app: FastAPI) -> None:
     """Add the console under ``/staff/`` (the API stays under ``/api/v1``)."""
-    for module in (routes_home, routes_events, routes_library, routes_admin):
+    for module in (routes_home, routes_events, routes_library, routes_guestbook, routes_admin):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
     app.mount(
         f"{PREFIX}/static",
