@@ -127,7 +127,10 @@ def main() -> int:
         print(f"central server: {url}  (log: {DATA / 'server.log'})")
         print(demo_cards_line())
         print("type a code and Enter anywhere in the window: the keyboard is the scanner")
-        print(f"staff API login: petugas / {staff_password}  (new on every start)")
+        print(
+            f"staff console: {url}/staff/  sign in as petugas / {staff_password}"
+            "  (new on every start; also the staff API's login)"
+        )
         return kiosk_main(["--config", str(config)])
     finally:
         server.terminate()

@@ -107,5 +107,6 @@ def seed_demo(
         if user is None:
             user = StaffUser(name=login.name)
             s.add(user)
-        user.password_hash, user.disabled = hash_password(password), False
+        # the demo's one staff user runs everything in the console, kiosks included
+        user.password_hash, user.disabled, user.role = hash_password(password), False, "admin"
     return password
