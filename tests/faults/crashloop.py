@@ -1,14 +1,19 @@
 """The crash loop: a screenless station SIGKILLed at random moments, a server restarted.
 
-Shared by the short test (``tests/faults/test_crash_loop.py``) and the soak
+Shared by the short tests (``tests/faults/test_crash_loop.py``) and the soak
 (``tools/soak.py``). Each cycle starts ``kiosk --headless`` (checkout or return
-mode) against a real ``kiosk-server`` on 127.0.0.1, feeds it scans on stdin,
-and kills it with SIGKILL at a random moment while it decides, commits and
-syncs. Between cycles the server is sometimes restarted, or kept down for part
-of a cycle so decisions go offline and wait in the outbox.
+mode, or guest-book mode with ``guestbook=True``) against a real
+``kiosk-server`` on 127.0.0.1, feeds it scans on stdin, and kills it with
+SIGKILL at a random moment while it decides, commits and syncs. Between cycles
+the server is sometimes restarted, or kept down for part of a cycle so
+decisions go offline and wait in the outbox.
 
 The proof: every transaction the station confirmed (a complete JSON line on
 stdout whose result is not "refused") is on the server exactly once at the end.
+In guest-book mode also: no card has more visits on the server than it was
+scanned, every visit on the server is one the station committed, and a card
+counts exactly once per counting window (``visits.count_key``), as the station
+told the member on every confirmed line.
 """
 
 from __future__ import annotations
@@ -20,10 +25,14 @@ import signal
 import subprocess
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+from kiosk.flows.guestbook import visit_window
+from sync.store import LocalStore
 from tests.server_process import ServerProcess
 from tests.sync.parts import loans_per_checkout, server_db
 from tests.sync.test_headless import kiosk_cmd, station_cmd, write_config
@@ -41,12 +50,24 @@ class CrashLoopResult:
     server_restarts: int = 0
     offline_cycles: int = 0
     lost_ids: list[str] = field(default_factory=list)
+    #: Guest book only: visits on the server, confirmed repeats (not counted),
+    #: and (card, window) groups counted other than once or unlike the station said.
+    visits: int = 0
+    repeats: int = 0
+    miscounted: int = 0
+    problems: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (
+        text = (
             f"soak: {self.kills} kill points, {self.confirmed} confirmed,"
             f" {self.lost} lost, {self.duplicated} duplicated"
         )
+        if self.visits:
+            text += (
+                f"; {self.visits} visits on the server, {self.repeats} confirmed repeats,"
+                f" {self.miscounted} miscounted"
+            )
+        return text
 
 
 class CrashLoop:
@@ -62,6 +83,7 @@ class CrashLoop:
         restart_p: float = 0.2,
         down_p: float = 0.15,
         kill_after_s: tuple[float, float] = (0.0, 1.0),
+        guestbook: bool = False,
         log: Callable[[str], None] = lambda s: None,
     ) -> None:
         self.folder = folder
@@ -71,10 +93,12 @@ class CrashLoop:
         self.restart_p = restart_p
         self.down_p = down_p
         self.kill_after_s = kill_after_s
+        self.guestbook = guestbook
         self.log = log
         self.server = ServerProcess(folder / "server")
         self.on_loan: dict[str, str] = {}  # what the confirmed lines say is on loan
         self.confirmed: dict[str, dict] = {}
+        self.scanned: Counter[str] = Counter()  # scans written to a station, per code
         self.result = CrashLoopResult()
         self.cfg: Path | None = None
 
@@ -101,6 +125,13 @@ class CrashLoop:
         self.cfg.write_text(text)
 
     # -- one cycle ------------------------------------------------------------
+    def _visits(self, n: int) -> list[str]:
+        """Cards at the guest book, each often again; now and then a book by mistake."""
+        return [
+            self.rng.choice(self.items) if self.rng.random() < 0.1 else self.rng.choice(self.cards)
+            for _ in range(n)
+        ]
+
     def _scans(self, mode: str, n: int) -> list[str]:
         scans: list[str] = []
         if mode == "return":
@@ -152,10 +183,14 @@ class CrashLoop:
             self.result.offline_cycles += 1
             starter = threading.Thread(target=self._start_later, daemon=True)
             starter.start()
-        # Lend while patrons have room, return as they fill up: both kinds keep flowing.
-        capacity = 4 * len(self.cards)
-        mode = "checkout" if self.rng.random() > len(self.on_loan) / capacity else "return"
-        scans = self._scans(mode, scans_per_cycle)
+        if self.guestbook:
+            mode = "guestbook"
+            scans = self._visits(scans_per_cycle)
+        else:
+            # Lend while patrons have room, return as they fill up: both kinds keep flowing.
+            capacity = 4 * len(self.cards)
+            mode = "checkout" if self.rng.random() > len(self.on_loan) / capacity else "return"
+            scans = self._scans(mode, scans_per_cycle)
         proc = subprocess.Popen(
             station_cmd(self.cfg, "--mode", mode),
             stdin=subprocess.PIPE,
@@ -180,6 +215,7 @@ class CrashLoop:
                 for s in scans:
                     proc.stdin.write(s + "\n")
                     proc.stdin.flush()
+                    self.scanned[s] += 1
                     time.sleep(self.rng.uniform(0.001, 0.01))
             except (BrokenPipeError, ValueError, OSError):
                 return
@@ -233,6 +269,8 @@ class CrashLoop:
         raise AssertionError(f"the queue did not drain: {proc.stdout}{proc.stderr}")
 
     def verify(self) -> CrashLoopResult:
+        if self.guestbook:
+            return self._verify_visits()
         r = self.result
         db = server_db(self.server)
         try:
@@ -248,6 +286,59 @@ class CrashLoop:
         r.lost = len(r.lost_ids)
         extra_loans = sum(n - 1 for n in loans_per_checkout(self.server).values() if n > 1)
         r.duplicated += extra_loans + reused
+        return r
+
+    def _verify_visits(self) -> CrashLoopResult:
+        """The guest book's proof, from the server's ``visits`` table and the station's store."""
+        r = self.result
+        db = server_db(self.server)
+        try:
+            rows = db.execute("SELECT id, card, day, counted, count_key FROM visits").fetchall()
+            reused = db.execute(
+                "SELECT COUNT(*) FROM (SELECT kiosk, seq FROM transactions"
+                " GROUP BY kiosk, seq HAVING COUNT(*) > 1)"
+            ).fetchone()[0]
+        finally:
+            db.close()
+        assert self.cfg is not None
+        store = LocalStore(self.cfg.parent / "data" / "kiosk.sqlite3", kiosk="k1")
+        try:
+            committed = {row.tx.id for row in store.rows()}
+        finally:
+            store.close()
+        on_server = {row[0]: row for row in rows}
+        r.visits = len(rows)
+        r.confirmed = len(self.confirmed)
+        r.repeats = sum(1 for line in self.confirmed.values() if line.get("counted") is False)
+        r.lost_ids = [i for i in self.confirmed if i not in on_server]
+        r.lost = len(r.lost_ids)
+        r.duplicated += reused
+        # A visit the station never committed, or more visits of a card than it was scanned.
+        strays = [i for i in on_server if i not in committed]
+        r.duplicated += len(strays)
+        r.problems += [f"on the server, not in the station's store: {i}" for i in strays[:5]]
+        per_card = Counter(row[1] for row in rows)
+        for card, n in per_card.items():
+            if card is None or n > self.scanned[card]:
+                r.duplicated += 1
+                r.problems.append(f"{card}: {n} visits from {self.scanned[card]} scans")
+        # Once per window: the default window is the visit's local (WIB) day.
+        groups: dict[tuple[str, str], list[tuple]] = {}
+        for row in rows:
+            groups.setdefault((row[1], row[2]), []).append(row)
+        for (card, day), group in groups.items():
+            keys = [row[4] for row in group if row[3]]
+            if keys != [f"{card}|{day}"] or any(row[4] for row in group if not row[3]):
+                r.miscounted += 1
+                r.problems.append(f"{card} on {day}: counted keys {keys} of {len(group)} visits")
+        for tx_id, line in self.confirmed.items():
+            row = on_server.get(tx_id)
+            if row is None:
+                continue  # counted as lost above
+            window = visit_window(datetime.fromisoformat(line["at"]))
+            if (line["card"], window) != (row[1], row[2]) or bool(row[3]) != line["counted"]:
+                r.miscounted += 1
+                r.problems.append(f"{tx_id}: the station said {line}, the server has {row}")
         return r
 
     def run(self, kills: int, min_confirmed: int = 0, scans_per_cycle: int = 40) -> CrashLoopResult:
