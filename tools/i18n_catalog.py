@@ -91,7 +91,13 @@ def extract_console() -> Catalog:
         str(folder),
         method_map=method_map,
         options_map={"templates/**.html": {"encoding": "utf-8"}},
-        keywords={"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)},
+        keywords={
+            "_": None,
+            "N_": None,
+            "gettext": None,
+            "ngettext": (1, 2),
+            "error_page": (2,),
+        },
     ):
         if isinstance(message, tuple):
             message = message[0]

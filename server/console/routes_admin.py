@@ -12,7 +12,7 @@ from server.admin import add_kiosk, add_staff, revoke_kiosk, set_staff_disabled
 from server.console import reports
 from server.console.auth import ROLES, StaffMember, check_csrf, require_admin, require_staff
 from server.console.i18n import translations
-from server.console.web import FormData, language, posted_form, redirect, render
+from server.console.web import FormData, error_page, language, posted_form, redirect, render
 from server.models import StaffUser
 from server.text import storable
 
@@ -52,24 +52,13 @@ def register_kiosk(
 ) -> Response:
     check_csrf(request, str(form.get("csrf") or ""))
     name = _text(form, "name", 100)
-    t = translations(language(request))
     if not name:
-        return render(
-            request,
-            "error.html",
-            {"message": t.gettext("Isi nama kios (1 sampai 100 huruf).")},
-            status_code=422,
-        )
+        return error_page(request, "Isi nama kios (1 sampai 100 huruf).", 422)
     db = request.app.state.server.db
     with db.read() as s:
         exists = name in {k.name for k in reports.kiosk_health(s)}
     if exists and form.get("rotate") != "1":
-        return render(
-            request,
-            "error.html",
-            {"message": t.gettext("Nama kios itu sudah terdaftar; pakai tombol Ganti token.")},
-            status_code=409,
-        )
+        return error_page(request, "Nama kios itu sudah terdaftar; pakai tombol Ganti token.", 409)
     token = add_kiosk(db, name, request.app.state.credential_stamp)
     request.app.state.server.tokens.clear()
     return _token_page(request, name, token, rotated=exists)
@@ -87,10 +76,7 @@ def revoke(
     try:
         revoke_kiosk(request.app.state.server.db, name, request.app.state.credential_stamp)
     except ValueError:
-        t = translations(language(request))
-        return render(
-            request, "error.html", {"message": t.gettext("Kios itu tidak ada.")}, status_code=404
-        )
+        return error_page(request, "Kios itu tidak ada.", 404)
     request.app.state.server.tokens.clear()
     return redirect("/staff/kiosks?done=revoked")
 
@@ -112,41 +98,23 @@ def save_account(
     form: FormData = Depends(posted_form),
 ) -> Response:
     check_csrf(request, str(form.get("csrf") or ""))
-    t = translations(language(request))
     name = _text(form, "name", 100)
     password = str(form.get("password") or "")
     role = str(form.get("role") or "librarian")
     if role not in ROLES or not name:
-        return render(
-            request, "error.html", {"message": t.gettext("Isi nama dan peran.")}, status_code=422
-        )
+        return error_page(request, "Isi nama dan peran.", 422)
     db = request.app.state.server.db
     if password:
         try:
             add_staff(db, name, password, request.app.state.credential_stamp)
         except ValueError:
-            return render(
-                request,
-                "error.html",
-                {"message": t.gettext("Kata sandi paling sedikit 8 huruf.")},
-                status_code=422,
-            )
+            return error_page(request, "Kata sandi paling sedikit 8 huruf.", 422)
     with db.write() as (s, _v):
         user = s.execute(select(StaffUser).where(StaffUser.name == name)).scalar()
         if user is None:
-            return render(
-                request,
-                "error.html",
-                {"message": t.gettext("Akun baru memerlukan kata sandi.")},
-                status_code=422,
-            )
+            return error_page(request, "Akun baru memerlukan kata sandi.", 422)
         if user.id == member.id and role != "admin":
-            return render(
-                request,
-                "error.html",
-                {"message": t.gettext("Anda tidak dapat mencabut peran admin Anda sendiri.")},
-                status_code=422,
-            )
+            return error_page(request, "Anda tidak dapat mencabut peran admin Anda sendiri.", 422)
         user.role = role
     return redirect("/staff/accounts")
 
@@ -161,20 +129,12 @@ def disable_account(
     check_csrf(request, str(form.get("csrf") or ""))
     name = _text(form, "name", 100)
     disabled = form.get("enable") != "1"
-    t = translations(language(request))
     if disabled and name == member.name:
-        return render(
-            request,
-            "error.html",
-            {"message": t.gettext("Anda tidak dapat menonaktifkan akun Anda sendiri.")},
-            status_code=422,
-        )
+        return error_page(request, "Anda tidak dapat menonaktifkan akun Anda sendiri.", 422)
     try:
         set_staff_disabled(
             request.app.state.server.db, name, disabled, request.app.state.credential_stamp
         )
     except ValueError:
-        return render(
-            request, "error.html", {"message": t.gettext("Akun itu tidak ada.")}, status_code=404
-        )
+        return error_page(request, "Akun itu tidak ada.", 404)
     return redirect("/staff/accounts")

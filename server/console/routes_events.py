@@ -24,7 +24,17 @@ from core.wire import Guest, Kind, Reason, Status
 from server.console import ledger
 from server.console.auth import StaffMember, check_csrf, require_staff
 from server.console.i18n import N_, translations
-from server.console.web import FormData, language, posted_form, redirect, render
+from server.console.web import (
+    CSV,
+    XLSX,
+    FormData,
+    download,
+    error_page,
+    language,
+    posted_form,
+    redirect,
+    render,
+)
 from server.models import Event, Feedback, Patron, Registration
 from server.queries import event_views
 from server.text import storable
@@ -290,10 +300,7 @@ def cancel_event(
 
 
 def _not_found(request: Request) -> Response:
-    t = translations(language(request))
-    return render(
-        request, "error.html", {"message": t.gettext("Acara tidak ditemukan.")}, status_code=404
-    )
+    return error_page(request, N_("Acara tidak ditemukan."), 404)
 
 
 @dataclass(frozen=True)
@@ -435,11 +442,7 @@ def attendance_csv(
     w.writerow([t.gettext(c) for c in EXPORT_COLUMNS])
     for r in rows:
         w.writerow(_export_values(t, r))
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="kehadiran-acara-{event.id}.csv"'},
-    )
+    return download(out.getvalue(), CSV, f"kehadiran-acara-{event.id}.csv")
 
 
 @router.get("/events/{event_id}/attendance.xlsx")
@@ -470,11 +473,7 @@ def attendance_xlsx(
         ws.append(_export_values(t, r))
     out = io.BytesIO()
     wb.save(out)
-    return Response(
-        out.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="kehadiran-acara-{event.id}.xlsx"'},
-    )
+    return download(out.getvalue(), XLSX, f"kehadiran-acara-{event.id}.xlsx")
 
 
 @router.get("/events/{event_id}/door-list")

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from server.console import charts
 from server.console.auth import StaffMember, require_staff
 from server.console.i18n import translations
-from server.console.web import language, render
+from server.console.web import CSV, XLSX, download, language, render
 from server.timeutil import local_date, utcnow
 from server.visit_reports import (
     FACE_WORDS,
@@ -137,13 +137,11 @@ def guestbook_download(
         out.write("\ufeff")
         write_csv(out, heading, tables)
         body: bytes = out.getvalue().encode("utf-8")
-        media = "text/csv; charset=utf-8"
+        media = CSV
     else:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / name
             write_xlsx(path, heading, tables)
             body = path.read_bytes()
-        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(
-        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+        media = XLSX
+    return download(body, media, name)

@@ -26,7 +26,7 @@ from server.console.auth import (
     sign_in,
 )
 from server.console.i18n import N_, translations
-from server.console.web import FormData, language, posted_form, redirect, render
+from server.console.web import CSV, FormData, download, language, posted_form, redirect, render
 from server.timeutil import local_date, utcnow
 
 router = APIRouter()
@@ -263,8 +263,4 @@ def dashboard_csv(
             w.writerow([d.isoformat(), *[counts[k] for k in kinds], act.offline_per_day[d]])
         w.writerow(["offline_share", act.offline_share])
     name = f"pustaka-{table}-{data['first'].isoformat()}-{data['last'].isoformat()}.csv"
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return download(out.getvalue(), CSV, name)

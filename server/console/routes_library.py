@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 
 from server.console.auth import StaffMember, check_csrf, require_staff
 from server.console.i18n import N_, translations
-from server.console.web import FormData, language, posted_form, redirect, render
+from server.console.web import FormData, error_page, language, posted_form, redirect, render
 from server.importers import RowError, import_items, import_patrons
 from server.models import ClosedDay, Conflict, Item, Loan, Patron, Transaction
 from server.text import storable
@@ -184,14 +184,8 @@ def resolve(
 ) -> Response:
     check_csrf(request, str(form.get("csrf") or ""))
     note = _form_text(form, "note", 2000)
-    t = translations(language(request))
     if not note:
-        return render(
-            request,
-            "error.html",
-            {"message": t.gettext("Tulis catatan tentang apa yang sudah dilakukan.")},
-            status_code=422,
-        )
+        return error_page(request, "Tulis catatan tentang apa yang sudah dilakukan.", 422)
     with request.app.state.server.db.write() as (s, _v):
         c = s.get(Conflict, conflict_id) if 0 < conflict_id < 2**31 else None
         if c is not None and c.resolved_at is None:
@@ -202,27 +196,38 @@ def resolve(
 # -- patrons and items ---------------------------------------------------------------
 
 
+def _search(request: Request, model: type[Patron] | type[Item], q: str, order: Any) -> list[Any]:
+    """Live rows of ``model`` matching what was typed (its exact key, or words in a name
+    or title), at most PAGE, detached from the session for the template."""
+    needle = q.strip()[:100]
+    if not needle:
+        return []
+    like = f"%{needle}%"
+    match = (
+        or_(Patron.card == needle, Patron.name.ilike(like), Patron.card.ilike(like))
+        if model is Patron
+        else or_(Item.barcode == needle, Item.title.ilike(like), Item.isbn == needle)
+    )
+    with request.app.state.server.db.read() as s:
+        rows = list(
+            s.scalars(
+                select(model)
+                .where(model.deleted.is_(False))
+                .where(match)
+                .order_by(order)
+                .limit(PAGE)
+            )
+        )
+        for row in rows:
+            s.expunge(row)
+    return rows
+
+
 @router.get("/patrons")
 def patrons(request: Request, q: str = "", _m: StaffMember = Depends(require_staff)) -> Response:
-    rows: list[Any] = []
-    if q.strip():
-        needle = q.strip()[:100]
-        like = f"%{needle}%"
-        with request.app.state.server.db.read() as s:
-            rows = list(
-                s.scalars(
-                    select(Patron)
-                    .where(Patron.deleted.is_(False))
-                    .where(
-                        or_(Patron.card == needle, Patron.name.ilike(like), Patron.card.ilike(like))
-                    )
-                    .order_by(Patron.name)
-                    .limit(PAGE)
-                )
-            )
-            for p in rows:
-                s.expunge(p)
-    return render(request, "patrons.html", {"rows": rows, "q": q})
+    return render(
+        request, "patrons.html", {"rows": _search(request, Patron, q, Patron.name), "q": q}
+    )
 
 
 def _patron_detail(s: Any, patron_id: int) -> dict[str, Any] | None:
@@ -330,23 +335,7 @@ def clear_pin_lock(
 
 @router.get("/items")
 def items(request: Request, q: str = "", _m: StaffMember = Depends(require_staff)) -> Response:
-    rows: list[Any] = []
-    if q.strip():
-        needle = q.strip()[:100]
-        like = f"%{needle}%"
-        with request.app.state.server.db.read() as s:
-            rows = list(
-                s.scalars(
-                    select(Item)
-                    .where(Item.deleted.is_(False))
-                    .where(or_(Item.barcode == needle, Item.title.ilike(like), Item.isbn == needle))
-                    .order_by(Item.title)
-                    .limit(PAGE)
-                )
-            )
-            for i in rows:
-                s.expunge(i)
-    return render(request, "items.html", {"rows": rows, "q": q})
+    return render(request, "items.html", {"rows": _search(request, Item, q, Item.title), "q": q})
 
 
 @router.get("/items/{item_id}")
@@ -382,8 +371,7 @@ def item_page(request: Request, item_id: int, _m: StaffMember = Depends(require_
 
 
 def _missing(request: Request, msgid: str) -> Response:
-    t = translations(language(request))
-    return render(request, "error.html", {"message": t.gettext(msgid)}, status_code=404)
+    return error_page(request, msgid, 404)
 
 
 # -- import ----------------------------------------------------------------------------
@@ -481,13 +469,10 @@ def calendar_change(
 ) -> Response:
     check_csrf(request, str(form.get("csrf") or ""))
     server = request.app.state.server
-    t = translations(language(request))
     try:
         day = date.fromisoformat(str(form.get("day") or ""))
     except ValueError:
-        return render(
-            request, "error.html", {"message": t.gettext("Tanggal tidak terbaca.")}, status_code=422
-        )
+        return error_page(request, "Tanggal tidak terbaca.", 422)
     remove = form.get("remove") == "1"
     with server.db.write() as (s, _v):
         row = s.get(ClosedDay, day)

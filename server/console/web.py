@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 
@@ -92,6 +92,25 @@ async def posted_form(request: Request) -> FormData:
     """Dependency: the posted form, parsed on the event loop so that the route itself can
     be a plain function run on a worker thread (its database work never blocks the loop)."""
     return await request.form()
+
+
+def error_page(request: Request, msgid: str, status_code: int) -> HTMLResponse:
+    """A page that says, in the request's language, why nothing was done."""
+    text = translations(language(request)).gettext(msgid)
+    return render(request, "error.html", {"message": text}, status_code=status_code)
+
+
+def download(body: bytes | str, media_type: str, filename: str) -> Response:
+    """A file for the browser to save (exports, reports)."""
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
 
 
 def redirect(url: str) -> RedirectResponse:
