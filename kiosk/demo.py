@@ -21,6 +21,7 @@ import requests
 from core import demo
 from kiosk.cli import _display_problem
 from kiosk.cli import main as kiosk_main
+from kiosk.flows.staff import DEMO_STAFF_PIN
 
 ROOT = Path.cwd()
 DATA = ROOT / "data" / "demo"
@@ -82,7 +83,8 @@ def demo_cards_line() -> str:
         if p.status == "active" and p.card != demo.STAFF_CARD
     )
     items = f"{demo.ITEMS[0].barcode}…{demo.ITEMS[-1].barcode}"
-    return f"demo cards: {cards}; staff card {demo.STAFF_CARD}; items {items}"
+    staff = f"staff card {demo.STAFF_CARD} (PIN {DEMO_STAFF_PIN})"
+    return f"demo cards: {cards}; {staff}; items {items}"
 
 
 def main() -> int:
