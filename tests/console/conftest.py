@@ -60,6 +60,8 @@ def browser_page(chromium: object) -> Iterator[object]:
         viewport={"width": 1280, "height": 900}, accept_downloads=True
     )
     page = context.new_page()
+    # destructive buttons ask "are you sure?": the librarian in these tests says yes
+    page.on("dialog", lambda dialog: dialog.accept())
     try:
         yield page
     finally:
