@@ -19,19 +19,22 @@ writes nothing twice.
 Pull mirrors members (``StatusAnggota_id`` 3 is active, anything else blocked;
 ``EndDate`` the expiry), collections (``Status_id`` 1 and 5 are on the shelf or
 lent, other statuses not for loan) and member types (``jenis_anggota``) as loan
-policies. Loans made at the INLISLite desk are not pulled yet.
+policies. Loans made or ended at the INLISLite desk come into the server as
+transactions of kiosk ``ils:inlislite`` with ids ``inlis-<loan item ID>-out`` and
+``-in``.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.wire import Kind, TransactionIn
 from server.db import Database
 from server.ils import Health, OpenLoan, PullReport, WriteResult
 from server.ils.mirror import ItemRow, PatronRow, replace_policies, upsert_items, upsert_patrons
@@ -48,6 +51,7 @@ AVAILABLE, ON_LOAN = 1, 5
 #: for a late return (INLISLite's default "Terlambat" and money fine rows)
 LATE, MONEY_FINE = 1, 1
 ITEM_TYPE = "inlislite"
+KIOSK = "ils:inlislite"
 
 
 def category(jenis_anggota_id: int | None) -> str:
@@ -57,6 +61,14 @@ def category(jenis_anggota_id: int | None) -> str:
 def _local(value: datetime) -> datetime:
     """An aware instant as INLISLite stores it: naive local time (WIB)."""
     return as_utc(value).astimezone(WIB).replace(tzinfo=None, microsecond=0)
+
+
+def _from_local(value: datetime) -> datetime:
+    return value.replace(tzinfo=WIB).astimezone(UTC)
+
+
+def _desk_key(loan_item_id: int) -> str:
+    return f"inlis-{loan_item_id}-out"
 
 
 class InlisliteConnector:
@@ -116,11 +128,79 @@ class InlisliteConnector:
             ]
             patrons = self._members(ils, since)
             items = self._items(ils, since)
+            loans = self._loans(ils, since)
         with db.write() as (session, version):
             report.policies = replace_policies(session, policies)
             report.patrons = upsert_patrons(session, version, patrons)
             report.items = upsert_items(session, version, items)
+        report.transactions = self._desk_transactions(db, loans)
+        report.desk_transactions = len(report.transactions)
         return report
+
+    def _loans(self, ils: Connection, since: datetime | None) -> list[Any]:
+        cols = (
+            "SELECT i.ID, c.NomorBarcode, m.MemberNo, i.LoanDate, i.DueDate, i.ActualReturn, "
+            "i.LoanStatus, i.CreateDate, i.UpdateDate, i.pustaka_txn FROM collectionloanitems i "
+            "JOIN collections c ON c.ID = i.Collection_id JOIN members m ON m.ID = i.member_id"
+        )
+        if since is None:  # history needs nothing: what is open, and kiosk loans ended here
+            return list(
+                ils.execute(
+                    text(f"{cols} WHERE i.LoanStatus = 'Loan' OR i.pustaka_txn IS NOT NULL")
+                )
+            )
+        return list(
+            ils.execute(
+                text(f"{cols} WHERE COALESCE(i.UpdateDate, i.CreateDate) >= :t"), {"t": since}
+            )
+        )
+
+    def _desk_transactions(self, db: Database, loans: list[Any]) -> list[TransactionIn]:
+        """The desk's loans and returns as transactions for the server's log."""
+        ours = [r.pustaka_txn for r in loans if r.pustaka_txn]
+        open_here: set[str] = set()
+        if ours:
+            with db.read() as session:
+                open_here = {
+                    str(key)
+                    for key in session.scalars(
+                        select(Loan.checkout_txn_id).where(
+                            Loan.checkout_txn_id.in_(ours), Loan.returned_at.is_(None)
+                        )
+                    )
+                }
+        txns: list[TransactionIn] = []
+        for r in loans:
+            if not r.NomorBarcode or not r.MemberNo or r.LoanDate is None:
+                continue
+            base = {"kiosk": KIOSK, "offline": True, "item": r.NomorBarcode,
+                    "card": str(r.MemberNo)}  # fmt: skip
+            seq = int(r.ID) * 100
+            issued = _from_local(r.LoanDate)
+            returned = r.LoanStatus == "Return" and r.ActualReturn is not None
+            checkin = TransactionIn(
+                id=f"inlis-{r.ID}-in", seq=seq + 99, kind=Kind.CHECKIN,
+                at=max(_from_local(r.ActualReturn), issued) if returned else issued, **base,
+            )  # fmt: skip
+            if r.pustaka_txn:
+                if r.pustaka_txn in open_here and returned:
+                    txns.append(checkin)  # a kiosk loan returned at the desk
+                continue
+            due = r.DueDate or r.LoanDate
+            txns.append(
+                TransactionIn(
+                    id=_desk_key(r.ID),
+                    seq=seq,
+                    kind=Kind.CHECKOUT,
+                    at=issued,
+                    due_at=_from_local(datetime.combine(due.date(), time(23, 59, 59))),
+                    **base,
+                )  # fmt: skip
+            )
+            if returned:
+                txns.append(checkin)
+        txns.sort(key=lambda t: t.at)
+        return txns
 
     def _members(self, ils: Connection, since: datetime | None) -> list[PatronRow]:
         sql = (
@@ -202,11 +282,19 @@ class InlisliteConnector:
                 {"c": coll_id},
             ).all()
             by_key = {r.pustaka_txn: r for r in rows if r.pustaka_txn}
+            by_key.update({_desk_key(r.ID): r for r in rows if not r.pustaka_txn})
+            known = {str(key) for key, *_ in loans}
             for maybe_key, card, issued, due, returned in loans:
                 key = str(maybe_key)  # the query keeps loans with a key only
                 row = by_key.get(key)
+                if row is None and key.startswith("inlis-"):
+                    continue  # a desk loan INLISLite no longer has: nothing to mirror back
                 if row is None:
-                    desk = [r for r in rows if r.LoanStatus == "Loan" and not r.pustaka_txn]
+                    desk = [
+                        r for r in rows
+                        if r.LoanStatus == "Loan" and not r.pustaka_txn
+                        and _desk_key(r.ID) not in known
+                    ]  # fmt: skip
                     if desk and returned is None:
                         d = desk[-1]
                         result.conflict = (

@@ -226,3 +226,61 @@ def test_desk_loan_meanwhile_becomes_a_conflict(
     assert len(rows(inlis, "SELECT * FROM collectionloanitems")) == 1  # only the desk's
     status = ils.status()
     assert status.conflicts == 1 and status.queued == 0
+
+
+def test_desk_loans_and_returns_reach_the_server_and_are_not_written_back(
+    client: TestClient, kiosk: dict, ils: IlsService, inlis: Engine, server: Server
+) -> None:
+    with inlis.begin() as conn:  # the desk lends C00005 to A0002
+        conn.execute(
+            text(
+                "INSERT INTO collectionloans (ID, Member_id, CollectionCount, CreateDate) "
+                "VALUES ('DESK1', 2, 1, NOW())"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO collectionloanitems (CollectionLoan_id, Collection_id, member_id, "
+                "LoanDate, DueDate, LoanStatus, CreateDate, UpdateDate) SELECT 'DESK1', ID, 2, "
+                "NOW() - INTERVAL 1 HOUR, CURDATE() + INTERVAL 7 DAY, 'Loan', NOW(), NOW() "
+                "FROM collections WHERE NomorBarcode = 'C00005'"
+            )
+        )
+        conn.execute(text("UPDATE collections SET Status_id = 5 WHERE NomorBarcode = 'C00005'"))
+    assert ils.pull().desk_transactions == 1
+    assert ils.check() == []
+    [refused] = post(client, kiosk, tx("checkout", card="A0001", item="C00005"))
+    assert refused["status"] == "refused", refused
+
+    # returned at a kiosk: the desk's loan item is ended in INLISLite, not doubled
+    assert post(client, kiosk, tx("checkin", item="C00005"))[0]["status"] == "accepted"
+    assert ils.drain() == 1
+    [item] = rows(inlis, "SELECT * FROM collectionloanitems")
+    assert item["LoanStatus"] == "Return" and item["ActualReturn"] is not None
+    assert status_of(inlis, "C00005") == 1
+
+    # a kiosk loan returned at the desk comes back as a return
+    t = tx("checkout", card="A0001", item="C00003")
+    assert post(client, kiosk, t)[0]["status"] == "accepted"
+    ils.drain()
+    with inlis.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE collectionloanitems SET LoanStatus = 'Return', ActualReturn = :back, "
+                "UpdateDate = NOW() WHERE pustaka_txn = :k"
+            ),  # INLISLite keeps naive local time
+            {"k": t["id"], "back": datetime.now(WIB).replace(tzinfo=None)},
+        )
+    [kiosk_item] = rows(
+        inlis, f"SELECT ID FROM collectionloanitems WHERE pustaka_txn = '{t['id']}'"
+    )
+    pulled = {txn.id for txn in ils.pull().transactions}
+    assert f"inlis-{kiosk_item['ID']}-in" in pulled
+    assert f"inlis-{kiosk_item['ID']}-out" not in pulled  # the kiosk's own loan: not again
+    with server.db.read() as s:
+        still_open = s.execute(
+            text("SELECT COUNT(*) FROM loans WHERE returned_at IS NULL")
+        ).scalar_one()
+    assert still_open == 0
+    assert ils.check() == []
+    assert ils.drain() == 0 and len(rows(inlis, "SELECT * FROM collectionloanitems")) == 2
