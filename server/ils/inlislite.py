@@ -178,9 +178,12 @@ class InlisliteConnector:
             seq = int(r.ID) * 100
             issued = _from_local(r.LoanDate)
             returned = r.LoanStatus == "Return" and r.ActualReturn is not None
+            # INLISLite keeps whole seconds: a return in the loan's own second must
+            # still come after the checkout, whose server time has the fraction
+            after = issued + timedelta(seconds=1)
             checkin = TransactionIn(
                 id=f"inlis-{r.ID}-in", seq=seq + 99, kind=Kind.CHECKIN,
-                at=max(_from_local(r.ActualReturn), issued) if returned else issued, **base,
+                at=max(_from_local(r.ActualReturn), after) if returned else after, **base,
             )  # fmt: skip
             if r.pustaka_txn:
                 if r.pustaka_txn in open_here and returned:

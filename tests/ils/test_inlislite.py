@@ -284,3 +284,20 @@ def test_desk_loans_and_returns_reach_the_server_and_are_not_written_back(
     assert still_open == 0
     assert ils.check() == []
     assert ils.drain() == 0 and len(rows(inlis, "SELECT * FROM collectionloanitems")) == 2
+
+
+def test_kiosk_renewal_moves_the_due_date_in_inlislite(
+    client: TestClient, kiosk: dict, ils: IlsService, inlis: Engine
+) -> None:
+    issued = datetime.now(WIB) - timedelta(days=3)
+    out = tx("checkout", card="A0001", item="C00001", at=issued, offline=True)
+    assert post(client, kiosk, out)[0]["status"] == "accepted"
+    ils.drain()
+    [before] = rows(inlis, "SELECT DueDate FROM collectionloanitems")
+    [renewed] = post(client, kiosk, tx("renew", card="A0001", item="C00001"))
+    assert renewed["status"] == "accepted", renewed
+    assert ils.drain() == 1
+    [after] = rows(inlis, "SELECT DueDate, LoanStatus FROM collectionloanitems")
+    assert after["DueDate"] > before["DueDate"] and after["LoanStatus"] == "Loan"
+    assert ils.check() == []
+    assert ils.drain() == 0 and len(rows(inlis, "SELECT * FROM collectionloans")) == 1
