@@ -109,5 +109,9 @@ def make_connector(settings: IlsSettings, staff_uid: int | None = None) -> Conne
             settings.url, uid=settings.staff_uid if staff_uid is None else staff_uid
         )
     if settings.kind == "inlislite":
-        raise ValueError('[server.ils] kind = "inlislite" is not available in this version yet')
+        from server.ils.inlislite import InlisliteConnector
+
+        return InlisliteConnector(
+            settings.url, uid=settings.staff_uid if staff_uid is None else staff_uid
+        )
     return None

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from server.ils import make_connector
+from server.ils.inlislite import InlisliteConnector
 from server.settings import Settings, SettingsError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "server.example.toml"
@@ -52,4 +54,19 @@ def test_every_problem_of_a_file_at_once(tmp_path: Path) -> None:
     assert unknown and "unknown key; allowed" in unknown[0] and "offline_pin_hashes" in unknown[0]
     cfg.write_text("[srever]\ndb_url = 'sqlite://'\n")
     with pytest.raises(SettingsError, match=r"\[srever\]: unknown section"):
+        Settings.resolve(config=cfg)
+
+
+def test_ils_kinds_choose_their_connector(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("KIOSK_ILS_URL", raising=False)
+    cfg = tmp_path / "s.toml"
+    url = "mysql+pymysql://kiosk@127.0.0.1/inlislite"
+    cfg.write_text(f'[server]\ndata_dir = "{tmp_path}"\n[server.ils]\nkind = "inlislite"\n'
+                   f'url = "{url}"\nstaff_uid = 9\n')  # fmt: skip
+    s = Settings.resolve(config=cfg)
+    connector = make_connector(s.ils)
+    assert isinstance(connector, InlisliteConnector) and connector.kind == "inlislite"
+    assert connector.uid == 9 and str(connector.engine.url.database) == "inlislite"
+    cfg.write_text('[server.ils]\nkind = "inlislite"\n')
+    with pytest.raises(SettingsError, match='url is required when kind = "inlislite"'):
         Settings.resolve(config=cfg)

@@ -1,0 +1,153 @@
+"""The INLISLite v3 tables the connector reads and writes, and a small library in them.
+
+INLISLite publishes no SQL schema; the columns are those its Yii2 model classes
+declare (``src/common/models/base/*.php`` in ``pizaini/inlislite``), only the ones
+circulation touches, with the obvious keys. INLISLite runs on InnoDB.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+TABLES = [
+    """CREATE TABLE `jenis_anggota` (
+  `id` int(11) NOT NULL AUTO_INCREMENT,
+  `jenisanggota` varchar(255) NOT NULL,
+  `MaxPinjamKoleksi` int(11) DEFAULT NULL,
+  `MaxLoanDays` int(11) DEFAULT NULL,
+  `DendaPerTenor` decimal(10,0) DEFAULT NULL,
+  `CountPerpanjang` int(11) DEFAULT NULL,
+  `DayPerpanjang` int(11) DEFAULT NULL,
+  `SuspendMember` tinyint(1) DEFAULT NULL,
+  `DaySuspend` int(11) DEFAULT NULL,
+  `UpdateDate` datetime DEFAULT NULL,
+  PRIMARY KEY (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    """CREATE TABLE `members` (
+  `ID` int(11) NOT NULL AUTO_INCREMENT,
+  `MemberNo` varchar(50) NOT NULL,
+  `Fullname` varchar(255) NOT NULL,
+  `Email` varchar(255) DEFAULT NULL,
+  `EndDate` date DEFAULT NULL,
+  `JenisAnggota_id` int(11) DEFAULT NULL,
+  `StatusAnggota_id` int(11) DEFAULT NULL,
+  `CreateDate` datetime DEFAULT NULL,
+  `UpdateDate` datetime DEFAULT NULL,
+  PRIMARY KEY (`ID`),
+  UNIQUE KEY `MemberNo` (`MemberNo`),
+  KEY `UpdateDate` (`UpdateDate`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    """CREATE TABLE `catalogs` (
+  `ID` int(11) NOT NULL AUTO_INCREMENT,
+  `Title` text NOT NULL,
+  `Author` varchar(255) DEFAULT NULL,
+  `ISBN` varchar(255) DEFAULT NULL,
+  `UpdateDate` datetime DEFAULT NULL,
+  PRIMARY KEY (`ID`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    """CREATE TABLE `collections` (
+  `ID` bigint(20) NOT NULL AUTO_INCREMENT,
+  `NomorBarcode` varchar(255) NOT NULL,
+  `Catalog_id` int(11) DEFAULT NULL,
+  `Status_id` int(11) DEFAULT NULL,
+  `UpdateDate` datetime DEFAULT NULL,
+  PRIMARY KEY (`ID`),
+  UNIQUE KEY `NomorBarcode` (`NomorBarcode`),
+  KEY `UpdateDate` (`UpdateDate`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    """CREATE TABLE `collectionloans` (
+  `ID` varchar(255) NOT NULL,
+  `Member_id` int(11) NOT NULL,
+  `CollectionCount` int(11) NOT NULL DEFAULT 0,
+  `LocationLibrary_id` int(11) DEFAULT NULL,
+  `CreateBy` int(11) DEFAULT NULL,
+  `CreateDate` datetime DEFAULT NULL,
+  `UpdateDate` datetime DEFAULT NULL,
+  PRIMARY KEY (`ID`),
+  KEY `Member_id` (`Member_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    """CREATE TABLE `collectionloanitems` (
+  `ID` bigint(20) NOT NULL AUTO_INCREMENT,
+  `CollectionLoan_id` varchar(255) NOT NULL,
+  `Collection_id` bigint(20) NOT NULL,
+  `member_id` int(11) NOT NULL,
+  `LoanDate` datetime DEFAULT NULL,
+  `DueDate` datetime DEFAULT NULL,
+  `ActualReturn` datetime DEFAULT NULL,
+  `LateDays` int(11) DEFAULT NULL,
+  `LoanStatus` varchar(45) DEFAULT NULL,
+  `CreateBy` int(11) DEFAULT NULL,
+  `CreateDate` datetime DEFAULT NULL,
+  `UpdateDate` datetime DEFAULT NULL,
+  PRIMARY KEY (`ID`),
+  KEY `CollectionLoan_id` (`CollectionLoan_id`),
+  KEY `Collection_id` (`Collection_id`),
+  KEY `member_id` (`member_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    """CREATE TABLE `pelanggaran` (
+  `ID` bigint(20) NOT NULL AUTO_INCREMENT,
+  `CollectionLoan_id` varchar(255) DEFAULT NULL,
+  `CollectionLoanItem_id` bigint(20) DEFAULT NULL,
+  `JenisPelanggaran_id` int(11) DEFAULT NULL,
+  `JenisDenda_id` int(11) DEFAULT NULL,
+  `JumlahDenda` decimal(10,0) DEFAULT NULL,
+  `JumlahSuspend` int(11) DEFAULT NULL,
+  `Member_id` int(11) DEFAULT NULL,
+  `Collection_id` bigint(20) DEFAULT NULL,
+  `Paid` tinyint(1) DEFAULT NULL,
+  `CreateBy` int(11) DEFAULT NULL,
+  `CreateDate` datetime DEFAULT NULL,
+  `UpdateDate` datetime DEFAULT NULL,
+  PRIMARY KEY (`ID`),
+  KEY `CollectionLoanItem_id` (`CollectionLoanItem_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+]
+
+FINE_PER_DAY = 1000
+SUSPEND_PER_DAY = 1
+LOAN_DAYS = 7
+
+
+def seed_inlislite(engine: Engine, members: int = 4, items: int = 6) -> None:
+    """Member type 1 "Umum" (7 days, 3 loans, 1 renewal, Rp1000 a late day and one
+    suspended day per late day), members A0001.. (A0003 blocked: status 2), items
+    C00001.. of one catalog each, all available (Status_id 1)."""
+    today = date.today()
+    now = datetime.now().replace(microsecond=0) - timedelta(days=1)
+    with engine.begin() as conn:
+        for ddl in TABLES:
+            conn.execute(text(ddl))
+        conn.execute(
+            text(
+                "INSERT INTO jenis_anggota (id, jenisanggota, MaxPinjamKoleksi, MaxLoanDays, "
+                "DendaPerTenor, CountPerpanjang, DayPerpanjang, SuspendMember, DaySuspend, "
+                "UpdateDate) VALUES (1, 'Umum', 3, :days, :fine, 1, 7, 1, :susp, :t)"
+            ),
+            {"days": LOAN_DAYS, "fine": FINE_PER_DAY, "susp": SUSPEND_PER_DAY, "t": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO members (MemberNo, Fullname, EndDate, JenisAnggota_id, "
+                "StatusAnggota_id, CreateDate, UpdateDate) VALUES "
+                "(:no, :name, :end, 1, :status, :t, :t)"
+            ),
+            [
+                {"no": f"A{n:04d}", "name": f"Anggota {n}", "end": today + timedelta(days=365),
+                 "status": 2 if n == 3 else 3, "t": now}
+                for n in range(1, members + 1)
+            ],
+        )  # fmt: skip
+        conn.execute(
+            text("INSERT INTO catalogs (ID, Title, UpdateDate) VALUES (:id, :title, :t)"),
+            [{"id": n, "title": f"Judul Buku {n}", "t": now} for n in range(1, items + 1)],
+        )
+        conn.execute(
+            text(
+                "INSERT INTO collections (NomorBarcode, Catalog_id, Status_id, UpdateDate) "
+                "VALUES (:code, :c, 1, :t)"
+            ),
+            [{"code": f"C{n:05d}", "c": n, "t": now} for n in range(1, items + 1)],
+        )
