@@ -49,6 +49,7 @@ class GroupCommit:
         self._processor = processor
         self._waiting: list[_Request] = []  # patrons' requests waiting for the gate
         self._waiting_lock = threading.Lock()
+        self._patrons_in = 0  # patrons' requests in _apply_urgent now
 
     def apply_batch(
         self, kiosk: str, batch: TransactionBatch, urgent: bool = False
@@ -134,6 +135,12 @@ class GroupCommit:
         with self._waiting_lock:
             return len(self._waiting)
 
+    @property
+    def patrons_in(self) -> int:
+        """Patrons' requests waiting for the write gate or being applied now."""
+        with self._waiting_lock:
+            return self._patrons_in
+
     def _apply_urgent(self, request: _Request) -> list[TransactionResult]:
         """A patron's request, applied in one write with the patrons' requests that
         wait for the write gate with it.
@@ -148,9 +155,14 @@ class GroupCommit:
         """
         with self._waiting_lock:
             self._waiting.append(request)
-        with self.db.gate.hold(urgent=True, done=request.finished) as held:
-            if held:  # nobody took it on while it waited: apply it and those still waiting
-                self._apply_waiting()
+            self._patrons_in += 1
+        try:
+            with self.db.gate.hold(urgent=True, done=request.finished) as held:
+                if held:  # nobody took it on while it waited: apply it and those still waiting
+                    self._apply_waiting()
+        finally:
+            with self._waiting_lock:
+                self._patrons_in -= 1
         if request.error is not None:
             raise request.error
         assert request.results is not None

@@ -72,6 +72,9 @@ class Status:
 class IlsService:
     """Pulls from and writes back to one ILS for one server database."""
 
+    #: the longest the write-back worker stands back for patrons' requests at a time
+    DEFER_S = 0.05
+
     def __init__(
         self,
         db: Database,
@@ -79,12 +82,14 @@ class IlsService:
         apply: Callable[[list[TransactionIn]], list[TransactionResult]],
         pull_interval_s: float = 60.0,
         writeback_interval_s: float = 1.0,
+        patrons_in: Callable[[], bool] | None = None,
     ) -> None:
         self.db = db
         self.connector = connector
         self.apply = apply
         self.pull_interval_s = pull_interval_s
         self.writeback_interval_s = writeback_interval_s
+        self.patrons_in = patrons_in
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -131,6 +136,7 @@ class IlsService:
         try:
             for qid, item, txn_id in rows:
                 if item not in synced:
+                    self._defer_to_patrons()
                     synced[item] = self.connector.write_back(self.db, item).conflict
                 settled.append((qid, txn_id, synced[item]))
         except SQLAlchemyError as exc:
@@ -140,7 +146,19 @@ class IlsService:
         self._record(settled, failed=[])
         return len(settled)
 
+    def _defer_to_patrons(self) -> None:
+        """Step aside while patrons' online requests are being applied (at most
+        DEFER_S at a time, so a steady stream of them still lets write-backs through):
+        the worker's SLiMS round trips and its own writes would compete with them for
+        the interpreter and the write gate."""
+        if self.patrons_in is None:
+            return
+        deadline = time.monotonic() + self.DEFER_S
+        while self.patrons_in() and time.monotonic() < deadline:
+            time.sleep(0.001)
+
     def _record(self, settled: list[tuple[int, str, str | None]], failed: list[int]) -> None:
+        self._defer_to_patrons()
         now = utcnow()
         with self.db.write() as (session, _):
             done = [qid for qid, _, conflict in settled if conflict is None]
@@ -244,6 +262,23 @@ class IlsService:
         self._wake.set()
 
     def _pull_loop(self) -> None:
+        # a pull made less than an interval ago (before a restart, or by
+        # ``kiosk-server ils pull``) is fresh: the next one is due an interval after it
+        if not self._stop.wait(self._until_pull_due()):
+            self._pull_now_and_then()
+
+    def _until_pull_due(self) -> float:
+        try:
+            last = self._state().get("last_pull_at")
+        except SQLAlchemyError:
+            log.exception("could not read the last ILS pull's time")
+            return 0.0
+        if last is None:
+            return 0.0
+        since = (utcnow() - last).total_seconds()
+        return max(0.0, min(self.pull_interval_s, self.pull_interval_s - since))
+
+    def _pull_now_and_then(self) -> None:
         while not self._stop.is_set():
             try:
                 self.pull()

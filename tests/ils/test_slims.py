@@ -6,6 +6,8 @@ it; a late return writes the ``fines`` row; the desk's changes reach the kiosks.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -15,15 +17,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
+from core.wire import TransactionBatch, TransactionIn
 from server.admin import add_kiosk
 from server.app import create_app
 from server.calendar import LibraryCalendar
 from server.ils.service import IlsService
 from server.ils.slims import SlimsConnector
-from server.models import Conflict
+from server.models import Conflict, IlsState
 from server.service import Server
 from server.settings import IlsSettings, Settings
-from server.timeutil import WIB
+from server.timeutil import WIB, utcnow
 from tests.ils.slims_seed import FINE_PER_DAY, LOAN_DAYS, seed_slims
 from tests.server.helpers import post, tx
 
@@ -213,3 +216,59 @@ def test_writeback_waits_while_slims_is_away(
     assert status.queued == 1 and not status.reachable and "write-back failed" in status.last_error
     ils.connector = good
     assert ils.drain() == 1 and len(loans(slims)) == 1
+
+
+def test_writeback_worker_stands_back_while_a_patron_is_being_applied(
+    server: Server, ils: IlsService, slims: Engine
+) -> None:
+    server.apply([TransactionIn.model_validate(tx("checkout", card="M0001", item="B00001"))])
+    ils.DEFER_S = 1.0  # long enough that a worker not standing back would be seen writing
+    patron = TransactionBatch(
+        transactions=[TransactionIn.model_validate(tx("checkout", card="M0002", item="B00002"))]
+    )
+    answers: list[str] = []
+    with server.db.gate.hold():  # the patron's request waits for the gate meanwhile
+        at_kiosk = threading.Thread(
+            target=lambda: answers.extend(
+                r.status for r in server.writes.apply_batch("kiosk-a", patron, urgent=True)
+            )
+        )
+        at_kiosk.start()
+        while server.writes.patrons_in == 0:
+            time.sleep(0.001)
+        drained: list[int] = []
+        worker = threading.Thread(target=lambda: drained.append(ils.drain()))
+        worker.start()
+        time.sleep(0.3)
+        assert loans(slims) == []  # standing back, not writing into SLiMS
+    at_kiosk.join(10)
+    worker.join(10)
+    assert answers == ["accepted"] and server.writes.patrons_in == 0
+    assert drained == [1] and [r["item_code"] for r in loans(slims)] == ["B00001"]
+
+
+def test_pull_loop_waits_for_the_next_pull_due(server: Server, ils: IlsService) -> None:
+    def last_pull() -> datetime | None:
+        with server.db.read() as s:
+            row = s.get(IlsState, "slims")
+            return row.last_pull_at if row else None
+
+    pulled = last_pull()  # the fixture's pull, just now: the next is due in a minute
+    assert pulled is not None
+    ils.start()
+    time.sleep(0.5)
+    ils.stop()
+    assert last_pull() == pulled
+    with server.db.write() as (s, _):
+        row = s.get(IlsState, "slims")
+        assert row is not None
+        row.last_pull_at = utcnow() - timedelta(minutes=5)  # overdue: pull at once
+    ils.start()
+    try:
+        deadline = time.monotonic() + 10
+        while (last_pull() or pulled) <= pulled and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        ils.stop()
+    later = last_pull()
+    assert later is not None and later > pulled
