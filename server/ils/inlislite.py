@@ -30,14 +30,20 @@ import logging
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from core.wire import Kind, TransactionIn
 from server.db import Database
-from server.ils import Health, OpenLoan, PullReport, WriteResult
-from server.ils.mirror import ItemRow, PatronRow, replace_policies, upsert_items, upsert_patrons
+from server.ils import OpenLoan, PullReport, WriteResult
+from server.ils.mirror import (
+    IlsDatabase,
+    ItemRow,
+    PatronRow,
+    replace_policies,
+    upsert_items,
+    upsert_patrons,
+)
 from server.models import Item, Loan, Patron
 from server.timeutil import WIB, as_utc, local_date
 
@@ -71,43 +77,19 @@ def _desk_key(loan_item_id: int) -> str:
     return f"inlis-{loan_item_id}-out"
 
 
-class InlisliteConnector:
+class InlisliteConnector(IlsDatabase):
     """Pull from and write into one INLISLite v3 database (see the module docstring)."""
 
     kind = "inlislite"
+    LABEL = "INLISLite"
+    MARKED_TABLES = ("collectionloanitems", "pelanggaran")
 
     def __init__(
         self, url: str, uid: int = 1, location_id: int = 1, engine: Engine | None = None
     ) -> None:
-        self.engine = engine or create_engine(url, pool_pre_ping=True, pool_recycle=3600)
+        super().__init__(url, engine)
         self.uid = uid
         self.location_id = location_id
-        self._prepared = False
-
-    # -- set-up -------------------------------------------------------------
-
-    def prepare(self) -> None:
-        """Add the key columns the write-back relies on (once; safe to repeat)."""
-        if self._prepared:
-            return
-        with self.engine.begin() as conn:
-            for table in ("collectionloanitems", "pelanggaran"):
-                conn.execute(
-                    text(
-                        f"ALTER TABLE `{table}` ADD COLUMN IF NOT EXISTS "
-                        "`pustaka_txn` VARCHAR(80) NULL DEFAULT NULL, "
-                        "ADD UNIQUE INDEX IF NOT EXISTS `pustaka_txn` (`pustaka_txn`)"
-                    )
-                )
-        self._prepared = True
-
-    def health(self) -> Health:
-        try:
-            with self.engine.connect() as conn:
-                version = conn.execute(text("SELECT VERSION()")).scalar_one()
-        except SQLAlchemyError as exc:
-            return Health(False, f"INLISLite database does not answer: {exc.__class__.__name__}")
-        return Health(True, f"INLISLite database answers ({version})")
 
     # -- pull ---------------------------------------------------------------
 

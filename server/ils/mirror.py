@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, create_engine, delete, insert, select, text, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from server.ils import Health
 from server.models import ClosedDay, Item, LoanPolicy, Patron
 from server.statements import chunks
 
@@ -22,6 +25,45 @@ _PATRONS = cast(Table, Patron.__table__)
 _ITEMS = cast(Table, Item.__table__)
 #: closed days a pull owns start their reason with this; staff-added ones stay
 ILS_DAY_PREFIX = "ILS: "
+
+
+class IlsDatabase:
+    """What the SQL connectors share: the engine, the marker columns that make their
+    write-back exactly once, and the health check.
+
+    A subclass names its system (``LABEL``) and the tables whose rows it writes and
+    must find again by transaction (``MARKED_TABLES``).
+    """
+
+    LABEL = "ILS"
+    MARKED_TABLES: tuple[str, ...] = ()
+
+    def __init__(self, url: str, engine: Engine | None = None) -> None:
+        self.engine = engine or create_engine(url, pool_pre_ping=True, pool_recycle=3600)
+        self._prepared = False
+
+    def prepare(self) -> None:
+        """Add the key columns the write-back relies on (once; safe to repeat)."""
+        if self._prepared:
+            return
+        with self.engine.begin() as conn:
+            for table in self.MARKED_TABLES:
+                conn.execute(
+                    text(
+                        f"ALTER TABLE `{table}` ADD COLUMN IF NOT EXISTS "
+                        "`pustaka_txn` VARCHAR(80) NULL DEFAULT NULL, "
+                        "ADD UNIQUE INDEX IF NOT EXISTS `pustaka_txn` (`pustaka_txn`)"
+                    )
+                )
+        self._prepared = True
+
+    def health(self) -> Health:
+        try:
+            with self.engine.connect() as conn:
+                version = conn.execute(text("SELECT VERSION()")).scalar_one()
+        except SQLAlchemyError as exc:
+            return Health(False, f"{self.LABEL} database does not answer: {exc.__class__.__name__}")
+        return Health(True, f"{self.LABEL} database answers ({version})")
 
 
 @dataclass

@@ -18,14 +18,14 @@ import logging
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from core.wire import Kind, TransactionIn
 from server.db import Database
-from server.ils import Health, OpenLoan, PullReport, WriteResult
+from server.ils import OpenLoan, PullReport, WriteResult
 from server.ils.mirror import (
+    IlsDatabase,
     ItemRow,
     PatronRow,
     replace_closed_days,
@@ -67,40 +67,16 @@ def _end_of(day: date) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=WIB).astimezone(UTC)
 
 
-class SlimsConnector:
+class SlimsConnector(IlsDatabase):
     """Pull from and write into one SLiMS database (see the module docstring)."""
 
     kind = "slims"
+    LABEL = "SLiMS"
+    MARKED_TABLES = ("loan", "fines")
 
     def __init__(self, url: str, uid: int = 1, engine: Engine | None = None) -> None:
-        self.engine = engine or create_engine(url, pool_pre_ping=True, pool_recycle=3600)
+        super().__init__(url, engine)
         self.uid = uid
-        self._prepared = False
-
-    # -- set-up -------------------------------------------------------------
-
-    def prepare(self) -> None:
-        """Add the key columns the write-back relies on (once; safe to repeat)."""
-        if self._prepared:
-            return
-        with self.engine.begin() as conn:
-            for table in ("loan", "fines"):
-                conn.execute(
-                    text(
-                        f"ALTER TABLE `{table}` ADD COLUMN IF NOT EXISTS "
-                        "`pustaka_txn` VARCHAR(80) NULL DEFAULT NULL, "
-                        "ADD UNIQUE INDEX IF NOT EXISTS `pustaka_txn` (`pustaka_txn`)"
-                    )
-                )
-        self._prepared = True
-
-    def health(self) -> Health:
-        try:
-            with self.engine.connect() as conn:
-                version = conn.execute(text("SELECT VERSION()")).scalar_one()
-        except SQLAlchemyError as exc:
-            return Health(False, f"SLiMS database does not answer: {exc.__class__.__name__}")
-        return Health(True, f"SLiMS database answers ({version})")
 
     # -- pull ---------------------------------------------------------------
 
