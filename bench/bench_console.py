@@ -14,24 +14,17 @@ session is imitated with requests. Figures:
 
 from __future__ import annotations
 
-import os
 import random
 import re
-import shutil
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import requests
-from sqlalchemy import insert
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, update
 
-from bench.bench_server import _admin, _free_port, _pg_url
+from bench.servers import scratch_database, server_process
 from server.admin import add_staff
 from server.db import Database
 from server.demo import seed_demo
@@ -142,76 +135,47 @@ def _p95_ms(http: requests.Session, url: str) -> float:
 
 
 def run(rec) -> None:
-    pg = _pg_url()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-console-"))
-    dbname = f"kiosk_console_{uuid.uuid4().hex[:8]}"
-    if pg:
-        _admin(pg, f'CREATE DATABASE "{dbname}"')
-        url = make_url(pg).set(database=dbname)
-        if url.drivername == "postgresql":
-            url = url.set(drivername="postgresql+psycopg")
-        db_url = url.render_as_string(hide_password=False)
-        print("backend: PostgreSQL")
-    else:
-        db_url = f"sqlite:///{tmp / 'server.db'}"
-        print("backend: SQLite")
-    db = Database(db_url)
-    proc = None
-    try:
-        db.migrate()
-        now = datetime.now(UTC)
-        t0 = time.perf_counter()
-        big_id = _populate(db, now)
-        print(f"   (a year of data loaded in {time.perf_counter() - t0:.1f} s)")
-        password = "bench-console-password"
-        add_staff(db, "bench-admin", password)
-        with db.write() as (s, _v):
-            from sqlalchemy import update
+    with scratch_database("bench-console") as scratch:
+        db = Database(scratch.url)
+        try:
+            db.migrate()
+            now = datetime.now(UTC)
+            t0 = time.perf_counter()
+            big_id = _populate(db, now)
+            print(f"   (a year of data loaded in {time.perf_counter() - t0:.1f} s)")
+            password = "bench-console-password"
+            add_staff(db, "bench-admin", password)
+            with db.write() as (s, _v):
+                s.execute(
+                    update(StaffUser).where(StaffUser.name == "bench-admin").values(role="admin")
+                )
+            scratch.analyze()
+            with server_process(scratch) as base:
+                _measure(rec, base, password, now, big_id)
+        finally:
+            db.dispose()
 
-            s.execute(update(StaffUser).where(StaffUser.name == "bench-admin").values(role="admin"))
-        if pg:
-            _admin(db_url, "ANALYZE")
-        port = _free_port()
-        env = dict(os.environ, KIOSK_SERVER_DB=db_url, KIOSK_SERVER_DATA=str(tmp / "data"))
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(port),
-             "--log-level", "warning"],
-            env=env,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if requests.get(f"{base}/api/v1/health", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        http = _sign_in(base, "bench-admin", password)
-        rec.record("console.dashboard_p95_ms", _p95_ms(http, base + "/staff/"), "ms", "< 300")
-        first = (now - timedelta(days=364)).date().isoformat()
-        rec.record(
-            "console.dashboard_year_p95_ms",
-            _p95_ms(http, f"{base}/staff/?start={first}&end={now.date().isoformat()}"),
-            "ms",
-        )
-        rec.record(
-            "console.event_page_p95_ms",
-            _p95_ms(http, f"{base}/staff/events/{big_id}"),
-            "ms",
-            "< 200",
-        )
-        t0 = time.perf_counter()
-        xlsx = http.get(f"{base}/staff/events/{big_id}/attendance.xlsx", timeout=60)
-        rec.record("console.attendance_export_s", time.perf_counter() - t0, "s", "< 1")
-        assert xlsx.ok and xlsx.content[:2] == b"PK"
-        t0 = time.perf_counter()
-        csv_text = http.get(f"{base}/staff/events/{big_id}/attendance.csv", timeout=60).text
-        rec.record("console.attendance_export_csv_s", time.perf_counter() - t0, "s")
-        assert csv_text.count("\n") == BIG_EVENT + 1
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=15)
-        db.dispose()
-        if pg:
-            _admin(pg, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-        shutil.rmtree(tmp, ignore_errors=True)
+
+def _measure(rec, base: str, password: str, now: datetime, big_id: int) -> None:
+    http = _sign_in(base, "bench-admin", password)
+    rec.record("console.dashboard_p95_ms", _p95_ms(http, base + "/staff/"), "ms", "< 300")
+    first = (now - timedelta(days=364)).date().isoformat()
+    rec.record(
+        "console.dashboard_year_p95_ms",
+        _p95_ms(http, f"{base}/staff/?start={first}&end={now.date().isoformat()}"),
+        "ms",
+    )
+    rec.record(
+        "console.event_page_p95_ms",
+        _p95_ms(http, f"{base}/staff/events/{big_id}"),
+        "ms",
+        "< 200",
+    )
+    t0 = time.perf_counter()
+    xlsx = http.get(f"{base}/staff/events/{big_id}/attendance.xlsx", timeout=60)
+    rec.record("console.attendance_export_s", time.perf_counter() - t0, "s", "< 1")
+    assert xlsx.ok and xlsx.content[:2] == b"PK"
+    t0 = time.perf_counter()
+    csv_text = http.get(f"{base}/staff/events/{big_id}/attendance.csv", timeout=60).text
+    rec.record("console.attendance_export_csv_s", time.perf_counter() - t0, "s")
+    assert csv_text.count("\n") == BIG_EVENT + 1

@@ -23,22 +23,16 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import requests
 from sqlalchemy import insert
-from sqlalchemy.engine import make_url
 
+from bench.servers import scratch_database, server_process
 from server.admin import add_kiosk
 from server.db import Database
 from server.demo import seed_demo
@@ -51,24 +45,6 @@ PER_KIOSK = BATCH  # items (and patrons) each kiosk circulates; one round is one
 PHASE_S = float(os.environ.get("KIOSK_BENCH_PHASE_S", "8"))
 BIG = 10_000
 BENCH_STAFF_PASSWORD = "bench-staff-password"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _pg_url() -> str | None:
-    return os.environ.get("KIOSK_BENCH_PG_URL") or os.environ.get("KIOSK_TEST_PG_URL")
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
 
 
 def _populate(db: Database) -> list[str]:
@@ -243,89 +219,58 @@ def _p99(latencies: list[float]) -> float:
 
 
 def run(rec) -> None:
-    pg = _pg_url()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-server-"))
-    dbname = f"kiosk_bench_{uuid.uuid4().hex[:8]}"
-    if pg:
-        _admin(pg, f'CREATE DATABASE "{dbname}"')
-        url = make_url(pg).set(database=dbname)
-        if url.drivername == "postgresql":
-            url = url.set(drivername="postgresql+psycopg")
-        db_url = url.render_as_string(hide_password=False)
-        print(f"backend: PostgreSQL ({url.render_as_string(hide_password=True)})")
-    else:
-        db_url = f"sqlite:///{tmp / 'server.db'}"
-        print(f"backend: SQLite ({tmp / 'server.db'})")
-    db = Database(db_url)
-    proc = None
-    try:
-        db.migrate()
-        tokens = _populate(db)
-        if pg:
-            # planner statistics for the freshly loaded tables, as a library's database
-            # has them (autovacuum would otherwise analyze them in the middle of a phase)
-            _admin(db_url, "ANALYZE")
-        port = _free_port()
-        env = dict(os.environ, KIOSK_SERVER_DB=db_url, KIOSK_SERVER_DATA=str(tmp / "data"))
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(port),
-             "--log-level", "warning"],
-            env=env,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if requests.get(f"{base}/api/v1/health", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        kiosks = [Kiosk(base, k, tokens[k]) for k in range(KIOSKS)]
-        print(f"{KIOSKS} kiosks, batches of {BATCH}, {PHASE_S:g} s per phase")
+    with scratch_database("bench-server") as scratch:
+        db = Database(scratch.url)
+        try:
+            db.migrate()
+            tokens = _populate(db)
+            scratch.analyze()
+            with server_process(scratch) as base:
+                _measure(rec, base, tokens)
+        finally:
+            db.dispose()
 
-        ctx = multiprocessing.get_context("spawn")
-        latencies, (n, elapsed, refused), _ = _probe_phase(ctx, base, tokens, kiosks, False)
-        batched = n / elapsed
-        rec.record("server.tx_per_s", batched, "tx/s", ">= 1000")
-        print(f"   ({n} transactions, {refused} not accepted, {len(latencies)} probes)")
-        print(f"   (slowest probes: {[round(x) for x in sorted(latencies)[-5:]]} ms)")
-        rec.record("server.checkout_p50_ms", statistics.median(latencies), "ms")
-        quiet_p99 = _p99(latencies)
-        rec.record("server.checkout_p99_ms", quiet_p99, "ms", "< 100")
 
-        guessed, (n, elapsed, _), counts = _probe_phase(ctx, base, tokens, kiosks, True)
-        answers = ", ".join(f"{code}: {k}" for code, k in sorted(counts.items()))
-        print(f"   ({GUESSERS} guessers; login answers {answers}; {n / elapsed:.0f} tx/s;"
-              f" {len(guessed)} probes)")  # fmt: skip
-        loud_p99 = _p99(guessed)
-        # the quiet phase again: the later phases run on a fuller database, which alone
-        # raised the p99 by 1.24x with no guessers at all (KIOSK_BENCH_GUESSERS=0)
-        after, _load_after, _ = _probe_phase(ctx, base, tokens, kiosks, False)
-        quiet_after_p99 = _p99(after)
-        rec.record("server.checkout_after_p99_ms", quiet_after_p99, "ms")
-        quiet_mean = (quiet_p99 + quiet_after_p99) / 2
-        rec.record("server.login_guessing_checkout_p99_ms", loud_p99, "ms",
-                   f"<= {1.5 * quiet_mean:.0f} (1.5x the quiet phases around it)")  # fmt: skip
-        rec.record("server.login_guessing_ratio", loud_p99 / max(quiet_mean, 1e-9), "x", "<= 1.5")
+def _measure(rec, base: str, tokens: list[str]) -> None:
+    kiosks = [Kiosk(base, k, tokens[k]) for k in range(KIOSKS)]
+    print(f"{KIOSKS} kiosks, batches of {BATCH}, {PHASE_S:g} s per phase")
 
-        n1, elapsed1, _ = _load(kiosks, 1, PHASE_S)
-        # every kiosk posting one online transaction at a time: patrons at 200 kiosks
-        rec.record("server.single_tx_per_s", n1 / elapsed1, "tx/s")
-        rec.record("server.batched_vs_single_ratio", batched / (n1 / elapsed1), "x")
+    ctx = multiprocessing.get_context("spawn")
+    latencies, (n, elapsed, refused), _ = _probe_phase(ctx, base, tokens, kiosks, False)
+    batched = n / elapsed
+    rec.record("server.tx_per_s", batched, "tx/s", ">= 1000")
+    print(f"   ({n} transactions, {refused} not accepted, {len(latencies)} probes)")
+    print(f"   (slowest probes: {[round(x) for x in sorted(latencies)[-5:]]} ms)")
+    rec.record("server.checkout_p50_ms", statistics.median(latencies), "ms")
+    quiet_p99 = _p99(latencies)
+    rec.record("server.checkout_p99_ms", quiet_p99, "ms", "< 100")
 
-        big = Kiosk(base, KIOSKS + 1, tokens[KIOSKS + 1])
-        first = (KIOSKS + 2 + PROBES) * PER_KIOSK  # items nobody else circulates
-        out = [big.tx("checkout", f"BP{first + i % 1000:06d}", f"BI{first + i:07d}", True)
-               for i in range(BIG // 2)]  # fmt: skip
-        back = [big.tx("checkin", None, f"BI{first + i:07d}", True) for i in range(BIG // 2)]
-        t0 = time.perf_counter()
-        results = big.post(out) + big.post(back)
-        rec.record("server.batch10k_s", time.perf_counter() - t0, "s", "< 10")
-        assert len(results) == BIG
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=15)
-        db.dispose()
-        if pg:
-            _admin(pg, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-        shutil.rmtree(tmp, ignore_errors=True)
+    guessed, (n, elapsed, _), counts = _probe_phase(ctx, base, tokens, kiosks, True)
+    answers = ", ".join(f"{code}: {k}" for code, k in sorted(counts.items()))
+    print(f"   ({GUESSERS} guessers; login answers {answers}; {n / elapsed:.0f} tx/s;"
+          f" {len(guessed)} probes)")  # fmt: skip
+    loud_p99 = _p99(guessed)
+    # the quiet phase again: the later phases run on a fuller database, which alone
+    # raised the p99 by 1.24x with no guessers at all (KIOSK_BENCH_GUESSERS=0)
+    after, _load_after, _ = _probe_phase(ctx, base, tokens, kiosks, False)
+    quiet_after_p99 = _p99(after)
+    rec.record("server.checkout_after_p99_ms", quiet_after_p99, "ms")
+    quiet_mean = (quiet_p99 + quiet_after_p99) / 2
+    rec.record("server.login_guessing_checkout_p99_ms", loud_p99, "ms",
+               f"<= {1.5 * quiet_mean:.0f} (1.5x the quiet phases around it)")  # fmt: skip
+    rec.record("server.login_guessing_ratio", loud_p99 / max(quiet_mean, 1e-9), "x", "<= 1.5")
+
+    n1, elapsed1, _ = _load(kiosks, 1, PHASE_S)
+    # every kiosk posting one online transaction at a time: patrons at 200 kiosks
+    rec.record("server.single_tx_per_s", n1 / elapsed1, "tx/s")
+    rec.record("server.batched_vs_single_ratio", batched / (n1 / elapsed1), "x")
+
+    big = Kiosk(base, KIOSKS + 1, tokens[KIOSKS + 1])
+    first = (KIOSKS + 2 + PROBES) * PER_KIOSK  # items nobody else circulates
+    out = [big.tx("checkout", f"BP{first + i % 1000:06d}", f"BI{first + i:07d}", True)
+           for i in range(BIG // 2)]  # fmt: skip
+    back = [big.tx("checkin", None, f"BI{first + i:07d}", True) for i in range(BIG // 2)]
+    t0 = time.perf_counter()
+    results = big.post(out) + big.post(back)
+    rec.record("server.batch10k_s", time.perf_counter() - t0, "s", "< 10")
+    assert len(results) == BIG

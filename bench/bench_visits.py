@@ -9,18 +9,13 @@ scanned twice a day) and visitors without a card, plus school groups.
 from __future__ import annotations
 
 import random
-import shutil
 import statistics
-import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import insert
-from sqlalchemy.engine import make_url
 
-from bench.bench_server import _admin, _pg_url
+from bench.servers import scratch_database
 from server.db import Database
 from server.models import GroupVisit, Visit
 from server.timeutil import WIB
@@ -84,50 +79,36 @@ def _groups(rng: random.Random, start: date) -> list[dict]:
 
 
 def run(rec) -> None:
-    pg = _pg_url()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-visits-"))
-    dbname = f"kiosk_bench_visits_{uuid.uuid4().hex[:8]}"
+    with scratch_database("bench-visits") as scratch:
+        db = Database(scratch.url)
+        try:
+            db.migrate()
+            _measure(rec, db, scratch.postgres)
+        finally:
+            db.dispose()
+
+
+def _measure(rec, db: Database, pg: bool) -> None:
+    rng = random.Random(2026)
+    start = date(2026, 1, 1)
+    t0 = time.perf_counter()
+    rows = _rows(rng, start)
+    with db.write() as (session, _v):
+        for i in range(0, len(rows), CHUNK):
+            session.execute(insert(Visit), rows[i : i + CHUNK])
+        session.execute(insert(GroupVisit), _groups(rng, start))
+    print(f"   ({VISITS} visits and {GROUPS} groups loaded in {time.perf_counter() - t0:.1f} s)")
     if pg:
-        _admin(pg, f'CREATE DATABASE "{dbname}"')
-        url = make_url(pg).set(database=dbname)
-        if url.drivername == "postgresql":
-            url = url.set(drivername="postgresql+psycopg")
-        db_url = url.render_as_string(hide_password=False)
-        backend = "postgres"
-    else:
-        db_url = f"sqlite:///{tmp / 'server.db'}"
-        backend = "sqlite"
-    print(f"backend: {backend}")
-    db = Database(db_url)
-    try:
-        db.migrate()
-        rng = random.Random(2026)
-        start = date(2026, 1, 1)
-        t0 = time.perf_counter()
-        rows = _rows(rng, start)
-        with db.write() as (session, _v):
-            for i in range(0, len(rows), CHUNK):
-                session.execute(insert(Visit), rows[i : i + CHUNK])
-            session.execute(insert(GroupVisit), _groups(rng, start))
-        print(
-            f"   ({VISITS} visits and {GROUPS} groups loaded in {time.perf_counter() - t0:.1f} s)"
-        )
-        if pg:
-            with db.engine.connect() as conn:
-                conn.exec_driver_sql("ANALYZE visits")
-                conn.exec_driver_sql("ANALYZE group_visits")
-                conn.commit()
-        took = []
-        for _ in range(RUNS):
-            t = time.perf_counter()
-            with db.read() as s:
-                rep = visits_report(s, start, date(2026, 12, 31), "month")
-            took.append(time.perf_counter() - t)
-        print(f"   ({rep.total.total} persons counted; runs {[round(x, 3) for x in took]} s)")
-        name = "server.visits_report_year_s" if pg else "server.visits_report_year_sqlite_s"
-        rec.record(name, statistics.median(took), "s", "< 1 s (300,000 visits, PostgreSQL)")
-    finally:
-        db.dispose()
-        if pg:
-            _admin(pg, f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-        shutil.rmtree(tmp, ignore_errors=True)
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE visits")
+            conn.exec_driver_sql("ANALYZE group_visits")
+            conn.commit()
+    took = []
+    for _ in range(RUNS):
+        t = time.perf_counter()
+        with db.read() as s:
+            rep = visits_report(s, start, date(2026, 12, 31), "month")
+        took.append(time.perf_counter() - t)
+    print(f"   ({rep.total.total} persons counted; runs {[round(x, 3) for x in took]} s)")
+    name = "server.visits_report_year_s" if pg else "server.visits_report_year_sqlite_s"
+    rec.record(name, statistics.median(took), "s", "< 1 s (300,000 visits, PostgreSQL)")
