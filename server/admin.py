@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from server.access import CredentialStamp
 from server.auth import hash_password, new_token, token_hash
 from server.db import Database
+from server.ils import ILS_KIOSK_PREFIX
 from server.models import Kiosk, StaffSession, StaffUser
 from server.timeutil import utcnow
 
@@ -21,6 +22,11 @@ def add_kiosk(db: Database, name: str, stamp: CredentialStamp | None = None) -> 
     name = name.strip()
     if not name or len(name) > 100:
         raise ValueError("a kiosk name is 1-100 characters")
+    if name.lower().startswith(ILS_KIOSK_PREFIX):
+        raise ValueError(
+            f"kiosk names starting with {ILS_KIOSK_PREFIX!r} are reserved for the desk's own "
+            "transactions pulled from the library's system; choose another name"
+        )
     token = new_token()
     with db.write() as (s, _v):
         kiosk = s.execute(select(Kiosk).where(Kiosk.name == name)).scalar()

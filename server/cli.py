@@ -142,7 +142,7 @@ def _ils_action(ils: IlsService, action: str) -> int:
         return 0
     if action == "drain":
         total = 0
-        while (settled := ils.drain()) > 0:
+        while (settled := ils.drain() + ils.drain_visits()) > 0:
             total += settled
         print(f"write-backs settled: {total}; still queued: {ils.status().queued}")
         return 0

@@ -366,11 +366,15 @@ class FeedbackChip(Base):
 class IlsWriteback(Base):
     """An applied item transaction waiting to be written into the library's own
     system (``[ils]``); written in the same database transaction as the transaction
-    itself and drained by a background worker in event-time order."""
+    itself and drained by a background worker in event-time order. Guest-book
+    entries queue here too: ``what`` says which, ``item`` then holds the visit's or
+    group visit's id (an amend queues the visit it amends)."""
 
     __tablename__ = "ils_writebacks"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     transaction_id: Mapped[str] = mapped_column(String(64), index=True)
+    # item | visit | group_visit: what ``item`` names (a barcode, or a guest-book row's id)
+    what: Mapped[str] = mapped_column(String(16), default="item", server_default="item")
     item: Mapped[str] = mapped_column(String(64))
     order_key: Mapped[str] = mapped_column(String(200))
     # pending | done | conflict

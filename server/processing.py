@@ -29,12 +29,13 @@ from server.conflicts import flag_told_refused, sync_conflicts
 from server.events import EventState, apply_event, load_event_states, person_key, reset_event
 from server.events import write_back as write_back_event
 from server.ils.service import enqueue as enqueue_writebacks
+from server.ils.service import enqueue_visits as enqueue_visit_writebacks
 from server.models import Item, Patron, Registration, Transaction
 from server.pgwrite import ClosingWrites
 from server.statements import among, chunks, per_backend
 from server.text import storable
 from server.timeutil import as_utc, order_key, utcnow
-from server.visits import VISIT_KINDS, apply_visit, validate_visit
+from server.visits import GUEST_BOOK_KINDS, VISIT_KINDS, apply_visit, validate_visit
 
 log = logging.getLogger(__name__)
 _TXN = cast(Table, Transaction.__table__)
@@ -285,6 +286,10 @@ class BatchProcessor:
             enqueue_writebacks(
                 self.session,
                 [w.row for w in new if w.row and w.row["effective"] and w.row["item"]],
+            )
+            enqueue_visit_writebacks(
+                self.session,
+                [(w.txn, w.key) for w in new if w.txn.kind in GUEST_BOOK_KINDS and w.outcome],
             )
         self.session.flush()
         for i, txn in enumerate(txns):

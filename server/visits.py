@@ -26,6 +26,8 @@ from server.text import storable
 from server.timeutil import WIB, local_date
 
 VISIT_KINDS = frozenset({Kind.VISIT, Kind.GROUP_VISIT, Kind.FEEDBACK})
+#: the kinds written into the ILS's own guest book (``[server.ils]``)
+GUEST_BOOK_KINDS = frozenset({Kind.VISIT, Kind.GROUP_VISIT})
 
 _VISITS = cast(Table, Visit.__table__)
 _GROUPS = cast(Table, GroupVisit.__table__)

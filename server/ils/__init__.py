@@ -8,11 +8,14 @@ every item transaction the server applies is queued (``ils_writebacks``, in the
 same database transaction) for :class:`Connector.write_back`, which a background
 worker calls in event-time order. A write-back is idempotent by keys kept in the
 ILS's own rows, so a crash between the ILS write and the server's record of it
-never doubles or loses a loan, even on MyISAM.
+never doubles or loses a loan, even on MyISAM. Guest-book entries that count
+(see :mod:`server.visits`) are queued the same way and written into the ILS's own
+guest book by :class:`Connector.write_visits` (:mod:`server.ils.guestbook`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -79,7 +82,7 @@ class Health:
 
 
 class Connector(Protocol):
-    """One library system. The SIP2 connector will implement the same four calls."""
+    """One library system. The SIP2 connector will implement the same calls."""
 
     kind: str
 
@@ -89,6 +92,14 @@ class Connector(Protocol):
 
     def write_back(self, db: Database, item: str) -> WriteResult:
         """Make the ILS's loans of ``item`` match the server's; safe to repeat."""
+        ...
+
+    def write_visits(
+        self, db: Database, visits: Sequence[str], groups: Sequence[str] = ()
+    ) -> WriteResult:
+        """Write these guest-book visits and group visits (by id) into the ILS's own
+        guest book, or bring the rows written before up to date (an amended purpose);
+        safe to repeat."""
         ...
 
     def open_loans(self) -> list[OpenLoan]:

@@ -16,6 +16,10 @@ a unique index (added by :meth:`InlisliteConnector.prepare`). A repeat after a
 crash between the INLISLite commit and the server's record of it finds the row and
 writes nothing twice.
 
+Guest-book visits go to ``memberguesses`` as INLISLite's Buku Tamu writes them (a
+member: ``NoAnggota``, ``Nama``, ``Status_id``; a visitor without a card: ``Nama``
+only), groups to ``groupguesses``; see :meth:`InlisliteConnector.write_visits`.
+
 Pull mirrors members (``StatusAnggota_id`` 3 is active, anything else blocked;
 ``EndDate`` the expiry), collections (``Status_id`` 1 and 5 are on the shelf or
 lent, other statuses not for loan) and member types (``jenis_anggota``) as loan
@@ -27,15 +31,17 @@ transactions of kiosk ``ils:inlislite`` with ids ``inlis-<loan item ID>-out`` an
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from core.wire import Kind, TransactionIn
 from server.db import Database
 from server.ils import OpenLoan, PullReport, WriteResult
+from server.ils.guestbook import GuestGroup, GuestVisit, clip, load_groups, load_visits
 from server.ils.mirror import (
     IlsDatabase,
     ItemRow,
@@ -45,6 +51,7 @@ from server.ils.mirror import (
     upsert_patrons,
 )
 from server.models import Item, Loan, Patron
+from server.statements import chunks
 from server.timeutil import WIB, as_utc, local_date
 
 log = logging.getLogger(__name__)
@@ -82,7 +89,7 @@ class InlisliteConnector(IlsDatabase):
 
     kind = "inlislite"
     LABEL = "INLISLite"
-    MARKED_TABLES = ("collectionloanitems", "pelanggaran")
+    MARKED_TABLES = ("collectionloanitems", "pelanggaran", "memberguesses", "groupguesses")
 
     def __init__(
         self, url: str, uid: int = 1, location_id: int = 1, engine: Engine | None = None
@@ -432,3 +439,219 @@ class InlisliteConnector(IlsDatabase):
                     )
                 )
             ]
+
+    # -- guest book ---------------------------------------------------------
+
+    def write_visits(
+        self, db: Database, visits: Sequence[str], groups: Sequence[str] = ()
+    ) -> WriteResult:
+        """Counted visits into ``memberguesses`` and group visits into
+        ``groupguesses``, in one InnoDB transaction; rows written before (same
+        ``pustaka_txn``) get the server's purpose now (an amend) and nothing else.
+
+        Gender, education, occupation and purpose are free text or our own codes on
+        the server; INLISLite keeps ids of its master tables (``jenis_kelamin``,
+        ``master_pendidikan``, ``master_pekerjaan``, ``tujuan_kunjungan``). A value
+        takes the id of the master row of the same name (case ignored); one without
+        such a row leaves the id NULL and its text goes to ``Information`` (the
+        purpose) or ``Deskripsi`` (institution, education, occupation), so nothing
+        the visitor said is lost. A member's row carries the member's
+        ``StatusAnggota_id`` in ``Status_id``: INLISLite's lists of members' and
+        non-members' visits tell them apart by it."""
+        self.prepare()
+        guests = load_visits(db, visits)
+        crowds = load_groups(db, groups)
+        result = WriteResult()
+        with self.engine.begin() as ils:
+            masters = _Masters.load(ils)
+            location = ils.execute(
+                text("SELECT MIN(ID) FROM locations WHERE LocationLibrary_id = :l"),
+                {"l": self.location_id},
+            ).scalar()
+            if guests:
+                result.written += self._write_guests(ils, guests, masters, location)
+            if crowds:
+                result.written += self._write_groups(ils, crowds, masters, location)
+        return result
+
+    def _written(self, ils: Connection, table: str, purpose: str, keys: list[str]) -> dict:
+        """(purpose id, Information) of the rows of ``table`` already written, by key."""
+        found: dict[str, tuple[Any, Any]] = {}
+        for part in chunks(keys):
+            for key, tk, info in ils.execute(
+                text(
+                    f"SELECT pustaka_txn, {purpose}, Information FROM {table} "
+                    "WHERE pustaka_txn IN :k FOR UPDATE"
+                ).bindparams(bindparam("k", expanding=True)),
+                {"k": part},
+            ):
+                found[str(key)] = (tk, info)
+        return found
+
+    def _write_guests(
+        self, ils: Connection, guests: list[GuestVisit], masters: _Masters, location: Any
+    ) -> int:
+        have = self._written(ils, "memberguesses", "TujuanKunjungan_Id", [g.id for g in guests])
+        cards = sorted({g.card for g in guests if g.card})
+        members: dict[str, tuple[str, Any]] = {}
+        for part in chunks(cards):
+            for no, name, status in ils.execute(
+                text(
+                    "SELECT MemberNo, Fullname, StatusAnggota_id FROM members WHERE MemberNo IN :c"
+                ).bindparams(bindparam("c", expanding=True)),
+                {"c": part},
+            ):
+                members[str(no)] = (name, status)
+        now = self._now()
+        new: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        for g in guests:
+            who = "Member" if g.card else "NonMember"
+            purpose_id, information = masters.purpose(g.purpose, who)
+            if g.id in have:
+                if have[g.id] != (purpose_id, information):
+                    changed.append({"tk": purpose_id, "info": information, "now": now,
+                                    "uid": self.uid, "k": g.id})  # fmt: skip
+                continue
+            name, status = g.name, None
+            if g.card:
+                name, status = members.get(g.card, (g.name, ACTIVE_MEMBER))
+            education = masters.find("pendidikan", g.education)
+            occupation = masters.find("pekerjaan", g.occupation)
+            notes = [
+                f"Instansi: {g.institution}" if g.institution else "",
+                f"Pendidikan: {g.education}" if g.education and education is None else "",
+                f"Pekerjaan: {g.occupation}" if g.occupation and occupation is None else "",
+            ]
+            new.append(
+                {"no": clip(g.card, 50), "name": clip(name or g.card or "-", 100),
+                 "status": status if g.card else None, "job": occupation, "edu": education,
+                 "sex": masters.gender(g.gender), "desc": clip("; ".join(n for n in notes if n)
+                 or None, 255), "loc": location, "tk": purpose_id, "info": information,
+                 "uid": self.uid, "at": g.at, "term": clip(g.kiosk, 100), "k": g.id}
+            )  # fmt: skip
+        if new:
+            ils.execute(
+                text(
+                    "INSERT IGNORE INTO memberguesses (NoAnggota, Nama, Status_id, Profesi_id, "
+                    "PendidikanTerakhir_id, JenisKelamin_id, Deskripsi, Location_Id, "
+                    "TujuanKunjungan_Id, Information, CreateBy, CreateDate, CreateTerminal, "
+                    "UpdateBy, UpdateDate, UpdateTerminal, pustaka_txn) VALUES (:no, :name, "
+                    ":status, :job, :edu, :sex, :desc, :loc, :tk, :info, :uid, :at, :term, :uid, "
+                    ":at, :term, :k)"
+                ),
+                new,
+            )
+        if changed:
+            ils.execute(
+                text(
+                    "UPDATE memberguesses SET TujuanKunjungan_Id = :tk, Information = :info, "
+                    "UpdateBy = :uid, UpdateDate = :now WHERE pustaka_txn = :k"
+                ),
+                changed,
+            )
+        return len(new) + len(changed)
+
+    def _write_groups(
+        self, ils: Connection, crowds: list[GuestGroup], masters: _Masters, location: Any
+    ) -> int:
+        have = self._written(ils, "groupguesses", "TujuanKunjungan_ID", [c.id for c in crowds])
+        now = self._now()
+        new: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        for c in crowds:
+            purpose_id, information = masters.purpose(c.purpose, "Rombongan")
+            if c.id in have:
+                if have[c.id] != (purpose_id, information):
+                    changed.append({"tk": purpose_id, "info": information, "now": now,
+                                    "uid": self.uid, "k": c.id})  # fmt: skip
+                continue
+            # INLISLite's own form makes the occupations add up to the head count;
+            # the kiosk does not ask them, so the whole group is "Lainnya" (other)
+            new.append(
+                {"leader": clip(c.leader, 255), "phone": clip(c.phone, 20),
+                 "inst": clip(c.institution, 255), "n": c.people, "m": c.male, "f": c.female,
+                 "tk": purpose_id, "info": information, "loc": location, "uid": self.uid,
+                 "at": c.at, "term": clip(c.kiosk, 100), "k": c.id}
+            )  # fmt: skip
+        if new:
+            ils.execute(
+                text(
+                    "INSERT IGNORE INTO groupguesses (NamaKetua, NomerTelponKetua, AsalInstansi, "
+                    "AlamatInstansi, CountPersonel, CountLainnya, CountLaki, CountPerempuan, "
+                    "TujuanKunjungan_ID, Information, Location_ID, CreateBy, CreateDate, "
+                    "CreateTerminal, UpdateBy, UpdateDate, UpdateTerminal, pustaka_txn) VALUES "
+                    "(:leader, :phone, :inst, '', :n, :n, :m, :f, :tk, :info, :loc, :uid, :at, "
+                    ":term, :uid, :at, :term, :k)"
+                ),
+                new,
+            )
+        if changed:
+            ils.execute(
+                text(
+                    "UPDATE groupguesses SET TujuanKunjungan_ID = :tk, Information = :info, "
+                    "UpdateBy = :uid, UpdateDate = :now WHERE pustaka_txn = :k"
+                ),
+                changed,
+            )
+        return len(new) + len(changed)
+
+
+#: the words INLISLite's ``jenis_kelamin`` rows use for our two genders
+_GENDER_WORDS = {"male": ("laki", "pria", "male"), "female": ("perempuan", "wanita", "female")}
+
+
+class _Masters:
+    """INLISLite's master rows the guest book refers to, by lower-cased name."""
+
+    def __init__(self, tables: dict[str, dict[str, int]], purposes: list[Any]) -> None:
+        self.tables = tables
+        self.purposes = purposes  # (ID, Code, TujuanKunjungan, Member, NonMember, Rombongan)
+
+    @classmethod
+    def load(cls, ils: Connection) -> _Masters:
+        tables: dict[str, dict[str, int]] = {}
+        for key, sql in (
+            ("pendidikan", "SELECT id, Nama FROM master_pendidikan"),
+            ("pekerjaan", "SELECT id, Pekerjaan FROM master_pekerjaan"),
+            ("kelamin", "SELECT ID, Name FROM jenis_kelamin"),
+        ):
+            tables[key] = {}
+            for ident, name in ils.execute(text(sql)):
+                tables[key].setdefault((name or "").strip().lower(), int(ident))
+        purposes = list(
+            ils.execute(
+                text(
+                    "SELECT ID, Code, TujuanKunjungan, Member, NonMember, Rombongan "
+                    "FROM tujuan_kunjungan ORDER BY ID"
+                )
+            )
+        )
+        return cls(tables, purposes)
+
+    def find(self, table: str, value: str | None) -> int | None:
+        if not value:
+            return None
+        return self.tables[table].get(value.strip().lower())
+
+    def gender(self, value: str | None) -> int | None:
+        words = _GENDER_WORDS.get(value or "", ())
+        for name, ident in self.tables["kelamin"].items():
+            if name.startswith(words):
+                return ident
+        return None
+
+    def purpose(self, value: str | None, who: str) -> tuple[int | None, str | None]:
+        """(``tujuan_kunjungan`` id, None) for a purpose INLISLite lists by that name
+        or code (preferring rows offered to ``who``), else (None, the text)."""
+        if not value:
+            return None, None
+        wanted = value.strip().lower()
+        matches = [
+            p for p in self.purposes
+            if wanted in ((p.TujuanKunjungan or "").strip().lower(), (p.Code or "").lower())
+        ]  # fmt: skip
+        matches.sort(key=lambda p: not getattr(p, who))
+        if matches:
+            return int(matches[0].ID), None
+        return None, clip(value, 255)

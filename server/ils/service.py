@@ -18,10 +18,21 @@ from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from core.wire import TransactionIn, TransactionResult
+from core.wire import Kind, TransactionIn, TransactionResult
 from server.db import Database
 from server.ils import ILS_KIOSK_PREFIX, Connector, OpenLoan, PullReport
-from server.models import Conflict, IlsState, IlsWriteback, Item, Loan, Patron, Transaction
+from server.models import (
+    Conflict,
+    GroupVisit,
+    IlsState,
+    IlsWriteback,
+    Item,
+    Loan,
+    Patron,
+    Transaction,
+    Visit,
+)
+from server.statements import chunks
 from server.timeutil import local_date, utcnow
 
 log = logging.getLogger(__name__)
@@ -41,6 +52,48 @@ def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         for r in rows
         if r["item"] and not r["kiosk"].startswith(ILS_KIOSK_PREFIX)
     ]  # fmt: skip
+    if values:
+        session.execute(insert(_QUEUE), values)
+
+
+def enqueue_visits(session: Session, applied: Sequence[tuple[TransactionIn, str]]) -> None:
+    """Queue guest-book write-backs for applied visit and group-visit transactions
+    (each with its order key), inside the caller's write transaction.
+
+    Only what the ILS's own guest book would keep is queued: a visit that counts (a
+    repeat scan of a card within its counting window is stored uncounted and never
+    reaches the ILS), every group visit, and for an amend the visit it amends, if
+    that one counts (its row in the ILS then gets the new purpose). Kiosks named
+    ``ils:...`` are the ILS's own and are skipped."""
+    ours = [(t, key) for t, key in applied if not t.kiosk.startswith(ILS_KIOSK_PREFIX)]
+    targets: dict[str, tuple[str, str]] = {}  # txn id -> (visit id, kiosk) it writes
+    for t, _ in ours:
+        if t.kind == Kind.VISIT and t.visit is not None:
+            targets[t.id] = (t.visit.amends or t.id, t.kiosk)
+    counted: set[tuple[str, str]] = set()
+    ids = sorted({visit for visit, _ in targets.values()})
+    for part in chunks(ids):
+        counted.update(
+            (vid, kiosk)
+            for vid, kiosk in session.execute(
+                select(Visit.id, Visit.kiosk).where(Visit.id.in_(part), Visit.counted.is_(True))
+            )
+        )
+    groups = {t.id for t, _ in ours if t.kind == Kind.GROUP_VISIT}
+    if groups:
+        groups = set(session.scalars(select(GroupVisit.id).where(GroupVisit.id.in_(groups))))
+    values = []
+    for t, key in ours:
+        if t.id in targets and targets[t.id] in counted:
+            what, subject = "visit", targets[t.id][0]
+        elif t.id in groups:
+            what, subject = "group_visit", t.id
+        else:
+            continue
+        values.append(
+            {"transaction_id": t.id, "what": what, "item": subject, "order_key": key,
+             "state": "pending", "attempts": 0, "created_at": utcnow()}
+        )  # fmt: skip
     if values:
         session.execute(insert(_QUEUE), values)
 
@@ -125,7 +178,7 @@ class IlsService:
         with self.db.read() as session:
             rows = session.execute(
                 select(IlsWriteback.id, IlsWriteback.item, IlsWriteback.transaction_id)
-                .where(IlsWriteback.state == "pending")
+                .where(IlsWriteback.state == "pending", IlsWriteback.what == "item")
                 .order_by(IlsWriteback.order_key, IlsWriteback.id)
                 .limit(limit)
             ).all()
@@ -145,6 +198,31 @@ class IlsService:
             return len(settled)
         self._record(settled, failed=[])
         return len(settled)
+
+    def drain_visits(self, limit: int = 2000) -> int:
+        """Write queued guest-book visits and group visits into the ILS in one call;
+        returns how many queue rows were settled (0 when none or the ILS is away)."""
+        with self.db.read() as session:
+            rows = session.execute(
+                select(IlsWriteback.id, IlsWriteback.what, IlsWriteback.item,
+                       IlsWriteback.transaction_id)
+                .where(IlsWriteback.state == "pending", IlsWriteback.what != "item")
+                .order_by(IlsWriteback.order_key, IlsWriteback.id)
+                .limit(limit)
+            ).all()  # fmt: skip
+        if not rows:
+            return 0
+        visits = [subject for _, what, subject, _ in rows if what == "visit"]
+        groups = [subject for _, what, subject, _ in rows if what == "group_visit"]
+        self._defer_to_patrons()
+        try:
+            self.connector.write_visits(self.db, visits, groups)
+        except SQLAlchemyError as exc:
+            self._error(f"guest-book write-back failed: {exc.__class__.__name__}: {exc}"[:2000])
+            self._record([], failed=[r[0] for r in rows])
+            return 0
+        self._record([(qid, txn_id, None) for qid, _, _, txn_id in rows], failed=[])
+        return len(rows)
 
     def _defer_to_patrons(self) -> None:
         """Step aside while patrons' online requests are being applied (at most
@@ -289,7 +367,7 @@ class IlsService:
     def _drain_loop(self) -> None:
         while not self._stop.is_set():
             try:
-                settled = self.drain()
+                settled = self.drain() + self.drain_visits()
             except Exception:
                 log.exception("ILS write-back failed")
                 settled = 0

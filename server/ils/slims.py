@@ -8,6 +8,12 @@ the checkout's transaction id, a fines row under ``fine:`` plus that id. A repea
 row and writes nothing twice; ``INSERT IGNORE`` makes even two racing workers safe.
 Updates (return, renewal) set absolute values, so repeating them changes nothing.
 
+Guest-book visits go to ``visitor_count`` as SLiMS's visitor page writes them: a
+member's ``member_id`` with the name and institution SLiMS holds for the member; a
+visitor without a card with ``member_id`` NULL, the name and institution given.
+SLiMS keeps no purpose of a visit and knows no groups; a group becomes one row per
+person (see :meth:`SlimsConnector.write_visits`), keyed ``<id>#<n>``.
+
 The desk's own loans (rows without ``pustaka_txn``) come into the server as
 transactions of kiosk ``ils:slims`` with ids ``slims-<loan_id>-out``/``-in``/``-r<n>``.
 """
@@ -15,15 +21,17 @@ transactions of kiosk ``ils:slims`` with ids ``slims-<loan_id>-out``/``-in``/``-
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from core.wire import Kind, TransactionIn
 from server.db import Database
 from server.ils import OpenLoan, PullReport, WriteResult
+from server.ils.guestbook import clip, load_groups, load_visits
 from server.ils.mirror import (
     IlsDatabase,
     ItemRow,
@@ -35,6 +43,7 @@ from server.ils.mirror import (
     upsert_patrons,
 )
 from server.models import Item, Loan, Patron
+from server.statements import chunks
 from server.timeutil import WIB, as_utc, local_date
 
 log = logging.getLogger(__name__)
@@ -72,7 +81,7 @@ class SlimsConnector(IlsDatabase):
 
     kind = "slims"
     LABEL = "SLiMS"
-    MARKED_TABLES = ("loan", "fines")
+    MARKED_TABLES = ("loan", "fines", "visitor_count")
 
     def __init__(self, url: str, uid: int = 1, engine: Engine | None = None) -> None:
         super().__init__(url, engine)
@@ -468,3 +477,64 @@ class SlimsConnector(IlsDatabase):
                     )
                 )
             ]
+
+    # -- guest book ---------------------------------------------------------
+
+    def write_visits(
+        self, db: Database, visits: Sequence[str], groups: Sequence[str] = ()
+    ) -> WriteResult:
+        """Counted visits and group visits into ``visitor_count``, one
+        ``INSERT IGNORE`` per chunk (MyISAM: each row is in or not, never half).
+
+        SLiMS's visitor report counts rows, so a group of n people is n rows (the
+        leader's name numbered 1/n..n/n, the group's institution): the library's
+        visitor numbers in SLiMS then match the head count in Pustaka's own
+        reports. A visit's purpose has no column in SLiMS, so an amend writes
+        nothing here."""
+        self.prepare()
+        guests = load_visits(db, visits)
+        crowds = load_groups(db, groups)
+        rows: list[dict[str, Any]] = []
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as ils:
+            members = self._members_named(ils, sorted({g.card for g in guests if g.card}))
+            for g in guests:
+                name, institution = g.name, g.institution
+                if g.card and g.card in members:
+                    name, institution = members[g.card]
+                rows.append(
+                    {"m": clip(g.card, 20), "name": clip(name or g.card or "", 255),
+                     "inst": clip(institution or None, 100), "at": g.at, "k": g.id}
+                )  # fmt: skip
+            for c in crowds:
+                for n in range(1, c.people + 1):
+                    rows.append(
+                        {"m": None, "name": clip(f"{c.leader} (rombongan {n}/{c.people})", 255),
+                         "inst": clip(c.institution, 100), "at": c.at, "k": f"{c.id}#{n}"}
+                    )  # fmt: skip
+            written = 0
+            for part in chunks(rows):
+                done = ils.execute(
+                    text(
+                        "INSERT IGNORE INTO visitor_count (member_id, member_name, institution, "
+                        "checkin_date, pustaka_txn) VALUES (:m, :name, :inst, :at, :k)"
+                    ),
+                    part,
+                )
+                written += int(done.rowcount or 0)
+        return WriteResult(written=written)
+
+    @staticmethod
+    def _members_named(ils: Connection, cards: list[str]) -> dict[str, tuple[str, str | None]]:
+        """(member_name, inst_name or None) of these members, as SLiMS's visitor page
+        takes them from ``member``."""
+        found: dict[str, tuple[str, str | None]] = {}
+        for part in chunks(cards):
+            rows = ils.execute(
+                text(
+                    "SELECT member_id, member_name, inst_name FROM member WHERE member_id IN :ids"
+                ).bindparams(bindparam("ids", expanding=True)),
+                {"ids": part},
+            )
+            for mid, name, inst in rows:
+                found[str(mid)] = (name or str(mid), (inst or "").strip() or None)
+        return found

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 TABLES = [
     """CREATE TABLE `jenis_anggota` (
@@ -104,6 +104,109 @@ TABLES = [
   PRIMARY KEY (`ID`),
   KEY `CollectionLoanItem_id` (`CollectionLoanItem_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    # the guest book (Buku Tamu) and the master tables it refers to
+    """CREATE TABLE `jenis_kelamin` (
+  `ID` int(11) NOT NULL AUTO_INCREMENT,
+  `Name` varchar(20) NOT NULL,
+  PRIMARY KEY (`ID`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    """CREATE TABLE `master_pendidikan` (
+  `id` int(11) NOT NULL AUTO_INCREMENT,
+  `Nama` varchar(50) NOT NULL,
+  PRIMARY KEY (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    """CREATE TABLE `master_pekerjaan` (
+  `id` int(11) NOT NULL AUTO_INCREMENT,
+  `Pekerjaan` varchar(50) NOT NULL,
+  PRIMARY KEY (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    """CREATE TABLE `tujuan_kunjungan` (
+  `ID` int(11) NOT NULL AUTO_INCREMENT,
+  `Code` varchar(100) NOT NULL,
+  `TujuanKunjungan` varchar(255) NOT NULL,
+  `Member` int(11) DEFAULT NULL,
+  `NonMember` int(11) DEFAULT NULL,
+  `Rombongan` int(11) DEFAULT NULL,
+  PRIMARY KEY (`ID`),
+  UNIQUE KEY `Code` (`Code`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    """CREATE TABLE `locations` (
+  `ID` int(11) NOT NULL AUTO_INCREMENT,
+  `LocationLibrary_id` int(11) DEFAULT NULL,
+  `Name` varchar(255) NOT NULL,
+  PRIMARY KEY (`ID`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    """CREATE TABLE `memberguesses` (
+  `ID` bigint(20) NOT NULL AUTO_INCREMENT,
+  `NoAnggota` varchar(50) DEFAULT NULL,
+  `Nama` varchar(100) NOT NULL,
+  `Status_id` int(11) DEFAULT NULL,
+  `MasaBerlaku_id` int(11) DEFAULT NULL,
+  `Profesi_id` int(11) DEFAULT NULL,
+  `PendidikanTerakhir_id` int(11) DEFAULT NULL,
+  `JenisKelamin_id` int(11) DEFAULT NULL,
+  `Alamat` varchar(255) DEFAULT NULL,
+  `CreateBy` int(11) DEFAULT NULL,
+  `CreateDate` datetime DEFAULT NULL,
+  `CreateTerminal` varchar(100) DEFAULT NULL,
+  `UpdateBy` int(11) DEFAULT NULL,
+  `UpdateDate` datetime DEFAULT NULL,
+  `UpdateTerminal` varchar(100) DEFAULT NULL,
+  `Deskripsi` varchar(255) DEFAULT NULL,
+  `LOCATIONLOANS_ID` int(11) DEFAULT NULL,
+  `Location_Id` int(11) DEFAULT NULL,
+  `TujuanKunjungan_Id` int(11) DEFAULT NULL,
+  `Information` varchar(255) DEFAULT NULL,
+  `NoPengunjung` varchar(50) DEFAULT NULL,
+  PRIMARY KEY (`ID`),
+  KEY `NoAnggota` (`NoAnggota`),
+  KEY `CreateDate` (`CreateDate`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    """CREATE TABLE `groupguesses` (
+  `ID` bigint(20) NOT NULL AUTO_INCREMENT,
+  `NamaKetua` varchar(255) NOT NULL,
+  `NomerTelponKetua` varchar(20) DEFAULT NULL,
+  `AsalInstansi` varchar(255) NOT NULL,
+  `AlamatInstansi` varchar(255) NOT NULL,
+  `CountPersonel` int(11) DEFAULT NULL,
+  `CountPNS` int(11) DEFAULT NULL,
+  `CountPSwasta` int(11) DEFAULT NULL,
+  `CountPeneliti` int(11) DEFAULT NULL,
+  `CountGuru` int(11) DEFAULT NULL,
+  `CountDosen` int(11) DEFAULT NULL,
+  `CountPensiunan` int(11) DEFAULT NULL,
+  `CountTNI` int(11) DEFAULT NULL,
+  `CountWiraswasta` int(11) DEFAULT NULL,
+  `CountPelajar` int(11) DEFAULT NULL,
+  `CountMahasiswa` int(11) DEFAULT NULL,
+  `CountLainnya` int(11) DEFAULT NULL,
+  `CountSD` int(11) DEFAULT NULL,
+  `CountSMP` int(11) DEFAULT NULL,
+  `CountSMA` int(11) DEFAULT NULL,
+  `CountD1` int(11) DEFAULT NULL,
+  `CountD2` int(11) DEFAULT NULL,
+  `CountD3` int(11) DEFAULT NULL,
+  `CountS1` int(11) DEFAULT NULL,
+  `CountS2` int(11) DEFAULT NULL,
+  `CountS3` int(11) DEFAULT NULL,
+  `CountLaki` int(11) DEFAULT NULL,
+  `CountPerempuan` int(11) DEFAULT NULL,
+  `TujuanKunjungan_ID` int(11) DEFAULT NULL,
+  `CreateBy` int(11) DEFAULT NULL,
+  `CreateDate` datetime DEFAULT NULL,
+  `CreateTerminal` varchar(100) DEFAULT NULL,
+  `UpdateBy` int(11) DEFAULT NULL,
+  `UpdateDate` datetime DEFAULT NULL,
+  `UpdateTerminal` varchar(100) DEFAULT NULL,
+  `LocationLoans_ID` int(11) DEFAULT NULL,
+  `Location_ID` int(11) DEFAULT NULL,
+  `TeleponInstansi` varchar(20) DEFAULT NULL,
+  `EmailInstansi` varchar(255) DEFAULT NULL,
+  `Information` varchar(255) DEFAULT NULL,
+  `NoPengunjung` varchar(50) DEFAULT NULL,
+  PRIMARY KEY (`ID`),
+  KEY `CreateDate` (`CreateDate`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
 ]
 
 FINE_PER_DAY = 1000
@@ -151,3 +254,28 @@ def seed_inlislite(engine: Engine, members: int = 4, items: int = 6) -> None:
             ),
             [{"code": f"C{n:05d}", "c": n, "t": now} for n in range(1, items + 1)],
         )
+        seed_guest_book_masters(conn)
+
+
+def seed_guest_book_masters(conn: Connection) -> None:
+    """INLISLite's usual master rows for the guest book, and its reading room (location
+    4) in library location 1."""
+    conn.execute(text("INSERT INTO jenis_kelamin (ID, Name) VALUES (1, 'Laki-laki'), "
+                      "(2, 'Perempuan')"))  # fmt: skip
+    conn.execute(
+        text("INSERT INTO master_pendidikan (id, Nama) VALUES (:i, :n)"),
+        [{"i": i, "n": n} for i, n in enumerate(["SD", "SMP", "SMA", "D3", "S1", "S2"], 1)],
+    )
+    conn.execute(
+        text("INSERT INTO master_pekerjaan (id, Pekerjaan) VALUES (:i, :n)"),
+        [{"i": i, "n": n} for i, n in enumerate(["PNS", "Pelajar", "Mahasiswa", "Guru"], 1)],
+    )
+    conn.execute(
+        text(
+            "INSERT INTO tujuan_kunjungan (ID, Code, TujuanKunjungan, Member, NonMember, "
+            "Rombongan) VALUES (1, '01', 'Membaca', 1, 1, 1), (2, '02', 'Meminjam', 1, 0, 0), "
+            "(3, '03', 'Kunjungan Studi', 0, 0, 1)"
+        )
+    )
+    conn.execute(text("INSERT INTO locations (ID, LocationLibrary_id, Name) "
+                      "VALUES (4, 1, 'Ruang Baca')"))  # fmt: skip

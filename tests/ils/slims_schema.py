@@ -135,6 +135,15 @@ TABLES = [
   PRIMARY KEY (`fines_id`),
   KEY `member_id` (`member_id`)
 ) ENGINE=MyISAM DEFAULT CHARSET=utf8mb4""",
+    """CREATE TABLE `visitor_count` (
+  `visitor_id` int(11) NOT NULL AUTO_INCREMENT,
+  `member_id` varchar(20) DEFAULT NULL,
+  `member_name` varchar(255) NOT NULL,
+  `institution` varchar(100) DEFAULT NULL,
+  `checkin_date` datetime NOT NULL,
+  PRIMARY KEY (`visitor_id`),
+  KEY `member_id` (`member_id`)
+) ENGINE=MyISAM DEFAULT CHARSET=utf8mb4""",
     """CREATE TABLE `holiday` (
   `holiday_id` int(11) NOT NULL AUTO_INCREMENT,
   `holiday_dayname` varchar(20) NOT NULL,

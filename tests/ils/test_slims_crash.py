@@ -106,3 +106,23 @@ def test_killed_after_the_slims_write_neither_doubles_nor_loses(
     assert _count(slims, "SELECT COUNT(*) FROM fines") == 1
     check = server.cli("ils", "check")
     assert check.returncode == 0 and "0 difference(s)" in check.stdout
+
+
+def test_killed_after_the_slims_visit_write_neither_doubles_nor_loses(
+    server: ServerProcess, slims: Engine
+) -> None:
+    member = tx("visit", card="M0001", offline=True, visit={})
+    crowd = {"leader": "Bu Sari", "institution": "SDN 2", "male": 1, "female": 1}
+    group = tx("group_visit", offline=True, group=crowd)
+    assert [r["status"] for r in _post(server, member, group)] == ["accepted"] * 2
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.ils.crash_rig", os.environ["KIOSK_SERVER_CONFIG"], "visits"],
+        env=server.env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert "the ILS took visits" in proc.stdout
+    assert _count(slims, "SELECT COUNT(*) FROM visitor_count") == 3  # the member, 2 people
+    assert "write-backs queued: 2" in server.cli("ils", "status").stdout  # not recorded
+
+    assert "still queued: 0" in server.cli("ils", "drain").stdout
+    assert _count(slims, "SELECT COUNT(*) FROM visitor_count") == 3

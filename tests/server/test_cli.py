@@ -62,6 +62,14 @@ def test_add_kiosk_prints_token_last_and_rotates(run) -> None:
     assert second != first
 
 
+def test_add_kiosk_refuses_the_name_reserved_for_the_ils_desk(run, db_url: str) -> None:
+    for name in ("ils:slims", "ILS:pintu"):
+        code, out, err = run("add-kiosk", name)
+        assert code == 1 and out == ""
+        assert "reserved" in err and "'ils:'" in err
+    assert run("add-kiosk", "pintu-ils:1")[0] == 0  # only the prefix is reserved
+
+
 def test_add_staff_from_env(run, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KIOSK_STAFF_PASSWORD", "rahasia-sekali")
     assert run("add-staff", "ani") == (0, "staff user 'ani' created\n", "")
