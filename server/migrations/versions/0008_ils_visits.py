@@ -6,7 +6,7 @@ to write into the ILS's own guest book.
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-12-14
+Create Date: 2026-12-01
 """
 
 from __future__ import annotations
