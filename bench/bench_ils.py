@@ -3,6 +3,8 @@
 - ``ils.slims.pull_full_s``: a full pull of 20,000 members and 100,000 items into
   a fresh server (SQLite).
 - ``ils.slims.pull_delta_s``: the next pull after 1% of members and items changed.
+- ``ils.slims.sweep_s``: the deletion sweep over all those members and items after
+  0.5% of each were deleted in SLiMS (every key read, the missing ones refused).
 - ``ils.slims.writeback_per_s``: queued kiosk checkouts written into SLiMS per second.
 - ``ils.slims.checkout_online_p99_ms`` beside ``ils.own.checkout_online_p99_ms``: one
   online checkout at a time over real HTTP (uvicorn on 127.0.0.1) with the SLiMS
@@ -120,6 +122,18 @@ def run(rec) -> None:
             started = time.perf_counter()
             report = ils.pull()
             rec.record("ils.slims.pull_delta_s", time.perf_counter() - started, "s", "< 2")
+
+            gone_members, gone_items = MEMBERS // 200, ITEMS // 200
+            with engine.begin() as conn:  # the last ones: the steps below use the first
+                conn.execute(text("DELETE FROM member WHERE CAST(SUBSTRING(member_id, 2) "
+                                  f"AS UNSIGNED) > {MEMBERS - gone_members}"))  # fmt: skip
+                conn.execute(text(f"DELETE FROM item WHERE item_id > {ITEMS - gone_items}"))
+            started = time.perf_counter()
+            swept = ils.connector.sweep(server.db)
+            rec.record("ils.slims.sweep_s", time.perf_counter() - started, "s", "< 5")
+            assert (swept.patrons_removed, swept.items_removed) == (gone_members, gone_items), (
+                swept.summary()
+            )
 
             cards = [f"M{n:04d}" for n in range(4, MEMBERS + 1) if n != 3]
             txns = [

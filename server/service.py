@@ -54,6 +54,7 @@ class Server:
                 self.apply,
                 pull_interval_s=settings.ils.pull_interval_s,
                 writeback_interval_s=settings.ils.writeback_interval_s,
+                sweep_interval_s=settings.ils.sweep_interval_s,
                 patrons_in=lambda: self.writes.patrons_in > 0,
             )
             if connector is not None

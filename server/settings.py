@@ -65,6 +65,10 @@ class IlsSettings:
     """Seconds between pulls of what changed in the ILS."""
     writeback_interval_s: Annotated[float, Field(gt=0, le=3600)] = 1.0
     """Seconds the write-back worker waits when its queue is empty or the ILS is away."""
+    sweep_interval_s: Annotated[float, Field(ge=60, le=7 * 86400)] = 3600.0
+    """Seconds between deletion sweeps on delta pulls (every full pull sweeps too): a
+    member or item deleted in the ILS never shows in a pull by update time, so the
+    sweep compares every key the ILS has with the mirror's and refuses the missing."""
     background: bool = True
     """Run the pull loop and the write-back worker inside ``serve``; false leaves both
     to ``kiosk-server ils pull|drain`` (from cron or a systemd timer)."""

@@ -1,7 +1,8 @@
 """Suite-wide rules.
 
 Tests that need an X display (``xvfb``), a PostgreSQL server (``postgres``) or
-a MariaDB server (``mariadb``, for the ILS connectors) are skipped where those
+a MariaDB server (``mariadb``, for the ILS connectors; ``mariadbd`` for a server
+of the test's own, to stop and start) are skipped where those
 are missing, except when ``KIOSK_REQUIRE_ALL=1`` (set by
 ``.ci/run``): then a missing display or database fails the test, so CI can
 never pass by skipping them.
@@ -39,11 +40,15 @@ def _missing(marker: str) -> str | None:
         return "needs PostgreSQL: set KIOSK_TEST_PG_URL (make test starts one when run as root)"
     if marker == "mariadb" and not os.environ.get("KIOSK_TEST_MARIADB_URL"):
         return "needs MariaDB: set KIOSK_TEST_MARIADB_URL (make test starts one when run as root)"
+    if marker == "mariadbd":
+        from tests.ils.own_mariadb import missing
+
+        return missing()
     return None
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    for marker in ("xvfb", "postgres", "browser", "mariadb"):
+    for marker in ("xvfb", "postgres", "browser", "mariadb", "mariadbd"):
         if item.get_closest_marker(marker) is None:
             continue
         why = _missing(marker)

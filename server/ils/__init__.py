@@ -31,6 +31,24 @@ ILS_KIOSK_PREFIX = "ils:"
 
 
 @dataclass
+class SweepReport:
+    """What one deletion sweep found: rows the ILS no longer has (now refused here)
+    and rows it has again (given back their state from the ILS)."""
+
+    patrons_removed: int = 0
+    items_removed: int = 0
+    patrons_back: int = 0
+    items_back: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (
+            f"sweep: {self.patrons_removed} patrons and {self.items_removed} items gone from "
+            f"the ILS, {self.patrons_back} patrons and {self.items_back} items back"
+        )
+
+
+@dataclass
 class PullReport:
     """What one pull brought in."""
 
@@ -43,14 +61,17 @@ class PullReport:
     desk_transactions: int = 0
     transactions: list[TransactionIn] = field(default_factory=list)
     """The desk's loans, returns and renewals since the cursor, for the server's log."""
+    swept: SweepReport | None = None
+    """The deletion sweep run with this pull, if one was due."""
 
     def summary(self) -> str:
         kind = "full" if self.full else "delta"
-        return (
+        text = (
             f"{kind} pull: {self.patrons} patrons, {self.items} items, "
             f"{self.policies} loan rules, {self.closed_days} closed days, "
             f"{self.desk_transactions} desk transactions"
         )
+        return text if self.swept is None else f"{text}; {self.swept.summary()}"
 
 
 @dataclass
@@ -108,6 +129,11 @@ class Connector(Protocol):
 
     def health(self) -> Health:
         """Whether the ILS database answers now."""
+        ...
+
+    def sweep(self, db: Database) -> SweepReport:
+        """Refuse patrons and items the ILS no longer has (deleted there: a pull by
+        change never sees them go), and restore those it has again."""
         ...
 
 

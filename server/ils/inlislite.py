@@ -46,6 +46,7 @@ from server.ils.mirror import (
     IlsDatabase,
     ItemRow,
     PatronRow,
+    keyed_text,
     replace_policies,
     upsert_items,
     upsert_patrons,
@@ -90,6 +91,10 @@ class InlisliteConnector(IlsDatabase):
     kind = "inlislite"
     LABEL = "INLISLite"
     MARKED_TABLES = ("collectionloanitems", "pelanggaran", "memberguesses", "groupguesses")
+    MEMBER_KEYS_SQL = "SELECT MemberNo FROM members WHERE MemberNo IS NOT NULL AND MemberNo <> ''"
+    ITEM_KEYS_SQL = (
+        "SELECT NomorBarcode FROM collections WHERE NomorBarcode IS NOT NULL AND NomorBarcode <> ''"
+    )
 
     def __init__(
         self, url: str, uid: int = 1, location_id: int = 1, engine: Engine | None = None
@@ -194,7 +199,9 @@ class InlisliteConnector(IlsDatabase):
         txns.sort(key=lambda t: t.at)
         return txns
 
-    def _members(self, ils: Connection, since: datetime | None) -> list[PatronRow]:
+    def _members(
+        self, ils: Connection, since: datetime | None, keys: list[str] | None = None
+    ) -> list[PatronRow]:
         sql = (
             "SELECT MemberNo, Fullname, JenisAnggota_id, StatusAnggota_id, EndDate, Email "
             "FROM members WHERE MemberNo IS NOT NULL AND MemberNo <> ''"
@@ -203,8 +210,11 @@ class InlisliteConnector(IlsDatabase):
         if since is not None:
             sql += " AND UpdateDate >= :t"
             params["t"] = since
+        elif keys is not None:  # the sweep's look at members it had refused
+            sql += " AND MemberNo IN :keys"
+            params["keys"] = keys
         rows = []
-        for no, name, ja, status, end, email in ils.execute(text(sql), params):
+        for no, name, ja, status, end, email in ils.execute(keyed_text(sql, params), params):
             active = status == ACTIVE_MEMBER
             rows.append(
                 PatronRow(
@@ -219,7 +229,9 @@ class InlisliteConnector(IlsDatabase):
             )
         return rows
 
-    def _items(self, ils: Connection, since: datetime | None) -> list[ItemRow]:
+    def _items(
+        self, ils: Connection, since: datetime | None, keys: list[str] | None = None
+    ) -> list[ItemRow]:
         sql = (
             "SELECT c.NomorBarcode, k.Title, k.Author, k.ISBN, c.Status_id FROM collections c "
             "LEFT JOIN catalogs k ON k.ID = c.Catalog_id "
@@ -229,6 +241,9 @@ class InlisliteConnector(IlsDatabase):
         if since is not None:
             sql += " AND (c.UpdateDate >= :t OR k.UpdateDate >= :t)"
             params["t"] = since
+        elif keys is not None:  # the sweep's look at items it had refused
+            sql += " AND c.NomorBarcode IN :keys"
+            params["keys"] = keys
         return [
             ItemRow(
                 barcode=code,
@@ -238,7 +253,7 @@ class InlisliteConnector(IlsDatabase):
                 item_type=ITEM_TYPE,
                 status="available" if status in (AVAILABLE, ON_LOAN) else "not_for_loan",
             )
-            for code, title, author, isbn, status in ils.execute(text(sql), params)
+            for code, title, author, isbn, status in ils.execute(keyed_text(sql, params), params)
         ]
 
     # -- write-back ---------------------------------------------------------

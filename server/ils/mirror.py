@@ -4,27 +4,44 @@ Patrons, items, loan policies and closed days are overwritten from the ILS (it i
 the source of truth); each changed patron and item gets the write's version so
 kiosks fetch it with their next snapshot delta. Loans are not touched here: the
 desk's loans and returns come in as transactions (see :mod:`server.ils`).
+
+A pull by update time never sees a row deleted in the ILS; :meth:`IlsDatabase.sweep`
+compares every key the ILS has with the mirror's and refuses the missing ones
+(patron blocked "removed in <ILS>", item not for loan), and gives a row that is
+back in the ILS its state from there again.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, create_engine, delete, insert, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
 
-from server.ils import Health
+from server.ils import Health, SweepReport
 from server.models import ClosedDay, Item, LoanPolicy, Patron
 from server.statements import chunks
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from server.db import Database
+
+log = logging.getLogger(__name__)
 _PATRONS = cast(Table, Patron.__table__)
 _ITEMS = cast(Table, Item.__table__)
 #: closed days a pull owns start their reason with this; staff-added ones stay
 ILS_DAY_PREFIX = "ILS: "
+#: what an item the ILS no longer has becomes: the server and every kiosk's offline
+#: policy refuse to lend it, and a return of it is still taken
+REMOVED_ITEM_STATUS = "not_for_loan"
 
 
 class IlsDatabase:
@@ -37,6 +54,9 @@ class IlsDatabase:
 
     LABEL = "ILS"
     MARKED_TABLES: tuple[str, ...] = ()
+    #: every member's card and every item's barcode the ILS has (for the sweep)
+    MEMBER_KEYS_SQL = ""
+    ITEM_KEYS_SQL = ""
 
     def __init__(self, url: str, engine: Engine | None = None) -> None:
         self.engine = engine or create_engine(url, pool_pre_ping=True, pool_recycle=3600)
@@ -64,6 +84,85 @@ class IlsDatabase:
         except SQLAlchemyError as exc:
             return Health(False, f"{self.LABEL} database does not answer: {exc.__class__.__name__}")
         return Health(True, f"{self.LABEL} database answers ({version})")
+
+    # -- deletion sweep -----------------------------------------------------
+
+    def _members(
+        self, ils: Connection, since: datetime | None, keys: list[str] | None = None
+    ) -> list[PatronRow]:
+        raise NotImplementedError
+
+    def _items(
+        self, ils: Connection, since: datetime | None, keys: list[str] | None = None
+    ) -> list[ItemRow]:
+        raise NotImplementedError
+
+    @property
+    def removed_reason(self) -> str:
+        """The blocked reason of a patron the ILS no longer has."""
+        return f"removed in {self.LABEL}"
+
+    def sweep(self, db: Database) -> SweepReport:
+        """Refuse the mirror's patrons and items the ILS no longer has; restore the
+        ones it has again. Writes only what changes (each with the write's version,
+        so kiosks get it with their next snapshot delta)."""
+        started = time.perf_counter()
+        with self.engine.connect() as ils:
+            cards = {str(k) for (k,) in ils.execute(text(self.MEMBER_KEYS_SQL))}
+            codes = {str(k) for (k,) in ils.execute(text(self.ITEM_KEYS_SQL))}
+        reason = self.removed_reason
+        with db.read() as session:
+            patrons = session.execute(
+                select(Patron.id, Patron.card, Patron.status, Patron.blocked_reason).where(
+                    Patron.deleted.is_(False)
+                )
+            ).all()
+            items = session.execute(
+                select(Item.id, Item.barcode, Item.status).where(Item.deleted.is_(False))
+            ).all()
+        gone_patrons = [
+            pid for pid, card, status, why in patrons
+            if card not in cards and (status, why) != ("blocked", reason)
+        ]  # fmt: skip
+        gone_items = [
+            iid for iid, code, status in items
+            if code not in codes and status != REMOVED_ITEM_STATUS
+        ]  # fmt: skip
+        # an empty key list is far likelier a wrong or half-restored database than a
+        # library that deleted every member: refuse nobody on its word
+        if not cards and gone_patrons:
+            log.warning("%s has no members at all: sweep leaves patrons alone", self.LABEL)
+            gone_patrons = []
+        if not codes and gone_items:
+            log.warning("%s has no items at all: sweep leaves items alone", self.LABEL)
+            gone_items = []
+        back_cards = [card for _, card, _, why in patrons if card in cards and why == reason]
+        # an item refused here may be refused in the ILS too: look, write only the changed
+        maybe_back = [code for _, code, status in items
+                      if code in codes and status == REMOVED_ITEM_STATUS]  # fmt: skip
+        back_patrons: list[PatronRow] = []
+        back_items: list[ItemRow] = []
+        if back_cards or maybe_back:
+            with self.engine.connect() as ils:
+                if back_cards:
+                    back_patrons = self._members(ils, None, keys=back_cards)
+                if maybe_back:
+                    back_items = [
+                        r for r in self._items(ils, None, keys=maybe_back)
+                        if r.status != REMOVED_ITEM_STATUS
+                    ]  # fmt: skip
+        if gone_patrons or gone_items or back_patrons or back_items:
+            with db.write() as (session, version):
+                mark_removed(session, version, reason, gone_patrons, gone_items)
+                upsert_patrons(session, version, back_patrons)
+                upsert_items(session, version, back_items)
+        return SweepReport(
+            patrons_removed=len(gone_patrons),
+            items_removed=len(gone_items),
+            patrons_back=len(back_patrons),
+            items_back=len(back_items),
+            seconds=time.perf_counter() - started,
+        )
 
 
 @dataclass
@@ -143,6 +242,30 @@ def upsert_items(session: Session, version: int, rows: list[ItemRow]) -> int:
             old,
         )
     return len(rows)
+
+
+def keyed_text(sql: str, params: dict[str, Any]) -> TextClause:
+    """``text(sql)`` whose ``:keys``, when ``params`` has them, is a list of values."""
+    clause = text(sql)
+    return clause.bindparams(bindparam("keys", expanding=True)) if "keys" in params else clause
+
+
+def mark_removed(
+    session: Session, version: int, reason: str, patron_ids: list[int], item_ids: list[int]
+) -> None:
+    """Block patrons (with ``reason``) and refuse items the ILS no longer has."""
+    for part in chunks(patron_ids):
+        session.execute(
+            update(_PATRONS)
+            .where(_PATRONS.c.id.in_(part))
+            .values(status="blocked", blocked_reason=reason, version=version)
+        )
+    for part in chunks(item_ids):
+        session.execute(
+            update(_ITEMS)
+            .where(_ITEMS.c.id.in_(part))
+            .values(status=REMOVED_ITEM_STATUS, version=version)
+        )
 
 
 def set_holds(session: Session, version: int, holds: dict[str, str]) -> None:

@@ -136,6 +136,7 @@ class IlsService:
         pull_interval_s: float = 60.0,
         writeback_interval_s: float = 1.0,
         patrons_in: Callable[[], bool] | None = None,
+        sweep_interval_s: float = 3600.0,
     ) -> None:
         self.db = db
         self.connector = connector
@@ -143,6 +144,9 @@ class IlsService:
         self.pull_interval_s = pull_interval_s
         self.writeback_interval_s = writeback_interval_s
         self.patrons_in = patrons_in
+        self.sweep_interval_s = sweep_interval_s
+        # kept in memory: after a restart the first pull sweeps (one extra sweep, cheap)
+        self._swept_at: float | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -151,7 +155,9 @@ class IlsService:
     # -- pull ---------------------------------------------------------------
 
     def pull(self, full: bool = False) -> PullReport:
-        """One pull (everything when ``full`` or never pulled), applied to the server."""
+        """One pull (everything when ``full`` or never pulled), applied to the server,
+        and the deletion sweep with every full pull and at most every
+        ``sweep_interval_s`` with delta pulls."""
         with self._pull_lock:
             state = self._state()
             started = time.perf_counter()
@@ -160,6 +166,9 @@ class IlsService:
                 txns = report.transactions
                 for i in range(0, len(txns), _APPLY_CHUNK):
                     self.apply(txns[i : i + _APPLY_CHUNK])
+                if report.full or self._sweep_due():
+                    report.swept = self.connector.sweep(self.db)
+                    self._swept_at = time.monotonic()
             except SQLAlchemyError as exc:
                 self._error(f"pull failed: {exc.__class__.__name__}: {exc}"[:2000])
                 raise
@@ -169,6 +178,10 @@ class IlsService:
                 last_pull_s=time.perf_counter() - started,
             )
             return report
+
+    def _sweep_due(self) -> bool:
+        """Whether a delta pull sweeps for deletions too (see ``sweep_interval_s``)."""
+        return self._swept_at is None or time.monotonic() - self._swept_at >= self.sweep_interval_s
 
     # -- write-back ---------------------------------------------------------
 

@@ -36,6 +36,7 @@ from server.ils.mirror import (
     IlsDatabase,
     ItemRow,
     PatronRow,
+    keyed_text,
     replace_closed_days,
     replace_policies,
     set_holds,
@@ -82,6 +83,8 @@ class SlimsConnector(IlsDatabase):
     kind = "slims"
     LABEL = "SLiMS"
     MARKED_TABLES = ("loan", "fines", "visitor_count")
+    MEMBER_KEYS_SQL = "SELECT member_id FROM member"
+    ITEM_KEYS_SQL = "SELECT item_code FROM item WHERE item_code IS NOT NULL AND item_code <> ''"
 
     def __init__(self, url: str, uid: int = 1, engine: Engine | None = None) -> None:
         super().__init__(url, engine)
@@ -148,7 +151,9 @@ class SlimsConnector(IlsDatabase):
                 days.setdefault(day, f"closed every {_DAYNAMES[day.weekday()]}")
         return days
 
-    def _members(self, ils: Connection, since: datetime | None) -> list[PatronRow]:
+    def _members(
+        self, ils: Connection, since: datetime | None, keys: list[str] | None = None
+    ) -> list[PatronRow]:
         sql = (
             "SELECT member_id, member_name, member_type_id, expire_date, is_pending, "
             "member_email FROM member"
@@ -157,6 +162,9 @@ class SlimsConnector(IlsDatabase):
         if since is not None:  # SLiMS keeps only the date of a member's last change
             sql += " WHERE last_update >= :d OR input_date >= :d"
             params["d"] = since.date()
+        elif keys is not None:  # the sweep's look at members it had refused
+            sql += " WHERE member_id IN :keys"
+            params["keys"] = keys
         return [
             PatronRow(
                 card=str(mid),
@@ -167,10 +175,14 @@ class SlimsConnector(IlsDatabase):
                 expires_on=expire,
                 email=email,
             )
-            for mid, name, mt, expire, pending, email in ils.execute(text(sql), params)
+            for mid, name, mt, expire, pending, email in ils.execute(
+                keyed_text(sql, params), params
+            )
         ]
 
-    def _items(self, ils: Connection, since: datetime | None) -> list[ItemRow]:
+    def _items(
+        self, ils: Connection, since: datetime | None, keys: list[str] | None = None
+    ) -> list[ItemRow]:
         sql = (
             "SELECT i.item_code, b.title, b.isbn_issn, i.coll_type_id, "
             "COALESCE(s.no_loan, 0), i.item_status_id FROM item i "
@@ -182,8 +194,13 @@ class SlimsConnector(IlsDatabase):
         if since is not None:
             sql += " AND (i.last_update >= :t OR b.last_update >= :t)"
             params["t"] = since
+        elif keys is not None:  # the sweep's look at items it had refused
+            sql += " AND i.item_code IN :keys"
+            params["keys"] = keys
         rows = []
-        for code, title, isbn, ct, no_loan, status_id in ils.execute(text(sql), params):
+        for code, title, isbn, ct, no_loan, status_id in ils.execute(
+            keyed_text(sql, params), params
+        ):
             status = "available"
             if no_loan:
                 status = "lost" if status_id == "MIS" else "not_for_loan"

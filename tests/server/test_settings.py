@@ -70,3 +70,16 @@ def test_ils_kinds_choose_their_connector(monkeypatch: pytest.MonkeyPatch, tmp_p
     cfg.write_text('[server.ils]\nkind = "inlislite"\n')
     with pytest.raises(SettingsError, match='url is required when kind = "inlislite"'):
         Settings.resolve(config=cfg)
+
+
+def test_ils_sweep_interval_is_checked(tmp_path: Path) -> None:
+    cfg = tmp_path / "s.toml"
+    cfg.write_text('[server.ils]\nkind = "slims"\nurl = "mysql+pymysql://k@h/s"\n')
+    assert Settings.resolve(config=cfg).ils.sweep_interval_s == 3600
+    cfg.write_text(
+        '[server.ils]\nkind = "slims"\nurl = "mysql+pymysql://k@h/s"\nsweep_interval_s = 5\n'
+    )
+    with pytest.raises(
+        SettingsError, match=r"\[server\] ils\.sweep_interval_s: .*greater than or equal to 60"
+    ):
+        Settings.resolve(config=cfg)
