@@ -186,62 +186,69 @@ class ItemRow:
     status: str  # available | not_for_loan | lost
 
 
-def _existing(session: Session, column: Any, keys: list[str]) -> dict[Any, int]:
+def _existing(session: Session, column: Any, keys: list[str], fields: list[str]) -> dict[Any, Any]:
+    """The mirrored rows among ``keys``: key -> (id, deleted, *fields)."""
     table = column.table
-    found: dict[Any, int] = {}
+    cols = [table.c.id, table.c.deleted, *(table.c[f] for f in fields)]
+    found: dict[Any, Any] = {}
     for part in chunks(keys):
-        for key, ident in session.execute(select(column, table.c.id).where(column.in_(part))):
-            found[key] = ident
+        for key, *rest in session.execute(select(column, *cols).where(column.in_(part))):
+            found[key] = rest
     return found
+
+
+def _upsert(
+    session: Session, table: Table, key: str, version: int, values: list[dict[str, Any]],
+    on_insert: dict[str, Any],
+) -> int:  # fmt: skip
+    """Insert the new rows of ``values`` and overwrite the changed ones, each with
+    ``version``; rows the mirror already holds as they are stay untouched, so a pull
+    that re-reads them (SLiMS keeps only the date of a member's change) does not make
+    every kiosk download them again. Returns how many rows were written."""
+    if not values:
+        return 0
+    fields = [k for k in values[0] if k != key]
+    have = _existing(session, table.c[key], [v[key] for v in values], fields)
+    new = [{**v, **on_insert, "version": version, "deleted": False}
+           for v in values if v[key] not in have]  # fmt: skip
+    changed = []
+    for v in values:
+        row = have.get(v[key])
+        if row is None:
+            continue
+        ident, deleted, *current = row
+        if deleted or list(current) != [v[f] for f in fields]:
+            changed.append({**v, "_id": ident, "version": version, "deleted": False})
+    if new:
+        session.execute(insert(table), new)
+    if changed:
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values({k: bindparam(k) for k in changed[0] if k not in (key, "_id")}),
+            changed,
+        )
+    return len(new) + len(changed)
 
 
 def upsert_patrons(session: Session, version: int, rows: list[PatronRow]) -> int:
     """Insert or overwrite patrons by card; returns how many were written."""
-    if not rows:
-        return 0
-    have = _existing(session, _PATRONS.c.card, [r.card for r in rows])
     values = [
         {"card": r.card, "name": r.name, "category": r.category, "status": r.status,
-         "blocked_reason": r.blocked_reason, "expires_on": r.expires_on, "email": r.email,
-         "version": version, "deleted": False}
+         "blocked_reason": r.blocked_reason, "expires_on": r.expires_on, "email": r.email}
         for r in rows
     ]  # fmt: skip
-    new = [v for v in values if v["card"] not in have]
-    old = [{**v, "_id": have[v["card"]]} for v in values if v["card"] in have]
-    if new:
-        session.execute(insert(_PATRONS), [{**v, "fines_idr": 0} for v in new])
-    if old:
-        session.execute(
-            update(_PATRONS)
-            .where(_PATRONS.c.id == bindparam("_id"))
-            .values({k: bindparam(k) for k in values[0] if k != "card"}),
-            old,
-        )
-    return len(rows)
+    return _upsert(session, _PATRONS, "card", version, values, {"fines_idr": 0})
 
 
 def upsert_items(session: Session, version: int, rows: list[ItemRow]) -> int:
     """Insert or overwrite items by barcode (shelf status, title, type)."""
-    if not rows:
-        return 0
-    have = _existing(session, _ITEMS.c.barcode, [r.barcode for r in rows])
     values = [
         {"barcode": r.barcode, "title": r.title, "author": r.author, "isbn": r.isbn,
-         "item_type": r.item_type, "status": r.status, "version": version, "deleted": False}
+         "item_type": r.item_type, "status": r.status}
         for r in rows
     ]  # fmt: skip
-    new = [v for v in values if v["barcode"] not in have]
-    old = [{**v, "_id": have[v["barcode"]]} for v in values if v["barcode"] in have]
-    if new:
-        session.execute(insert(_ITEMS), new)
-    if old:
-        session.execute(
-            update(_ITEMS)
-            .where(_ITEMS.c.id == bindparam("_id"))
-            .values({k: bindparam(k) for k in values[0] if k != "barcode"}),
-            old,
-        )
-    return len(rows)
+    return _upsert(session, _ITEMS, "barcode", version, values, {})
 
 
 def keyed_text(sql: str, params: dict[str, Any]) -> TextClause:
@@ -270,7 +277,12 @@ def mark_removed(
 
 def set_holds(session: Session, version: int, holds: dict[str, str]) -> None:
     """Holds as the ILS has them now: ``holds`` maps barcode to the card first in line."""
-    cards = _existing(session, _PATRONS.c.card, sorted(set(holds.values())))
+    cards = {
+        card: row[0]
+        for card, row in _existing(
+            session, _PATRONS.c.card, sorted(set(holds.values())), []
+        ).items()
+    }
     want = {code: cards.get(card) for code, card in holds.items()}
     held = {
         code: pid
