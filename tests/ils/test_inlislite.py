@@ -5,81 +5,32 @@ with the item lent (``Status_id`` 5); a return ends it and, when late, writes th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from server.admin import add_kiosk
-from server.app import create_app
 from server.calendar import LibraryCalendar
-from server.ils.inlislite import InlisliteConnector
 from server.ils.service import IlsService
 from server.service import Server
-from server.settings import IlsSettings, Settings
 from server.timeutil import WIB
-from tests.ils.inlislite_schema import FINE_PER_DAY, LOAN_DAYS, SUSPEND_PER_DAY, seed_inlislite
+from tests.ils.inlislite_schema import FINE_PER_DAY, LOAN_DAYS, SUSPEND_PER_DAY
+from tests.ils.rig import library_today, rows
 from tests.server.helpers import post, tx
 
 pytestmark = pytest.mark.mariadb
 
 
-def _library_today() -> date:
-    """Today in Probolinggo (WIB), the day the ILS's dates are written in; the machine's
-    own date differs from it for seven hours of every UTC day."""
-    return datetime.now(WIB).date()
+@pytest.fixture
+def ils_kind() -> str:
+    return "inlislite"
 
 
 @pytest.fixture
-def inlis(mariadb_url: str) -> Iterator[Engine]:
-    engine = create_engine(mariadb_url)
-    seed_inlislite(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def server(inlis: Engine, mariadb_url: str, tmp_path: Path) -> Iterator[Server]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        db_url=f"sqlite:///{tmp_path / 'server.db'}",
-        ils=IlsSettings(kind="inlislite", url=mariadb_url, staff_uid=7),
-    )
-    srv = Server(settings)
-    srv.db.migrate()
-    assert srv.ils is not None and isinstance(srv.ils.connector, InlisliteConnector)
-    srv.ils.pull()
-    yield srv
-    srv.db.dispose()
-
-
-@pytest.fixture
-def ils(server: Server) -> IlsService:
-    assert server.ils is not None
-    return server.ils
-
-
-@pytest.fixture
-def client(server: Server) -> Iterator[TestClient]:
-    # the app's own worker would drain concurrently; these tests drain by hand
-    with TestClient(create_app(server), raise_server_exceptions=False) as c:
-        assert server.ils is not None
-        server.ils.stop()
-        yield c
-
-
-@pytest.fixture
-def kiosk(server: Server) -> dict[str, str]:
-    return {"Authorization": f"Bearer {add_kiosk(server.db, 'kiosk-a')}"}
-
-
-def rows(inlis: Engine, sql: str) -> list[dict]:
-    with inlis.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(text(sql))]
+def inlis(ils_db: Engine) -> Engine:
+    return ils_db
 
 
 def status_of(inlis: Engine, barcode: str) -> int:
@@ -190,9 +141,9 @@ def test_late_return_writes_the_violation_once(
     assert post(client, kiosk, back)[0]["status"] == "accepted"
     assert ils.drain() == 2
     [item] = rows(inlis, "SELECT * FROM collectionloanitems")
-    late = (_library_today() - item["DueDate"].date()).days
+    late = (library_today() - item["DueDate"].date()).days
     assert late > 0 and item["LateDays"] == late and item["LoanStatus"] == "Return"
-    assert item["ActualReturn"].date() == _library_today()
+    assert item["ActualReturn"].date() == library_today()
     assert status_of(inlis, "C00002") == 1
     [fine] = rows(inlis, "SELECT * FROM pelanggaran")
     assert fine["JumlahDenda"] == late * FINE_PER_DAY
