@@ -1,13 +1,21 @@
 """INLISLite v3 (Perpusnas) on MariaDB: pull by update time, write loans as its
 circulation does.
 
-A checkout becomes a ``collectionloans`` row (an id numbered as INLISLite numbers
-them: location prefix, ``yymmdd``, a 5-digit counter for the day) plus one
-``collectionloanitems`` row with ``LoanStatus = 'Loan'`` and the ``DueDate``, and
-sets ``collections.Status_id`` to 5 (on loan). A return sets ``ActualReturn``,
-``LoanStatus = 'Return'``, ``LateDays``, ``Status_id`` 1 (available) and, when late,
-writes the ``pelanggaran`` row (fine ``DendaPerTenor`` per late day, suspension
-``DaySuspend`` per late day when the member type suspends) as its return does.
+A checkout becomes a ``collectionloans`` row (an id numbered as INLISLite's
+``SirkulasiHelpers::generateNewID`` numbers them: the location's id as it is, then
+``yymmdd``, then a 5-digit counter for the day) plus one ``collectionloanitems`` row
+with ``LoanStatus = 'Loan'`` and the ``DueDate``, and sets ``collections.Status_id``
+to 5 (on loan). A return sets ``ActualReturn``, ``LoanStatus = 'Return'``,
+``LateDays``, ``Status_id`` 1 (available) and, when late, writes the ``pelanggaran``
+row with the fine and suspension INLISLite's return form proposes from the member
+type (``jenis_anggota``: constant, or per tenor of N days/weeks/months/years).
+
+Late days are counted as INLISLite's ``SirkulasiHelpers::lateDays`` counts them:
+calendar days from the due date to the return, less the Saturdays and Sundays after
+the due date when ``settingparameters`` says they are holidays
+(``IsSaturdayHoliday``/``IsSundayHoliday`` = ``True``), less the ``holidays`` rows
+dated from the due date to the return, both ends included. Pull mirrors the same
+holidays and weekend days into the server's closed days.
 
 INLISLite's tables are InnoDB, so each item's write-back is one database
 transaction; on top of that every loan item and ``pelanggaran`` row the connector
@@ -32,7 +40,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select, text
@@ -47,6 +56,7 @@ from server.ils.mirror import (
     ItemRow,
     PatronRow,
     keyed_text,
+    replace_closed_days,
     replace_policies,
     upsert_items,
     upsert_patrons,
@@ -66,6 +76,13 @@ AVAILABLE, ON_LOAN = 1, 5
 LATE, MONEY_FINE = 1, 1
 ITEM_TYPE = "inlislite"
 KIOSK = "ils:inlislite"
+#: weekend days INLISLite may be set to close on (``settingparameters`` names)
+_WEEKEND = {5: "IsSaturdayHoliday", 6: "IsSundayHoliday"}
+#: weekend closing days are expanded into dated closed days this far ahead
+_WEEKLY_AHEAD_DAYS = 400
+#: days in one tenor unit (``DendaTenorSatuan``/``SuspendTenorSatuan``), as INLISLite
+#: divides the late days by them
+_TENOR_DAYS = {"hari": 1, "minggu": 7, "bulan": 30, "tahun": 365}
 
 
 def category(jenis_anggota_id: int | None) -> str:
@@ -83,6 +100,42 @@ def _from_local(value: datetime) -> datetime:
 
 def _desk_key(loan_item_id: int) -> str:
     return f"inlis-{loan_item_id}-out"
+
+
+def late_days(due: date, back: date, weekend: set[int], holidays: set[date]) -> int:
+    """Days late as INLISLite counts them (see the module docstring); 0 when in time.
+
+    Like INLISLite, a holiday on the due date itself, or on a weekend day that is
+    closed anyway, is taken off as well."""
+    days = (back - due).days
+    if days <= 0:
+        return 0
+    weekends = sum(1 for n in range(1, days + 1) if (due + timedelta(days=n)).weekday() in weekend)
+    closed = sum(1 for day in holidays if due <= day <= back)
+    return max(0, days - weekends - closed)
+
+
+@dataclass(frozen=True)
+class PenaltyRule:
+    """One penalty of a member type: ``DendaType`` + ``DendaPerTenor`` + ``DendaTenor*``
+    for the fine, ``SuspendType`` + ``DaySuspend`` + ``SuspendTenor*`` for suspension."""
+
+    kind: str | None  # "Konstan" or "Berkelipatan"
+    amount: int
+    tenor_count: float | None
+    tenor_unit: str | None
+    multiply: int | None
+
+    def of(self, late: int) -> int:
+        """The penalty INLISLite's return form proposes for ``late`` days."""
+        if late <= 0 or self.amount <= 0:
+            return 0
+        if self.kind == "Konstan":
+            return self.amount
+        unit = _TENOR_DAYS.get((self.tenor_unit or "").strip().lower())
+        divider = unit * (self.tenor_count or 0) if unit else 1
+        tenors = max(1, int(late // divider)) if divider > 0 else 1
+        return int(self.amount * tenors * (self.multiply or 0))
 
 
 class InlisliteConnector(IlsDatabase):
@@ -120,16 +173,46 @@ class InlisliteConnector(IlsDatabase):
                     )
                 )
             ]
+            days = self._closed_days(ils, now.date())
             patrons = self._members(ils, since)
             items = self._items(ils, since)
             loans = self._loans(ils, since)
         with db.write() as (session, version):
             report.policies = replace_policies(session, policies)
+            report.closed_days = replace_closed_days(session, days)
             report.patrons = upsert_patrons(session, version, patrons)
             report.items = upsert_items(session, version, items)
         report.transactions = self._desk_transactions(db, loans)
         report.desk_transactions = len(report.transactions)
         return report
+
+    @staticmethod
+    def _weekend(ils: Connection) -> set[int]:
+        """The weekend days ``settingparameters`` marks as holidays."""
+        names = {name: day for day, name in _WEEKEND.items()}
+        return {
+            names[name]
+            for name, value in ils.execute(
+                text("SELECT Name, Value FROM settingparameters WHERE Name IN :names").bindparams(
+                    bindparam("names", expanding=True)
+                ),
+                {"names": list(names)},
+            )
+            if str(value or "").strip() == "True"
+        }
+
+    def _closed_days(self, ils: Connection, today: date) -> dict[date, str]:
+        days: dict[date, str] = {}
+        for day, name in ils.execute(text("SELECT Dates, Names FROM holidays")):
+            if day is not None:
+                day = day.date() if isinstance(day, datetime) else day
+                days[day] = name or "holiday"
+        weekend = self._weekend(ils)
+        for offset in range(_WEEKLY_AHEAD_DAYS):
+            day = today + timedelta(days=offset)
+            if day.weekday() in weekend:
+                days.setdefault(day, f"closed every {day:%A}")
+        return days
 
     def _loans(self, ils: Connection, since: datetime | None) -> list[Any]:
         cols = (
@@ -347,8 +430,9 @@ class InlisliteConnector(IlsDatabase):
         return datetime.now(WIB).replace(tzinfo=None, microsecond=0)
 
     def _new_loan_id(self, ils: Connection, day: datetime) -> str:
-        """The next loan number of ``day``, as INLISLite's ``generateNewID`` makes it."""
-        prefix = f"{self.location_id:02d}{day:%y%m%d}"
+        """The next loan number of ``day``, as INLISLite's ``generateNewID`` makes it:
+        the location's id unpadded (its session keeps ``location_library.ID``)."""
+        prefix = f"{self.location_id}{day:%y%m%d}"
         last = ils.execute(
             text("SELECT MAX(ID) FROM collectionloans WHERE ID LIKE :p FOR UPDATE"),
             {"p": prefix + "%"},
@@ -402,7 +486,7 @@ class InlisliteConnector(IlsDatabase):
                 return 1
             return 0
         back = _local(returned)
-        late = max(0, (back.date() - local_date(due)).days)
+        late = self._late_days(ils, local_date(due), back.date())
         ils.execute(
             text(
                 "UPDATE collectionloanitems SET ActualReturn = :r, LoanStatus = 'Return', "
@@ -414,16 +498,33 @@ class InlisliteConnector(IlsDatabase):
             return 1
         return 1 + self._violation(ils, key, row, late, back)
 
+    def _late_days(self, ils: Connection, due: date, back: date) -> int:
+        if back <= due:
+            return 0
+        holidays = {
+            day.date() if isinstance(day, datetime) else day
+            for (day,) in ils.execute(
+                text("SELECT Dates FROM holidays WHERE DATE(Dates) BETWEEN :a AND :b"),
+                {"a": due, "b": back},
+            )
+        }
+        return late_days(due, back, self._weekend(ils), holidays)
+
     def _violation(self, ils: Connection, key: str, row: Any, late: int, back: datetime) -> int:
         """The ``pelanggaran`` row INLISLite's return writes for a late item."""
         rules = ils.execute(
             text(
-                "SELECT j.DendaPerTenor, j.SuspendMember, j.DaySuspend FROM members m "
+                "SELECT j.DendaType, j.DendaPerTenor, j.DendaTenorJumlah, j.DendaTenorSatuan, "
+                "j.DendaTenorMultiply, j.SuspendType, j.DaySuspend, j.SuspendTenorJumlah, "
+                "j.SuspendTenorSatuan, j.SuspendTenorMultiply FROM members m "
                 "JOIN jenis_anggota j ON j.id = m.JenisAnggota_id WHERE m.ID = :m"
             ),
             {"m": row.member_id},
         ).first()
-        per_day, suspends, suspend_days = rules if rules is not None else (0, 0, 0)
+        fine = suspend = 0
+        if rules is not None:
+            fine = PenaltyRule(rules[0], int(rules[1] or 0), rules[2], rules[3], rules[4]).of(late)
+            suspend = PenaltyRule(rules[5], int(rules[6] or 0), *rules[7:10]).of(late)
         done = ils.execute(
             text(
                 "INSERT IGNORE INTO pelanggaran (CollectionLoan_id, CollectionLoanItem_id, "
@@ -433,8 +534,7 @@ class InlisliteConnector(IlsDatabase):
                 ":k)"
             ),
             {"loan": row.CollectionLoan_id, "item": row.ID, "kind": LATE,
-             "fine_kind": MONEY_FINE, "fine": late * int(per_day or 0),
-             "suspend": late * int(suspend_days or 0) if suspends else 0,
+             "fine_kind": MONEY_FINE, "fine": fine, "suspend": suspend,
              "m": row.member_id, "c": row.Collection_id, "uid": self.uid, "at": back,
              "k": f"late:{key}"},
         )  # fmt: skip

@@ -1,5 +1,6 @@
-"""Run the write-back worker once and die by SIGKILL right after SLiMS took the write,
-before the server records it: the crash the exactly-once key must survive.
+"""Run the write-back worker once and die by SIGKILL right after the ILS (SLiMS or
+INLISLite) took the write, before the server records it: the crash the exactly-once
+key must survive.
 
 Usage: python -m tests.ils.crash_rig CONFIG [visits] (with KIOSK_SERVER_DB /
 KIOSK_SERVER_DATA); ``visits`` drains the guest-book queue instead of the items'.
@@ -23,15 +24,16 @@ def main(config: str) -> None:
     settings = Settings.resolve(config=config)
     server = Server(settings, Database(settings.db_url))
     assert server.ils is not None
-    real = server.ils.connector.write_back
+    connector = server.ils.connector
+    real = connector.write_back
 
     def write_then_die(db: Database, item: str) -> WriteResult:
         result = real(db, item)
-        print(f"SLiMS took {item}: {result}", flush=True)
+        print(f"{connector.kind} took {item}: {result}", flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
         return result  # never reached
 
-    server.ils.connector.write_back = write_then_die  # type: ignore[method-assign]
+    connector.write_back = write_then_die  # type: ignore[method-assign]
     server.ils.drain()
 
 

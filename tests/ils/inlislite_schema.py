@@ -18,11 +18,19 @@ TABLES = [
   `jenisanggota` varchar(255) NOT NULL,
   `MaxPinjamKoleksi` int(11) DEFAULT NULL,
   `MaxLoanDays` int(11) DEFAULT NULL,
+  `DendaType` varchar(45) DEFAULT NULL,
   `DendaPerTenor` decimal(10,0) DEFAULT NULL,
+  `DendaTenorJumlah` double DEFAULT NULL,
+  `DendaTenorSatuan` varchar(45) DEFAULT NULL,
+  `DendaTenorMultiply` int(11) DEFAULT NULL,
   `CountPerpanjang` int(11) DEFAULT NULL,
   `DayPerpanjang` int(11) DEFAULT NULL,
   `SuspendMember` tinyint(1) DEFAULT NULL,
+  `SuspendType` varchar(45) DEFAULT NULL,
   `DaySuspend` int(11) DEFAULT NULL,
+  `SuspendTenorJumlah` double DEFAULT NULL,
+  `SuspendTenorSatuan` varchar(45) DEFAULT NULL,
+  `SuspendTenorMultiply` int(11) DEFAULT NULL,
   `UpdateDate` datetime DEFAULT NULL,
   PRIMARY KEY (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
@@ -207,17 +215,36 @@ TABLES = [
   PRIMARY KEY (`ID`),
   KEY `CreateDate` (`CreateDate`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    """CREATE TABLE `holidays` (
+  `ID` int(11) NOT NULL AUTO_INCREMENT,
+  `Dates` datetime NOT NULL,
+  `Names` varchar(255) NOT NULL,
+  `CreateDate` datetime DEFAULT NULL,
+  `UpdateDate` datetime DEFAULT NULL,
+  PRIMARY KEY (`ID`),
+  UNIQUE KEY `Dates` (`Dates`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    """CREATE TABLE `settingparameters` (
+  `ID` int(11) NOT NULL AUTO_INCREMENT,
+  `Name` varchar(255) NOT NULL,
+  `Value` text DEFAULT NULL,
+  PRIMARY KEY (`ID`),
+  UNIQUE KEY `Name` (`Name`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
 ]
 
 FINE_PER_DAY = 1000
 SUSPEND_PER_DAY = 1
 LOAN_DAYS = 7
+#: a holiday (``holidays`` row) this many days before and after the seed's today
+HOLIDAY_OFFSETS = (-4, 10)
 
 
 def seed_inlislite(engine: Engine, members: int = 4, items: int = 6) -> None:
-    """Member type 1 "Umum" (7 days, 3 loans, 1 renewal, Rp1000 a late day and one
-    suspended day per late day), members A0001.. (A0003 blocked: status 2), items
-    C00001.. of one catalog each, all available (Status_id 1)."""
+    """Member type 1 "Umum" (7 days, 3 loans, 1 renewal; Rp1000 a late day and one
+    suspended day per late day, "Berkelipatan" per 1 hari), members A0001.. (A0003
+    blocked: status 2), items C00001.. of one catalog each, all available
+    (Status_id 1). Sundays are holidays, Saturdays not, plus ``HOLIDAY_OFFSETS``."""
     today = date.today()
     now = datetime.now().replace(microsecond=0) - timedelta(days=1)
     with engine.begin() as conn:
@@ -226,8 +253,12 @@ def seed_inlislite(engine: Engine, members: int = 4, items: int = 6) -> None:
         conn.execute(
             text(
                 "INSERT INTO jenis_anggota (id, jenisanggota, MaxPinjamKoleksi, MaxLoanDays, "
-                "DendaPerTenor, CountPerpanjang, DayPerpanjang, SuspendMember, DaySuspend, "
-                "UpdateDate) VALUES (1, 'Umum', 3, :days, :fine, 1, 7, 1, :susp, :t)"
+                "DendaType, DendaPerTenor, DendaTenorJumlah, DendaTenorSatuan, "
+                "DendaTenorMultiply, CountPerpanjang, DayPerpanjang, SuspendMember, "
+                "SuspendType, DaySuspend, SuspendTenorJumlah, SuspendTenorSatuan, "
+                "SuspendTenorMultiply, UpdateDate) VALUES (1, 'Umum', 3, :days, "
+                "'Berkelipatan', :fine, 1, 'Hari', 1, 1, 7, 1, 'Berkelipatan', :susp, 1, "
+                "'Hari', 1, :t)"
             ),
             {"days": LOAN_DAYS, "fine": FINE_PER_DAY, "susp": SUSPEND_PER_DAY, "t": now},
         )
@@ -254,6 +285,15 @@ def seed_inlislite(engine: Engine, members: int = 4, items: int = 6) -> None:
             ),
             [{"code": f"C{n:05d}", "c": n, "t": now} for n in range(1, items + 1)],
         )
+        conn.execute(
+            text("INSERT INTO settingparameters (Name, Value) VALUES (:n, :v)"),
+            [{"n": "IsSaturdayHoliday", "v": "False"}, {"n": "IsSundayHoliday", "v": "True"}],
+        )
+        conn.execute(
+            text("INSERT INTO holidays (Dates, Names, CreateDate) VALUES (:d, :n, :t)"),
+            [{"d": today + timedelta(days=n), "n": f"Libur {n}", "t": now}
+             for n in HOLIDAY_OFFSETS],
+        )  # fmt: skip
         seed_guest_book_masters(conn)
 
 

@@ -5,81 +5,38 @@ with the item lent (``Status_id`` 5); a return ends it and, when late, writes th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from server.admin import add_kiosk
-from server.app import create_app
 from server.calendar import LibraryCalendar
-from server.ils.inlislite import InlisliteConnector
 from server.ils.service import IlsService
+from server.models import ClosedDay
 from server.service import Server
-from server.settings import IlsSettings, Settings
 from server.timeutil import WIB
-from tests.ils.inlislite_schema import FINE_PER_DAY, LOAN_DAYS, SUSPEND_PER_DAY, seed_inlislite
+from tests.ils.inlislite_schema import (
+    FINE_PER_DAY,
+    HOLIDAY_OFFSETS,
+    LOAN_DAYS,
+    SUSPEND_PER_DAY,
+)
+from tests.ils.rig import library_today, rows
 from tests.server.helpers import post, tx
 
 pytestmark = pytest.mark.mariadb
 
 
-def _library_today() -> date:
-    """Today in Probolinggo (WIB), the day the ILS's dates are written in; the machine's
-    own date differs from it for seven hours of every UTC day."""
-    return datetime.now(WIB).date()
+@pytest.fixture
+def ils_kind() -> str:
+    return "inlislite"
 
 
 @pytest.fixture
-def inlis(mariadb_url: str) -> Iterator[Engine]:
-    engine = create_engine(mariadb_url)
-    seed_inlislite(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def server(inlis: Engine, mariadb_url: str, tmp_path: Path) -> Iterator[Server]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        db_url=f"sqlite:///{tmp_path / 'server.db'}",
-        ils=IlsSettings(kind="inlislite", url=mariadb_url, staff_uid=7),
-    )
-    srv = Server(settings)
-    srv.db.migrate()
-    assert srv.ils is not None and isinstance(srv.ils.connector, InlisliteConnector)
-    srv.ils.pull()
-    yield srv
-    srv.db.dispose()
-
-
-@pytest.fixture
-def ils(server: Server) -> IlsService:
-    assert server.ils is not None
-    return server.ils
-
-
-@pytest.fixture
-def client(server: Server) -> Iterator[TestClient]:
-    # the app's own worker would drain concurrently; these tests drain by hand
-    with TestClient(create_app(server), raise_server_exceptions=False) as c:
-        assert server.ils is not None
-        server.ils.stop()
-        yield c
-
-
-@pytest.fixture
-def kiosk(server: Server) -> dict[str, str]:
-    return {"Authorization": f"Bearer {add_kiosk(server.db, 'kiosk-a')}"}
-
-
-def rows(inlis: Engine, sql: str) -> list[dict]:
-    with inlis.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(text(sql))]
+def inlis(ils_db: Engine) -> Engine:
+    return ils_db
 
 
 def status_of(inlis: Engine, barcode: str) -> int:
@@ -93,7 +50,7 @@ def expected_due(at: datetime) -> date:
     )
 
 
-def test_pull_mirrors_members_items_and_member_types(server: Server) -> None:
+def test_pull_mirrors_members_items_member_types_and_closed_days(server: Server) -> None:
     with server.db.read() as s:
         cards: dict[str, str] = dict(s.execute(text("SELECT card, status FROM patrons")).all())
         expiry = s.execute(text("SELECT expires_on FROM patrons WHERE card = 'A0001'")).scalar()
@@ -103,10 +60,18 @@ def test_pull_mirrors_members_items_and_member_types(server: Server) -> None:
                 "SELECT category, item_type, loan_days, max_loans, max_renewals FROM loan_policies"
             )
         ).all()
+        closed = {c.day: c.reason for c in s.query(ClosedDay)}
     assert cards == {"A0001": "active", "A0002": "active", "A0003": "blocked", "A0004": "active"}
     assert str(expiry) == str(date.today() + timedelta(days=365))
     assert items["C00001"] == "Judul Buku 1" and len(items) == 6
     assert rules == [("inlis-ja1", "*", LOAN_DAYS, 3, 1)]
+    # the holidays rows, and Sundays (IsSundayHoliday), not Saturdays (IsSaturdayHoliday)
+    for offset in HOLIDAY_OFFSETS:
+        assert closed[date.today() + timedelta(days=offset)] == f"ILS: Libur {offset}"
+    ahead = [library_today() + timedelta(days=n) for n in range(1, 15)]
+    sundays = [d for d in ahead if d.weekday() == 6]
+    assert all(d in closed for d in sundays) and len(sundays) == 2
+    assert not any(d.weekday() == 5 and d in closed for d in ahead)
 
 
 def test_member_blocked_and_item_withdrawn_reach_the_kiosk_after_the_next_pull(
@@ -145,7 +110,8 @@ def test_kiosk_checkout_becomes_an_inlislite_loan_with_the_due_date(
     [loan] = rows(inlis, "SELECT * FROM collectionloans")
     [item] = rows(inlis, "SELECT * FROM collectionloanitems")
     [member] = rows(inlis, "SELECT ID FROM members WHERE MemberNo = 'A0001'")
-    assert loan["ID"] == f"01{at.astimezone(WIB):%y%m%d}00001"
+    # location_library.ID 1 as INLISLite's session keeps it: "1", not "01"
+    assert loan["ID"] == f"1{at.astimezone(WIB):%y%m%d}00001"
     assert (loan["Member_id"], loan["CollectionCount"], loan["CreateBy"]) == (member["ID"], 1, 7)
     assert item["CollectionLoan_id"] == loan["ID"] and item["member_id"] == member["ID"]
     assert item["LoanStatus"] == "Loan" and item["ActualReturn"] is None
@@ -190,9 +156,18 @@ def test_late_return_writes_the_violation_once(
     assert post(client, kiosk, back)[0]["status"] == "accepted"
     assert ils.drain() == 2
     [item] = rows(inlis, "SELECT * FROM collectionloanitems")
-    late = (_library_today() - item["DueDate"].date()).days
+    due = item["DueDate"].date()
+    # INLISLite's count: days after the due date that are not Sundays, less the
+    # holidays from the due date to the return
+    late = sum(
+        1 for n in range(1, (library_today() - due).days + 1)
+        if (due + timedelta(days=n)).weekday() != 6
+    ) - sum(
+        1 for n in HOLIDAY_OFFSETS if due <= date.today() + timedelta(days=n) <= library_today()
+    )  # fmt: skip
+    assert late < (library_today() - due).days  # Sundays and the holiday are not late days
     assert late > 0 and item["LateDays"] == late and item["LoanStatus"] == "Return"
-    assert item["ActualReturn"].date() == _library_today()
+    assert item["ActualReturn"].date() == library_today()
     assert status_of(inlis, "C00002") == 1
     [fine] = rows(inlis, "SELECT * FROM pelanggaran")
     assert fine["JumlahDenda"] == late * FINE_PER_DAY

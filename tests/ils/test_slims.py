@@ -8,83 +8,40 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
 from core.wire import TransactionBatch, TransactionIn
 from server.admin import add_kiosk
-from server.app import create_app
 from server.calendar import LibraryCalendar
 from server.ils.service import IlsService
 from server.ils.slims import SlimsConnector
 from server.models import Conflict, IlsState
 from server.service import Server
-from server.settings import IlsSettings, Settings
 from server.timeutil import WIB, utcnow
-from tests.ils.slims_seed import FINE_PER_DAY, LOAN_DAYS, seed_slims
+from tests.ils.rig import away_url, library_today, rows
+from tests.ils.slims_seed import FINE_PER_DAY, LOAN_DAYS
 from tests.server.helpers import post, tx
 
 pytestmark = pytest.mark.mariadb
 
 
-def _library_today() -> date:
-    """Today in Probolinggo (WIB), the day the ILS's dates are written in; the machine's
-    own date differs from it for seven hours of every UTC day."""
-    return datetime.now(WIB).date()
+@pytest.fixture
+def ils_kind() -> str:
+    return "slims"
 
 
 @pytest.fixture
-def slims(mariadb_url: str) -> Iterator[Engine]:
-    engine = create_engine(mariadb_url)
-    seed_slims(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def server(slims: Engine, mariadb_url: str, tmp_path: Path) -> Iterator[Server]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        db_url=f"sqlite:///{tmp_path / 'server.db'}",
-        ils=IlsSettings(kind="slims", url=mariadb_url, staff_uid=7),
-    )
-    srv = Server(settings)
-    srv.db.migrate()
-    assert srv.ils is not None
-    srv.ils.pull()
-    yield srv
-    srv.db.dispose()
-
-
-@pytest.fixture
-def ils(server: Server) -> IlsService:
-    assert server.ils is not None
-    return server.ils
-
-
-@pytest.fixture
-def client(server: Server) -> Iterator[TestClient]:
-    # the app's own worker would drain concurrently; these tests drain by hand
-    with TestClient(create_app(server), raise_server_exceptions=False) as c:
-        assert server.ils is not None
-        server.ils.stop()
-        yield c
-
-
-@pytest.fixture
-def kiosk(server: Server) -> dict[str, str]:
-    return {"Authorization": f"Bearer {add_kiosk(server.db, 'kiosk-a')}"}
+def slims(ils_db: Engine) -> Engine:
+    return ils_db
 
 
 def loans(slims: Engine) -> list[dict]:
-    with slims.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(text("SELECT * FROM loan ORDER BY loan_id"))]
+    return rows(slims, "SELECT * FROM loan ORDER BY loan_id")
 
 
 def expected_due(at: datetime) -> date:
@@ -136,10 +93,10 @@ def test_late_return_writes_the_fine_slims_would(
     assert post(client, kiosk, back)[0]["status"] == "accepted"
     ils.drain()
     [row] = loans(slims)
-    assert row["is_return"] == 1 and row["return_date"] == _library_today()
+    assert row["is_return"] == 1 and row["return_date"] == library_today()
     due = row["due_date"]
     late = sum(
-        1 for n in range(1, (_library_today() - due).days + 1)
+        1 for n in range(1, (library_today() - due).days + 1)
         if (due + timedelta(days=n)).weekday() != 6
     )  # fmt: skip
     with slims.connect() as conn:
@@ -214,8 +171,7 @@ def test_writeback_waits_while_slims_is_away(
     mariadb_url: str,
 ) -> None:
     good = ils.connector
-    away = make_url(mariadb_url).set(port=1).render_as_string(hide_password=False)
-    ils.connector = SlimsConnector(away)  # nothing listens there: as if MariaDB were down
+    ils.connector = SlimsConnector(away_url(mariadb_url))
     post(client, kiosk, tx("checkout", card="M0001", item="B00006"))
     assert ils.drain() == 0
     status = ils.status()

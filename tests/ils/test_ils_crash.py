@@ -1,9 +1,10 @@
-"""Killed between the SLiMS write and the server's own record: no double, no loss.
+"""Killed between the ILS write and the server's own record: no double, no loss.
 
-A real server process (``kiosk-server serve``) takes a kiosk checkout and a return
-over HTTP; a second process drains the write-back queue and is SIGKILLed right
-after each SLiMS write; ``kiosk-server ils drain`` afterwards finds SLiMS's rows by
-their keys and writes nothing twice.
+For SLiMS (MyISAM, no transactions) and INLISLite (InnoDB) alike: a real server
+process (``kiosk-server serve``) takes a kiosk checkout and a late return over HTTP;
+a second process drains the write-back queue and is SIGKILLed right after each
+write into the ILS; ``kiosk-server ils drain`` afterwards finds the ILS's rows by
+their keys and writes nothing twice: one loan row, returned, one fine row.
 """
 
 from __future__ import annotations
@@ -18,31 +19,29 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from server.timeutil import WIB
-from tests.ils.slims_seed import seed_slims
+from tests.ils.rig import KINDS, SeededIls, count
 from tests.server.helpers import tx
 from tests.server_process import ROOT, ServerProcess
 
 pytestmark = pytest.mark.mariadb
 
 
-@pytest.fixture
-def slims(mariadb_url: str) -> Iterator[Engine]:
-    engine = create_engine(mariadb_url)
-    seed_slims(engine)
-    yield engine
-    engine.dispose()
+@pytest.fixture(params=sorted(KINDS))
+def ils_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture
-def server(tmp_path: Path, mariadb_url: str, slims: Engine) -> Iterator[ServerProcess]:
+def server(
+    tmp_path: Path, mariadb_url: str, ils_kind: str, ils_db: Engine
+) -> Iterator[ServerProcess]:
     config = tmp_path / "server.toml"
     # the running server leaves the queue to the rig and `ils drain`
     config.write_text(
-        '[server]\n[server.ils]\nkind = "slims"\nbackground = false\n',
+        f'[server]\n[server.ils]\nkind = "{ils_kind}"\nbackground = false\n',
         encoding="utf-8",
     )
     os.environ["KIOSK_SERVER_CONFIG"] = str(config)
@@ -80,38 +79,47 @@ def _crash_drain(server: ServerProcess) -> str:
     return proc.stdout
 
 
-def _count(slims: Engine, sql: str) -> int:
-    with slims.connect() as conn:
-        return int(conn.execute(text(sql)).scalar_one())
-
-
-def test_killed_after_the_slims_write_neither_doubles_nor_loses(
-    server: ServerProcess, slims: Engine
+def test_killed_after_the_ils_write_neither_doubles_nor_loses(
+    server: ServerProcess, ils_kind: str, ils_db: Engine
 ) -> None:
-    out = tx("checkout", card="M0001", item="B00001", offline=True,
+    ils: SeededIls = KINDS[ils_kind]
+    item = ils.item(1)
+    out = tx("checkout", card=ils.card(1), item=item, offline=True,
              at=datetime.now(WIB) - timedelta(days=15))  # fmt: skip
     assert _post(server, out)[0]["status"] == "accepted"
-    assert "SLiMS took B00001" in _crash_drain(server)
-    assert _count(slims, "SELECT COUNT(*) FROM loan") == 1
+    assert f"{ils_kind} took {item}" in _crash_drain(server)
+    assert count(ils_db, ils.loan_rows) == 1
     assert "write-backs queued: 1" in server.cli("ils", "status").stdout  # not recorded
 
-    assert _post(server, tx("checkin", item="B00001"))[0]["status"] == "accepted"
+    assert _post(server, tx("checkin", item=item))[0]["status"] == "accepted"
     _crash_drain(server)  # the repeat of the checkout, then the return and its fine
-    assert _count(slims, "SELECT COUNT(*) FROM loan WHERE is_return = 1") == 1
-    assert _count(slims, "SELECT COUNT(*) FROM fines") == 1
+    assert count(ils_db, ils.returned_rows) == 1
+    assert count(ils_db, ils.fine_rows) == 1
 
     drained = server.cli("ils", "drain").stdout
     assert "still queued: 0" in drained
-    assert _count(slims, "SELECT COUNT(*) FROM loan") == 1
-    assert _count(slims, "SELECT COUNT(*) FROM fines") == 1
+    assert count(ils_db, ils.loan_rows) == 1
+    assert count(ils_db, ils.returned_rows) == 1
+    assert count(ils_db, ils.fine_rows) == 1
     check = server.cli("ils", "check")
     assert check.returncode == 0 and "0 difference(s)" in check.stdout
 
 
-def test_killed_after_the_slims_visit_write_neither_doubles_nor_loses(
-    server: ServerProcess, slims: Engine
+#: the guest-book rows a member's visit and a group of two make in each ILS
+_GUEST_ROWS = {
+    "slims": ("SELECT COUNT(*) FROM visitor_count", 3),  # the member, one row a person
+    "inlislite": (
+        "SELECT (SELECT COUNT(*) FROM memberguesses) + (SELECT COUNT(*) FROM groupguesses)",
+        2,
+    ),
+}
+
+
+def test_killed_after_the_ils_took_visits_neither_doubles_nor_loses(
+    server: ServerProcess, ils_kind: str, ils_db: Engine
 ) -> None:
-    member = tx("visit", card="M0001", offline=True, visit={})
+    ils: SeededIls = KINDS[ils_kind]
+    member = tx("visit", card=ils.card(1), offline=True, visit={})
     crowd = {"leader": "Bu Sari", "institution": "SDN 2", "male": 1, "female": 1}
     group = tx("group_visit", offline=True, group=crowd)
     assert [r["status"] for r in _post(server, member, group)] == ["accepted"] * 2
@@ -121,8 +129,9 @@ def test_killed_after_the_slims_visit_write_neither_doubles_nor_loses(
     )  # fmt: skip
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert "the ILS took visits" in proc.stdout
-    assert _count(slims, "SELECT COUNT(*) FROM visitor_count") == 3  # the member, 2 people
+    sql, expected = _GUEST_ROWS[ils_kind]
+    assert count(ils_db, sql) == expected
     assert "write-backs queued: 2" in server.cli("ils", "status").stdout  # not recorded
 
     assert "still queued: 0" in server.cli("ils", "drain").stdout
-    assert _count(slims, "SELECT COUNT(*) FROM visitor_count") == 3
+    assert count(ils_db, sql) == expected
