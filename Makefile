@@ -36,7 +36,7 @@ soak: $(STAMP)
 screenshots: $(STAMP)
 	@tools/debs.sh test
 	xvfb-run -a -s "-screen 0 1280x800x24" $(BIN)/python tools/screenshots.py
-	$(BIN)/python tools/console_screenshots.py
+	KIOSK_TEST_MARIADB_URL=$${KIOSK_TEST_MARIADB_URL:-$$(tools/mariadb.sh)} $(BIN)/python tools/console_screenshots.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

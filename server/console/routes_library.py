@@ -42,7 +42,7 @@ CONFLICT_WORDS = {
     ),
     "renewal_limit": N_("Batas perpanjangan tercapai"),
     "ils_contradicts": N_(
-        "Sistem perpustakaan (SLiMS) mencatat lain; transaksi tidak ditulis ke sana"
+        "Sistem perpustakaan (SLiMS atau INLISLite) mencatat lain; transaksi tidak ditulis ke sana"
     ),
     "out_of_bounds": N_("Waktu atau jatuh tempo dari kios di luar batas; sudah disesuaikan"),
     "fines_over_limit": N_("Denda melebihi batas"),
@@ -99,6 +99,7 @@ def conflicts(
     kind: str = "",
     state: str = "open",
     q: str = "",
+    reason: str = "",
     _m: StaffMember = Depends(require_staff),
 ) -> Response:
     with request.app.state.server.db.read() as s:
@@ -119,6 +120,8 @@ def conflicts(
             query = query.where(Transaction.kiosk == kiosk[:100])
         if kind:
             query = query.where(Conflict.kind == kind[:20])
+        if reason:
+            query = query.where(Conflict.reason == reason[:40])
         if q.strip():
             like = f"%{q.strip()[:100]}%"
             query = query.where(
@@ -168,6 +171,7 @@ def conflicts(
             "kind": kind,
             "state": state,
             "q": q,
+            "reason": reason,
             "words": CONFLICT_WORDS,
             "kinds": KIND_WORDS,
             **_flash(request, {"resolved": N_("Konflik ditandai selesai.")}),

@@ -16,6 +16,7 @@ from server.console import (
     routes_events,
     routes_guestbook,
     routes_home,
+    routes_ils,
     routes_library,
 )
 from server.console.auth import (
@@ -25,6 +26,7 @@ from server.console.auth import (
     login_url,
     session_alive,
 )
+from server.console.ils_jobs import HealthProbe, IlsJobs
 from server.console.routes_library import MAX_UPLOAD
 from server.console.web import redirect, render
 
@@ -45,7 +47,10 @@ async def has_session(scope: MutableMapping[str, Any]) -> bool:
 
 def install(app: FastAPI) -> None:
     """Add the console under ``/staff/`` (the API stays under ``/api/v1``)."""
-    for module in (routes_home, routes_events, routes_library, routes_guestbook, routes_admin):
+    app.state.ils_jobs = IlsJobs()
+    app.state.ils_health = HealthProbe()
+    modules = (routes_home, routes_events, routes_library, routes_guestbook, routes_ils)
+    for module in (*modules, routes_admin):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
     app.mount(
         f"{PREFIX}/static",

@@ -39,9 +39,11 @@ def local(value: datetime | None, fmt: str = "%d-%m-%Y %H:%M") -> str:
     return as_utc(value).astimezone(WIB).strftime(fmt)
 
 
-def day(value: date | datetime | None) -> str:
+def day(value: date | datetime | str | None) -> str:
     if value is None:
         return "—"
+    if isinstance(value, str):
+        return value
     if isinstance(value, datetime):
         return local(value, "%d-%m-%Y")
     return value.strftime("%d-%m-%Y")
@@ -56,6 +58,12 @@ def number(value: float | int | None, digits: int = 0) -> str:
 
 
 _env.filters.update(local=local, day=day, number=number)
+
+
+def _ils_kind(request: Request) -> str:
+    """``own``, ``slims``, ... : the menu lists *Sistem Perpustakaan* only for an ILS."""
+    server = getattr(request.app.state, "server", None)
+    return str(server.settings.ils.kind) if server is not None else "own"
 
 
 def render(
@@ -76,6 +84,7 @@ def render(
         "user": getattr(request.state, "staff", None),
         "csrf": getattr(request.state, "csrf", ""),
         "path": request.url.path,
+        "ils_kind": _ils_kind(request),
         **(context or {}),
     }
     html = _env.get_template(template).render(ctx)

@@ -122,6 +122,26 @@ class Status:
         ]
 
 
+@dataclass(frozen=True)
+class Difference:
+    """One open loan the ILS and the server disagree on (``None``: no such loan there)."""
+
+    item: str
+    card: str
+    ils_due: str | None
+    our_due: str | None
+
+    def words(self) -> str:
+        if self.ils_due is None:
+            return f"item {self.item}: on loan to {self.card} here, not in the ILS"
+        if self.our_due is None:
+            return f"item {self.item}: on loan to {self.card} in the ILS, not here"
+        return (
+            f"item {self.item} on loan to {self.card}: "
+            f"due {self.ils_due} in the ILS, {self.our_due} here"
+        )
+
+
 class IlsService:
     """Pulls from and writes back to one ILS for one server database."""
 
@@ -305,8 +325,8 @@ class IlsService:
             last_error=state.get("last_error") or "",
         )
 
-    def check(self) -> list[str]:
-        """Every difference between the ILS's open loans and the server's, in words."""
+    def differences(self) -> list[Difference]:
+        """Every open loan on which the ILS and the server disagree, by item and card."""
         theirs = {(o.item, o.card): o for o in self.connector.open_loans()}
         with self.db.read() as session:
             ours = {
@@ -318,18 +338,16 @@ class IlsService:
                     .where(Loan.returned_at.is_(None))
                 )
             }
-        problems = []
+        found = []
         for key in sorted(set(theirs) | set(ours)):
             a, b = theirs.get(key), ours.get(key)
-            if a is None and b is not None:
-                problems.append(f"item {key[0]}: on loan to {key[1]} here, not in the ILS")
-            elif b is None and a is not None:
-                problems.append(f"item {key[0]}: on loan to {key[1]} in the ILS, not here")
-            elif a is not None and b is not None and a.due != b.due:
-                problems.append(
-                    f"item {key[0]} on loan to {key[1]}: due {a.due} in the ILS, {b.due} here"
-                )
-        return problems
+            if a is None or b is None or a.due != b.due:
+                found.append(Difference(key[0], key[1], a.due if a else None, b.due if b else None))
+        return found
+
+    def check(self) -> list[str]:
+        """Every difference between the ILS's open loans and the server's, in words."""
+        return [d.words() for d in self.differences()]
 
     # -- loops --------------------------------------------------------------
 

@@ -102,3 +102,16 @@ def test_staff_clear_a_patron_s_pin_lock(demo: Server) -> None:
         )
     refused = client.post(f"/staff/patrons/{budi_id}/clear-pin-lock", data={})
     assert refused.status_code == 403  # no CSRF token
+
+
+def test_without_an_ils_the_page_says_the_server_is_its_own_authority(demo: Server) -> None:
+    client, csrf = _signed_in(demo)
+    assert 'href="/staff/ils"' not in client.get("/staff/").text  # no menu entry
+    page = client.get("/staff/ils")
+    assert page.status_code == 200
+    assert "tidak ada SLiMS atau INLISLite yang terhubung" in page.text
+    assert 'href="/staff/import"' in page.text
+    assert "/staff/ils/pull" not in page.text
+    # a post does nothing without an ILS, and nothing at all without the token
+    assert client.post("/staff/ils/pull", data={"csrf": csrf}).status_code == 200
+    assert client.post("/staff/ils/check", data={}).status_code == 403
