@@ -374,11 +374,23 @@ class InlisliteConnector(IlsDatabase):
             by_key = {r.pustaka_txn: r for r in rows if r.pustaka_txn}
             by_key.update({_desk_key(r.ID): r for r in rows if not r.pustaka_txn})
             known = {str(key) for key, *_ in loans}
+            # rows written for a checkout the server no longer counts as a loan (a late
+            # offline transaction replayed before it made it a repeat): re-keyed to the
+            # loan that took its place, or closed
+            stale = [
+                r for r in rows
+                if r.pustaka_txn and r.pustaka_txn not in known and r.LoanStatus == "Loan"
+            ]  # fmt: skip
             for maybe_key, card, issued, due, returned in loans:
                 key = str(maybe_key)  # the query keeps loans with a key only
                 row = by_key.get(key)
                 if row is None and key.startswith("inlis-"):
                     continue  # a desk loan INLISLite no longer has: nothing to mirror back
+                if row is None and stale:
+                    row = self._rekey(ils, stale, key, card, issued, due)
+                    if row is not None:
+                        by_key[key] = row
+                        result.written += 1
                 if row is None:
                     desk = [
                         r for r in rows
@@ -409,6 +421,8 @@ class InlisliteConnector(IlsDatabase):
                     result.written += 2
                     by_key[key] = row
                 result.written += self._sync(ils, key, row, due, returned)
+            if stale and result.conflict is None:
+                result.written += self._close_stale(ils, stale)
             open_now = ils.execute(
                 text(
                     "SELECT COUNT(*) FROM collectionloanitems "
@@ -466,6 +480,45 @@ class InlisliteConnector(IlsDatabase):
         return ils.execute(
             text("SELECT * FROM collectionloanitems WHERE pustaka_txn = :k"), {"k": key}
         ).one()
+
+    def _rekey(
+        self, ils: Connection, stale: list[Any], key: str, card: str, issued: datetime,
+        due: datetime,
+    ) -> Any:  # fmt: skip
+        """Give the server's loan ``key`` the stale row of the same member, if there is
+        one (taken out of ``stale``), with the loan's dates; None when there is none."""
+        member = ils.execute(text("SELECT ID FROM members WHERE MemberNo = :m"), {"m": card})
+        member_id = member.scalar()
+        mine = [r for r in stale if member_id is not None and r.member_id == member_id]
+        if not mine:
+            return None
+        row = mine[0]
+        stale.remove(row)
+        ils.execute(
+            text(
+                "UPDATE collectionloanitems SET pustaka_txn = :k, LoanDate = :at, "
+                "DueDate = :due, UpdateDate = :now WHERE ID = :id"
+            ),
+            {"k": key, "at": _local(issued), "due": _local(due), "now": self._now(),
+             "id": row.ID},
+        )  # fmt: skip
+        return ils.execute(
+            text("SELECT * FROM collectionloanitems WHERE ID = :id"), {"id": row.ID}
+        ).one()
+
+    def _close_stale(self, ils: Connection, stale: list[Any]) -> int:
+        """Close the rows of checkouts the server no longer counts as loans: returned
+        now, without late days or a fine (the item is not on loan by the server's log)."""
+        now = self._now()
+        for row in stale:
+            ils.execute(
+                text(
+                    "UPDATE collectionloanitems SET LoanStatus = 'Return', ActualReturn = :now, "
+                    "LateDays = 0, UpdateDate = :now WHERE ID = :id AND LoanStatus = 'Loan'"
+                ),
+                {"now": now, "id": row.ID},
+            )
+        return len(stale)
 
     def _sync(
         self, ils: Connection, key: str, row: Any, due: datetime, returned: datetime | None
