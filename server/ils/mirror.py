@@ -67,7 +67,19 @@ class IlsDatabase:
         if self._prepared:
             return
         with self.engine.begin() as conn:
+            # look first: a user that may no longer ALTER (granted once, for this) is fine
+            marked = {
+                table for (table,) in conn.execute(
+                    text(
+                        "SELECT TABLE_NAME FROM information_schema.STATISTICS "
+                        "WHERE TABLE_SCHEMA = DATABASE() AND COLUMN_NAME = 'pustaka_txn' "
+                        "AND NON_UNIQUE = 0"
+                    )
+                )
+            }  # fmt: skip
             for table in self.MARKED_TABLES:
+                if table in marked:
+                    continue
                 conn.execute(
                     text(
                         f"ALTER TABLE `{table}` ADD COLUMN IF NOT EXISTS "

@@ -57,6 +57,8 @@ class OwnMariadb:
     user: str = "pustaka"
     password: str = field(default_factory=lambda: secrets.token_hex(12))
     proc: subprocess.Popen[bytes] | None = None
+    extra_init: str = ""
+    """More SQL for the init file (run at every start, after the test user's)."""
 
     def __post_init__(self) -> None:
         self.port = self.port or free_port()
@@ -72,17 +74,7 @@ class OwnMariadb:
     def install(self) -> None:
         """Make the data directory and the init file (once)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        init = self.folder / "init.sql"
-        init.write_text(
-            f"CREATE USER IF NOT EXISTS '{self.user}'@'127.0.0.1' "
-            f"IDENTIFIED BY '{self.password}';\n"
-            f"GRANT ALL PRIVILEGES ON `ils`.* TO '{self.user}'@'127.0.0.1';\n"
-            "CREATE DATABASE IF NOT EXISTS `ils` CHARACTER SET utf8mb4;\n",
-            encoding="utf-8",
-        )
-        if os.geteuid() == 0:
-            shutil.chown(self.folder, "mysql", "mysql")
-            shutil.chown(init, "mysql", "mysql")
+        self.write_init()
         done = subprocess.run(
             [INSTALL_DB, "--no-defaults", f"--datadir={self.folder / 'data'}",
              "--auth-root-authentication-method=normal", "--skip-test-db",
@@ -91,6 +83,21 @@ class OwnMariadb:
         )  # fmt: skip
         if done.returncode != 0:
             raise AssertionError(f"{INSTALL_DB} failed:\n{done.stdout}{done.stderr}")
+
+    def write_init(self) -> None:
+        """(Re)write the init file the next start runs: the test user, its database
+        and ``extra_init``."""
+        init = self.folder / "init.sql"
+        init.write_text(
+            f"CREATE USER IF NOT EXISTS '{self.user}'@'127.0.0.1' "
+            f"IDENTIFIED BY '{self.password}';\n"
+            f"GRANT ALL PRIVILEGES ON `ils`.* TO '{self.user}'@'127.0.0.1';\n"
+            "CREATE DATABASE IF NOT EXISTS `ils` CHARACTER SET utf8mb4;\n" + self.extra_init,
+            encoding="utf-8",
+        )
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "mysql", "mysql")
+            shutil.chown(init, "mysql", "mysql")
 
     def start(self, timeout: float = 60.0) -> None:
         """Serve the data directory; returns once the port takes connections."""
