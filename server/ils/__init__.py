@@ -13,6 +13,7 @@ never doubles or loses a loan, even on MyISAM.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -79,7 +80,7 @@ class Health:
 
 
 class Connector(Protocol):
-    """One library system. The SIP2 connector will implement the same four calls."""
+    """One library system. The SIP2 connector will implement the same calls."""
 
     kind: str
 
@@ -89,6 +90,10 @@ class Connector(Protocol):
 
     def write_back(self, db: Database, item: str) -> WriteResult:
         """Make the ILS's loans of ``item`` match the server's; safe to repeat."""
+        ...
+
+    def write_back_many(self, db: Database, items: Sequence[str]) -> dict[str, WriteResult]:
+        """:meth:`write_back` for each of ``items`` (each once, in their order)."""
         ...
 
     def open_loans(self) -> list[OpenLoan]:

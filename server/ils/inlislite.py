@@ -27,6 +27,7 @@ transactions of kiosk ``ils:inlislite`` with ids ``inlis-<loan item ID>-out`` an
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -235,6 +236,9 @@ class InlisliteConnector(IlsDatabase):
         ]
 
     # -- write-back ---------------------------------------------------------
+
+    def write_back_many(self, db: Database, items: Sequence[str]) -> dict[str, WriteResult]:
+        return {item: self.write_back(db, item) for item in dict.fromkeys(items)}
 
     def write_back(self, db: Database, item: str) -> WriteResult:
         self.prepare()

@@ -29,6 +29,9 @@ _QUEUE = cast(Table, IlsWriteback.__table__)
 #: the conflict reason staff see for a write-back the ILS contradicts
 ILS_CONFLICT = "ils_contradicts"
 _APPLY_CHUNK = 500
+#: items written back in one go: few round trips each, yet short enough that the
+#: worker stands back for patrons between them
+_WRITE_CHUNK = 50
 
 
 def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -132,18 +135,21 @@ class IlsService:
         if not rows:
             return 0
         settled: list[tuple[int, str, str | None]] = []  # (queue id, txn id, conflict)
+        items = list(dict.fromkeys(item for _, item, _ in rows))
         synced: dict[str, str | None] = {}
         try:
-            for qid, item, txn_id in rows:
-                if item not in synced:
-                    self._defer_to_patrons()
-                    synced[item] = self.connector.write_back(self.db, item).conflict
-                settled.append((qid, txn_id, synced[item]))
+            for i in range(0, len(items), _WRITE_CHUNK):
+                self._defer_to_patrons()
+                chunk = items[i : i + _WRITE_CHUNK]
+                results = self.connector.write_back_many(self.db, chunk)
+                synced.update((item, results[item].conflict) for item in chunk)
         except SQLAlchemyError as exc:
             self._error(f"write-back failed: {exc.__class__.__name__}: {exc}"[:2000])
-            self._record(settled, failed=[r[0] for r in rows[len(settled) :]])
-            return len(settled)
-        self._record(settled, failed=[])
+        for qid, item, txn_id in rows:
+            if item not in synced:
+                break  # event-time order: nothing after a failed item counts as done
+            settled.append((qid, txn_id, synced[item]))
+        self._record(settled, failed=[r[0] for r in rows[len(settled) :]])
         return len(settled)
 
     def _defer_to_patrons(self) -> None:

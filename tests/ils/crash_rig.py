@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Sequence
 
 from server.db import Database
 from server.ils import WriteResult
@@ -20,15 +21,16 @@ def main(config: str) -> None:
     settings = Settings.resolve(config=config)
     server = Server(settings, Database(settings.db_url))
     assert server.ils is not None
-    real = server.ils.connector.write_back
+    real = server.ils.connector.write_back_many
 
-    def write_then_die(db: Database, item: str) -> WriteResult:
-        result = real(db, item)
-        print(f"SLiMS took {item}: {result}", flush=True)
+    def write_then_die(db: Database, items: Sequence[str]) -> dict[str, WriteResult]:
+        results = real(db, items)
+        for item, result in results.items():
+            print(f"SLiMS took {item}: {result}", flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
-        return result  # never reached
+        return results  # never reached
 
-    server.ils.connector.write_back = write_then_die  # type: ignore[method-assign]
+    server.ils.connector.write_back_many = write_then_die  # type: ignore[method-assign]
     server.ils.drain()
 
 
