@@ -126,12 +126,17 @@ class IlsService:
         """Write queued transactions into the ILS, oldest event first; returns how many
         queue rows were settled (0 when the queue is empty or the ILS is away)."""
         with self.db.read() as session:
-            rows = session.execute(
-                select(IlsWriteback.id, IlsWriteback.item, IlsWriteback.transaction_id)
-                .where(IlsWriteback.state == "pending")
-                .order_by(IlsWriteback.order_key, IlsWriteback.id)
-                .limit(limit)
-            ).all()
+            # Core on the session's connection: this runs after every patron's checkout
+            rows = (
+                session.connection()
+                .execute(
+                    select(IlsWriteback.id, IlsWriteback.item, IlsWriteback.transaction_id)
+                    .where(IlsWriteback.state == "pending")
+                    .order_by(IlsWriteback.order_key, IlsWriteback.id)
+                    .limit(limit)
+                )
+                .all()
+            )
         if not rows:
             return 0
         settled: list[tuple[int, str, str | None]] = []  # (queue id, txn id, conflict)
@@ -169,7 +174,7 @@ class IlsService:
         with self.db.write() as (session, _):
             done = [qid for qid, _, conflict in settled if conflict is None]
             if done:
-                session.execute(
+                session.connection().execute(
                     update(IlsWriteback)
                     .where(IlsWriteback.id.in_(done))
                     .values(state="done", done_at=now)

@@ -15,13 +15,17 @@ transactions of kiosk ``ils:slims`` with ids ``slims-<loan_id>-out``/``-in``/``-
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.wire import Kind, TransactionIn
 from server.db import Database
@@ -46,6 +50,9 @@ _DAYNAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 #: weekly closing days (SLiMS ``holiday`` rows with a day name and no date) are
 #: expanded into dated closed days this far ahead
 _WEEKLY_AHEAD_DAYS = 400
+#: the write-back's own connection is opened afresh after this long unused (MariaDB
+#: drops idle connections after its wait_timeout)
+_WRITER_IDLE_S = 300.0
 
 
 def category(member_type_id: int | None) -> str:
@@ -163,6 +170,9 @@ class SlimsConnector(IlsDatabase):
     def __init__(self, url: str, uid: int = 1, engine: Engine | None = None) -> None:
         super().__init__(url, engine)
         self.uid = uid
+        self._writer_lock = threading.Lock()
+        self._writer_conn: Connection | None = None
+        self._writer_used = 0.0
 
     # -- pull ---------------------------------------------------------------
 
@@ -379,7 +389,7 @@ class SlimsConnector(IlsDatabase):
         items = list(dict.fromkeys(items))
         ours = self._our_loans(db, items)
         results = {item: WriteResult() for item in items}
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as ils:
+        with self._writer() as ils:
             theirs: dict[str, list[Any]] = {item: [] for item in items}
             for r in ils.execute(_LOANS_OF_ITEMS, {"items": items}):
                 theirs[r.item_code].append(r)
@@ -405,12 +415,39 @@ class SlimsConnector(IlsDatabase):
                     results[s.item].written += self._sync(ils, s, rules, calendar)
         return results
 
+    @contextmanager
+    def _writer(self) -> Iterator[Connection]:
+        """The write-back's own SLiMS connection (autocommit), kept from one chunk to
+        the next: a pool checkout costs a ping and isolation-level round trips each
+        time. Any error drops it; the next chunk opens a new one."""
+        with self._writer_lock:
+            conn = self._writer_conn
+            if conn is not None and monotonic() - self._writer_used > _WRITER_IDLE_S:
+                self._drop_writer()
+                conn = None
+            if conn is None:
+                conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                self._writer_conn = conn
+            try:
+                yield conn
+            except BaseException:
+                self._drop_writer()
+                raise
+            self._writer_used = monotonic()
+
+    def _drop_writer(self) -> None:
+        conn, self._writer_conn = self._writer_conn, None
+        if conn is not None:
+            with suppress(SQLAlchemyError):  # it may be the broken one
+                conn.invalidate()
+                conn.close()
+
     @staticmethod
     def _our_loans(db: Database, items: list[str]) -> dict[str, list[Any]]:
         """The server's keyed loans of ``items``, each item's oldest first."""
         loans: dict[str, list[Any]] = {}
         with db.read() as session:
-            for row in session.execute(
+            for row in session.connection().execute(
                 select(
                     Item.barcode, Loan.checkout_txn_id, Patron.card, Loan.issued_at,
                     Loan.due_at, Loan.returned_at, Loan.renewals,
