@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from core.wire import TransactionIn, TransactionResult
 from server.db import Database
-from server.ils import ILS_KIOSK_PREFIX, Connector, OpenLoan, PullReport
+from server.ils import ILS_KIOSK_PREFIX, Connector, OpenLoan, PullReport, WriteResult
+from server.ils.process import WriterGone, WriterProcess
 from server.models import Conflict, IlsState, IlsWriteback, Item, Loan, Patron, Transaction
 from server.timeutil import local_date, utcnow
 
@@ -86,6 +87,7 @@ class IlsService:
         pull_interval_s: float = 60.0,
         writeback_interval_s: float = 1.0,
         patrons_in: Callable[[], bool] | None = None,
+        writer: Callable[[], Connector | None] | None = None,
     ) -> None:
         self.db = db
         self.connector = connector
@@ -93,6 +95,10 @@ class IlsService:
         self.pull_interval_s = pull_interval_s
         self.writeback_interval_s = writeback_interval_s
         self.patrons_in = patrons_in
+        self.make_writer = writer
+        """Builds the connector again in a process of its own, where the background
+        worker writes back (see :mod:`server.ils.process`); None: in this process."""
+        self._writer: WriterProcess | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -146,9 +152,9 @@ class IlsService:
             for i in range(0, len(items), _WRITE_CHUNK):
                 self._defer_to_patrons()
                 chunk = items[i : i + _WRITE_CHUNK]
-                results = self.connector.write_back_many(self.db, chunk)
+                results = self._write_back_many(chunk)
                 synced.update((item, results[item].conflict) for item in chunk)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, WriterGone) as exc:
             self._error(f"write-back failed: {exc.__class__.__name__}: {exc}"[:2000])
         for qid, item, txn_id in rows:
             if item not in synced:
@@ -156,6 +162,16 @@ class IlsService:
             settled.append((qid, txn_id, synced[item]))
         self._record(settled, failed=[r[0] for r in rows[len(settled) :]])
         return len(settled)
+
+    @property
+    def writer(self) -> WriterProcess | None:
+        """The process the background worker writes back in (None when not running)."""
+        return self._writer
+
+    def _write_back_many(self, items: list[str]) -> dict[str, WriteResult]:
+        if self._writer is not None:
+            return self._writer.write_back_many(items)
+        return self.connector.write_back_many(self.db, items)
 
     def _defer_to_patrons(self) -> None:
         """Step aside while patrons' online requests are being applied (at most
@@ -256,6 +272,9 @@ class IlsService:
     def start(self) -> None:
         """Run the pull loop and the write-back worker on daemon threads."""
         self._stop.clear()
+        if self.make_writer is not None:
+            self._writer = WriterProcess(self.db.url, self.make_writer)
+            self._writer.start()
         for name, target in (("ils-pull", self._pull_loop), ("ils-writeback", self._drain_loop)):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -267,6 +286,9 @@ class IlsService:
         for thread in self._threads:
             thread.join(timeout)
         self._threads = []
+        if self._writer is not None:
+            self._writer.stop()
+            self._writer = None
 
     def wake(self) -> None:
         """Drain now (a transaction was queued)."""
