@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
@@ -20,6 +21,7 @@ from server.service import Server
 from server.settings import IlsSettings, Settings
 from tests.ils.slims_seed import seed_slims
 from tests.server.helpers import post, tx
+from tests.server_process import ServerProcess
 
 pytestmark = pytest.mark.mariadb
 
@@ -84,3 +86,46 @@ def test_background_write_back_runs_apart_and_survives_its_process_dying(
         assert server.ils.status().queued == 0
     assert writer.pid is None  # stopped with the app
     assert _loan_keys(slims, 2) == sorted([first["id"], second["id"]])
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_served_server_writes_back_from_a_child_it_ends_on_shutdown(
+    slims: Engine, mariadb_url: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "server.toml"
+    config.write_text('[server]\n[server.ils]\nkind = "slims"\n', encoding="utf-8")
+    os.environ["KIOSK_SERVER_CONFIG"] = str(config)
+    os.environ["KIOSK_ILS_URL"] = mariadb_url
+    proc = ServerProcess(tmp_path / "srv")
+    try:
+        proc.cli("migrate")
+        proc.cli("ils", "pull")
+        token = proc.cli("add-kiosk", "kiosk-a").stdout.strip().splitlines()[-1]
+        proc.start()
+        assert proc.proc is not None
+        out = tx("checkout", card="M0001", item="B00001")
+        r = requests.post(
+            f"{proc.url}/api/v1/transactions", json={"transactions": [out]},
+            headers={"Authorization": f"Bearer {token}"}, timeout=30,
+        )  # fmt: skip
+        assert r.status_code == 200 and r.json()["results"][0]["status"] == "accepted"
+        assert _loan_keys(slims, 1) == [out["id"]]
+        writers = [
+            c for c in _children(proc.proc.pid)
+            if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()
+        ]  # fmt: skip
+        assert len(writers) == 1
+        proc.stop()
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{writers[0]}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not Path(f"/proc/{writers[0]}").exists(), "the writer outlived the server"
+    finally:
+        proc.stop()
+        os.environ.pop("KIOSK_SERVER_CONFIG", None)
+        os.environ.pop("KIOSK_ILS_URL", None)
