@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection as Pipe
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 #: how long the server waits for an ended child to go
 _STOP_S = 5.0
+#: the child's niceness, added to the server's
+_NICE = 10
 
 
 class WriterGone(Exception):
@@ -108,6 +111,8 @@ class WriterProcess:
 
 def _serve(pipe: Pipe, db_url: str, make: Callable[[], Connector | None]) -> None:
     """The child: write back each chunk the server sends, until the server goes."""
+    # background work: the scheduler gives a core to patrons' requests first
+    os.nice(_NICE)
     db = Database(db_url)
     connector = make()
     assert connector is not None, "the ILS settings name no connector"
