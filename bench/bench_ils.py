@@ -40,7 +40,7 @@ from tests.ils.slims_seed import seed_slims
 MEMBERS = 20_000
 ITEMS = 100_000
 WRITEBACKS = 2_000
-PHASES = 6  # of each kind, alternating
+PHASES = 8  # of each kind, alternating
 PROBES = 200  # online checkouts per phase
 
 
