@@ -2,7 +2,10 @@
 
 Both loops run on daemon threads with a stop event (started by the app, or driven
 once by ``kiosk-server ils ...``). Neither ever holds up a kiosk: a kiosk's request
-only adds a queue row in its own database transaction (see ``enqueue``).
+only adds a queue row in its own database transaction (see ``enqueue``). The
+app's write-back worker keeps the queue in this process but has the ILS written
+from a child process (:mod:`server.ils.process`), so the driver work never
+competes with requests for the interpreter lock.
 """
 
 from __future__ import annotations
