@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import update
@@ -56,6 +57,7 @@ class Server:
                 writeback_interval_s=settings.ils.writeback_interval_s,
                 sweep_interval_s=settings.ils.sweep_interval_s,
                 patrons_in=lambda: self.writes.patrons_in > 0,
+                writer=partial(make_connector, settings.ils),
             )
             if connector is not None
             else None

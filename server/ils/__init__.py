@@ -123,6 +123,10 @@ class Connector(Protocol):
         safe to repeat."""
         ...
 
+    def write_back_many(self, db: Database, items: Sequence[str]) -> dict[str, WriteResult]:
+        """:meth:`write_back` for each of ``items`` (each once, in their order)."""
+        ...
+
     def open_loans(self) -> list[OpenLoan]:
         """Every loan the ILS holds open now."""
         ...

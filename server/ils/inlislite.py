@@ -341,6 +341,9 @@ class InlisliteConnector(IlsDatabase):
 
     # -- write-back ---------------------------------------------------------
 
+    def write_back_many(self, db: Database, items: Sequence[str]) -> dict[str, WriteResult]:
+        return {item: self.write_back(db, item) for item in dict.fromkeys(items)}
+
     def write_back(self, db: Database, item: str) -> WriteResult:
         self.prepare()
         with db.read() as session:

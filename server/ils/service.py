@@ -2,7 +2,10 @@
 
 Both loops run on daemon threads with a stop event (started by the app, or driven
 once by ``kiosk-server ils ...``). Neither ever holds up a kiosk: a kiosk's request
-only adds a queue row in its own database transaction (see ``enqueue``).
+only adds a queue row in its own database transaction (see ``enqueue``). The
+app's write-back worker keeps the queue in this process but has the ILS written
+from a child process (:mod:`server.ils.process`), so the driver work never
+competes with requests for the interpreter lock.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from core.wire import Kind, TransactionIn, TransactionResult
 from server.db import Database
-from server.ils import ILS_KIOSK_PREFIX, Connector, OpenLoan, PullReport
+from server.ils import ILS_KIOSK_PREFIX, Connector, OpenLoan, PullReport, WriteResult
+from server.ils.process import WriterGone, WriterProcess
 from server.models import (
     Conflict,
     GroupVisit,
@@ -40,6 +44,9 @@ _QUEUE = cast(Table, IlsWriteback.__table__)
 #: the conflict reason staff see for a write-back the ILS contradicts
 ILS_CONFLICT = "ils_contradicts"
 _APPLY_CHUNK = 500
+#: items written back in one go: few round trips each, yet short enough that the
+#: worker stands back for patrons between them
+_WRITE_CHUNK = 50
 
 
 def enqueue(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -157,6 +164,7 @@ class IlsService:
         writeback_interval_s: float = 1.0,
         patrons_in: Callable[[], bool] | None = None,
         sweep_interval_s: float = 3600.0,
+        writer: Callable[[], Connector | None] | None = None,
     ) -> None:
         self.db = db
         self.connector = connector
@@ -167,6 +175,10 @@ class IlsService:
         self.sweep_interval_s = sweep_interval_s
         # kept in memory: after a restart the first pull sweeps (one extra sweep, cheap)
         self._swept_at: float | None = None
+        self.make_writer = writer
+        """Builds the connector again in a process of its own, where the background
+        worker writes back (see :mod:`server.ils.process`); None: in this process."""
+        self._writer: WriterProcess | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -209,27 +221,35 @@ class IlsService:
         """Write queued transactions into the ILS, oldest event first; returns how many
         queue rows were settled (0 when the queue is empty or the ILS is away)."""
         with self.db.read() as session:
-            rows = session.execute(
-                select(IlsWriteback.id, IlsWriteback.item, IlsWriteback.transaction_id)
-                .where(IlsWriteback.state == "pending", IlsWriteback.what == "item")
-                .order_by(IlsWriteback.order_key, IlsWriteback.id)
-                .limit(limit)
-            ).all()
+            # Core on the session's connection: this runs after every patron's checkout
+            rows = (
+                session.connection()
+                .execute(
+                    select(IlsWriteback.id, IlsWriteback.item, IlsWriteback.transaction_id)
+                    .where(IlsWriteback.state == "pending", IlsWriteback.what == "item")
+                    .order_by(IlsWriteback.order_key, IlsWriteback.id)
+                    .limit(limit)
+                )
+                .all()
+            )
         if not rows:
             return 0
         settled: list[tuple[int, str, str | None]] = []  # (queue id, txn id, conflict)
+        items = list(dict.fromkeys(item for _, item, _ in rows))
         synced: dict[str, str | None] = {}
         try:
-            for qid, item, txn_id in rows:
-                if item not in synced:
-                    self._defer_to_patrons()
-                    synced[item] = self.connector.write_back(self.db, item).conflict
-                settled.append((qid, txn_id, synced[item]))
-        except SQLAlchemyError as exc:
+            for i in range(0, len(items), _WRITE_CHUNK):
+                self._defer_to_patrons()
+                chunk = items[i : i + _WRITE_CHUNK]
+                results = self._write_back_many(chunk)
+                synced.update((item, results[item].conflict) for item in chunk)
+        except (SQLAlchemyError, WriterGone) as exc:
             self._error(f"write-back failed: {exc.__class__.__name__}: {exc}"[:2000])
-            self._record(settled, failed=[r[0] for r in rows[len(settled) :]])
-            return len(settled)
-        self._record(settled, failed=[])
+        for qid, item, txn_id in rows:
+            if item not in synced:
+                break  # event-time order: nothing after a failed item counts as done
+            settled.append((qid, txn_id, synced[item]))
+        self._record(settled, failed=[r[0] for r in rows[len(settled) :]])
         return len(settled)
 
     def drain_visits(self, limit: int = 2000) -> int:
@@ -257,6 +277,16 @@ class IlsService:
         self._record([(qid, txn_id, None) for qid, _, _, txn_id in rows], failed=[])
         return len(rows)
 
+    @property
+    def writer(self) -> WriterProcess | None:
+        """The process the background worker writes back in (None when not running)."""
+        return self._writer
+
+    def _write_back_many(self, items: list[str]) -> dict[str, WriteResult]:
+        if self._writer is not None:
+            return self._writer.write_back_many(items)
+        return self.connector.write_back_many(self.db, items)
+
     def _defer_to_patrons(self) -> None:
         """Step aside while patrons' online requests are being applied (at most
         DEFER_S at a time, so a steady stream of them still lets write-backs through):
@@ -274,7 +304,7 @@ class IlsService:
         with self.db.write() as (session, _):
             done = [qid for qid, _, conflict in settled if conflict is None]
             if done:
-                session.execute(
+                session.connection().execute(
                     update(IlsWriteback)
                     .where(IlsWriteback.id.in_(done))
                     .values(state="done", done_at=now)
@@ -354,6 +384,9 @@ class IlsService:
     def start(self) -> None:
         """Run the pull loop and the write-back worker on daemon threads."""
         self._stop.clear()
+        if self.make_writer is not None:
+            self._writer = WriterProcess(self.db.url, self.make_writer)
+            self._writer.start()
         for name, target in (("ils-pull", self._pull_loop), ("ils-writeback", self._drain_loop)):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -365,6 +398,9 @@ class IlsService:
         for thread in self._threads:
             thread.join(timeout)
         self._threads = []
+        if self._writer is not None:
+            self._writer.stop()
+            self._writer = None
 
     def wake(self) -> None:
         """Drain now (a transaction was queued)."""

@@ -21,12 +21,17 @@ transactions of kiosk ``ils:slims`` with ids ``slims-<loan_id>-out``/``-in``/``-
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.wire import Kind, TransactionIn
 from server.db import Database
@@ -54,6 +59,9 @@ _DAYNAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 #: weekly closing days (SLiMS ``holiday`` rows with a day name and no date) are
 #: expanded into dated closed days this far ahead
 _WEEKLY_AHEAD_DAYS = 400
+#: the write-back's own connection is opened afresh after this long unused (MariaDB
+#: drops idle connections after its wait_timeout)
+_WRITER_IDLE_S = 300.0
 
 
 def category(member_type_id: int | None) -> str:
@@ -77,6 +85,90 @@ def _end_of(day: date) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=WIB).astimezone(UTC)
 
 
+_LOANS_OF_ITEMS = text("SELECT * FROM loan WHERE item_code IN :items ORDER BY loan_id").bindparams(
+    bindparam("items", expanding=True)
+)
+_LOANS_BY_KEY = text("SELECT * FROM loan WHERE pustaka_txn IN :keys").bindparams(
+    bindparam("keys", expanding=True)
+)
+_INSERT_LOAN = text(
+    "INSERT IGNORE INTO loan (item_code, member_id, loan_date, due_date, renewed, "
+    "loan_rules_id, is_lent, is_return, input_date, last_update, uid, pustaka_txn) "
+    "VALUES (:item, :card, :ld, :dd, 0, :rid, 1, 0, :at, :at, :uid, :key)"
+)
+#: members' types, items' collection types, member types' fines and the loan rules,
+#: in one round trip: (what, key, a, b, c)
+_RULES = text(
+    "SELECT 'm', member_id, member_type_id, NULL, NULL FROM member "
+    "WHERE member_id IN :cards "
+    "UNION ALL SELECT 'i', item_code, coll_type_id, NULL, NULL FROM item "
+    "WHERE item_code IN :items "
+    "UNION ALL SELECT 't', member_type_id, fine_each_day, grace_periode, NULL "
+    "FROM mst_member_type "
+    "UNION ALL SELECT 'r', CONCAT(member_type_id, ':', coll_type_id), loan_rules_id, "
+    "fine_each_day, grace_periode FROM mst_loan_rules WHERE COALESCE(gmd_id, 0) = 0"
+).bindparams(bindparam("cards", expanding=True), bindparam("items", expanding=True))
+
+
+@dataclass
+class _Step:
+    """One of the server's loans of an item, and its SLiMS row (None: not there yet)."""
+
+    item: str
+    key: str
+    card: str
+    issued: datetime
+    due: datetime
+    returned: datetime | None
+    renewals: int
+    row: Any
+
+    @property
+    def late(self) -> bool:
+        return self.returned is not None and local_date(self.returned) > local_date(self.due)
+
+
+@dataclass
+class _Rules:
+    """What SLiMS's circulation would look up for a (member, item) pair."""
+
+    member_types: dict[str, int | None]
+    coll_types: dict[str, int | None]
+    fines: dict[int, tuple[int, int]]  # member type: (fine_each_day, grace_periode)
+    rules: dict[tuple[int, int], tuple[int, int, int]]  # lowest loan_rules_id first
+
+    def of(self, card: str, item: str) -> tuple[int, int, int]:
+        """(loan_rules_id, fine_each_day, grace_periode) SLiMS applies to this pair."""
+        mt = self.member_types.get(card)
+        if mt is None or item not in self.coll_types or mt not in self.fines:
+            return 0, 0, 0
+        ct = self.coll_types[item]
+        rule = self.rules.get((mt, ct)) if ct is not None else None
+        return rule if rule is not None else (0, *self.fines[mt])
+
+
+class _Calendar:
+    """SLiMS's closed days (dated and weekly), read once for a write-back's returns."""
+
+    def __init__(self, ils: Connection) -> None:
+        self.dates: set[date] = set()
+        self.weekly: set[str] = set()
+        for day, name in ils.execute(text("SELECT holiday_date, holiday_dayname FROM holiday")):
+            if day is not None:
+                self.dates.add(day)
+            elif name:
+                self.weekly.add(name)
+
+    def open_days_between(self, due: date, back: date) -> int:
+        days = 0
+        day = due + timedelta(days=1)
+        while day <= back:
+            if day not in self.dates and _DAYNAMES[day.weekday()] not in self.weekly:
+                days += 1
+            day += timedelta(days=1)
+        return days
+
+
 class SlimsConnector(IlsDatabase):
     """Pull from and write into one SLiMS database (see the module docstring)."""
 
@@ -89,6 +181,9 @@ class SlimsConnector(IlsDatabase):
     def __init__(self, url: str, uid: int = 1, engine: Engine | None = None) -> None:
         super().__init__(url, engine)
         self.uid = uid
+        self._writer_lock = threading.Lock()
+        self._writer_conn: Connection | None = None
+        self._writer_used = 0.0
 
     # -- pull ---------------------------------------------------------------
 
@@ -309,50 +404,117 @@ class SlimsConnector(IlsDatabase):
     # -- write-back ---------------------------------------------------------
 
     def write_back(self, db: Database, item: str) -> WriteResult:
+        return self.write_back_many(db, [item])[item]
+
+    def write_back_many(self, db: Database, items: Sequence[str]) -> dict[str, WriteResult]:
+        """:meth:`write_back` for each of ``items``, in their order, in a few round
+        trips for them all: one read of the server's loans, one of SLiMS's loan rows,
+        one of the rules the new rows need, one multi-row insert."""
         self.prepare()
+        items = list(dict.fromkeys(items))
+        ours = self._our_loans(db, items)
+        results = {item: WriteResult() for item in items}
+        with self._writer() as ils:
+            theirs: dict[str, list[Any]] = {item: [] for item in items}
+            for r in ils.execute(_LOANS_OF_ITEMS, {"items": items}):
+                theirs[r.item_code].append(r)
+            plan = [
+                step
+                for item in items
+                for step in self._plan(item, ours.get(item, []), theirs[item], results[item])
+            ]
+            rules = self._rules(ils, plan)
+            new = [s for s in plan if s.row is None]
+            if new:
+                ils.execute(_INSERT_LOAN, [self._loan_values(s, rules) for s in new])
+                for s in new:
+                    results[s.item].written += 1
+                again = [s.key for s in new if s.returned is not None or s.renewals]
+                if again:
+                    found = {r.pustaka_txn: r for r in ils.execute(_LOANS_BY_KEY, {"keys": again})}
+                    for s in new:
+                        s.row = found.get(s.key)
+            calendar = _Calendar(ils) if any(s.late for s in plan) else None
+            for s in plan:
+                if s.row is not None:
+                    results[s.item].written += self._sync(ils, s, rules, calendar)
+        return results
+
+    @contextmanager
+    def _writer(self) -> Iterator[Connection]:
+        """The write-back's own SLiMS connection (autocommit), kept from one chunk to
+        the next: a pool checkout costs a ping and isolation-level round trips each
+        time. Any error drops it; the next chunk opens a new one."""
+        with self._writer_lock:
+            conn = self._writer_conn
+            if conn is not None and monotonic() - self._writer_used > _WRITER_IDLE_S:
+                self._drop_writer()
+                conn = None
+            if conn is None:
+                conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                self._writer_conn = conn
+            try:
+                yield conn
+            except BaseException:
+                self._drop_writer()
+                raise
+            self._writer_used = monotonic()
+
+    def _drop_writer(self) -> None:
+        conn, self._writer_conn = self._writer_conn, None
+        if conn is not None:
+            with suppress(SQLAlchemyError):  # it may be the broken one
+                conn.invalidate()
+                conn.close()
+
+    @staticmethod
+    def _our_loans(db: Database, items: list[str]) -> dict[str, list[Any]]:
+        """The server's keyed loans of ``items``, each item's oldest first."""
+        loans: dict[str, list[Any]] = {}
         with db.read() as session:
-            loans = session.execute(
+            for row in session.connection().execute(
                 select(
-                    Loan.checkout_txn_id, Patron.card, Loan.issued_at, Loan.due_at,
-                    Loan.returned_at, Loan.renewals,
+                    Item.barcode, Loan.checkout_txn_id, Patron.card, Loan.issued_at,
+                    Loan.due_at, Loan.returned_at, Loan.renewals,
                 )
                 .join(Item, Item.id == Loan.item_id)
                 .join(Patron, Patron.id == Loan.patron_id)
-                .where(Item.barcode == item, Loan.checkout_txn_id.is_not(None))
+                .where(Item.barcode.in_(items), Loan.checkout_txn_id.is_not(None))
                 .order_by(Loan.issued_at)
-            ).all()  # fmt: skip
-        result = WriteResult()
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as ils:
-            rows = ils.execute(
-                text("SELECT * FROM loan WHERE item_code = :c ORDER BY loan_id"), {"c": item}
-            ).all()
-            by_key = {r.pustaka_txn: r for r in rows if r.pustaka_txn}
-            by_id = {int(r.loan_id): r for r in rows}
-            known = {str(key) for key, *_ in loans}
-            for maybe_key, card, issued, due, returned, renewals in loans:
-                key = str(maybe_key)  # the query keeps loans with a key only
-                row = self._row_for(key, by_key, by_id)
-                if row is None and key.startswith("slims-"):
-                    continue  # a desk loan SLiMS no longer has: nothing to mirror back
-                if row is None:
-                    desk = [
-                        r for r in rows
-                        if r.is_lent and not r.is_return and not self._known(r, known)
-                    ]  # fmt: skip
-                    if desk and returned is None:
-                        d = desk[-1]
-                        result.conflict = (
-                            f"SLiMS already has item {item} on loan to member {d.member_id} "
-                            f"since {d.loan_date} (lent at the desk), so the kiosk loan to "
-                            f"{card} on {local_date(issued)} was not written into SLiMS. "
-                            "Find the item and check it in or out at the desk."
-                        )
-                        return result
-                    row = self._insert_loan(ils, key, item, card, issued, due, returned, renewals)
-                    result.written += 1
-                    by_key[key] = row
-                result.written += self._sync(ils, key, row, card, due, returned, renewals)
-        return result
+            ):  # fmt: skip
+                loans.setdefault(row[0], []).append(row)
+        return loans
+
+    def _plan(
+        self, item: str, ours: list[Any], rows: list[Any], result: WriteResult
+    ) -> list[_Step]:
+        """What one item's loans need in SLiMS, up to a loan the desk contradicts
+        (then ``result.conflict`` says so and nothing after it is written)."""
+        by_key = {r.pustaka_txn: r for r in rows if r.pustaka_txn}
+        by_id = {int(r.loan_id): r for r in rows}
+        known = {str(loan.checkout_txn_id) for loan in ours}
+        steps = []
+        for _, maybe_key, card, issued, due, returned, renewals in ours:
+            key = str(maybe_key)  # the query keeps loans with a key only
+            row = self._row_for(key, by_key, by_id)
+            if row is None and key.startswith("slims-"):
+                continue  # a desk loan SLiMS no longer has: nothing to mirror back
+            if row is None:
+                desk = [
+                    r for r in rows
+                    if r.is_lent and not r.is_return and not self._known(r, known)
+                ]  # fmt: skip
+                if desk and returned is None:
+                    d = desk[-1]
+                    result.conflict = (
+                        f"SLiMS already has item {item} on loan to member {d.member_id} "
+                        f"since {d.loan_date} (lent at the desk), so the kiosk loan to "
+                        f"{card} on {local_date(issued)} was not written into SLiMS. "
+                        "Find the item and check it in or out at the desk."
+                    )
+                    break
+            steps.append(_Step(item, key, card, issued, due, returned, renewals, row))
+        return steps
 
     @staticmethod
     def _row_for(key: str, by_key: dict[str, Any], by_id: dict[int, Any]) -> Any:
@@ -364,87 +526,79 @@ class SlimsConnector(IlsDatabase):
     def _known(row: Any, keys: set[str]) -> bool:
         return (row.pustaka_txn in keys) or (f"slims-{row.loan_id}-out" in keys)
 
-    def _rules(self, ils: Connection, card: str, item: str) -> tuple[int, int, int]:
-        """(loan_rules_id, fine_each_day, grace_periode) SLiMS applies to this pair."""
-        found = ils.execute(
-            text(
-                "SELECT m.member_type_id, i.coll_type_id, t.fine_each_day, t.grace_periode "
-                "FROM member m JOIN mst_member_type t ON t.member_type_id = m.member_type_id "
-                "JOIN item i ON i.item_code = :i WHERE m.member_id = :m"
-            ),
-            {"m": card, "i": item},
-        ).first()
-        if found is None:
-            return 0, 0, 0
-        rule = ils.execute(
-            text(
-                "SELECT loan_rules_id, fine_each_day, grace_periode FROM mst_loan_rules "
-                "WHERE member_type_id = :mt AND coll_type_id = :ct AND COALESCE(gmd_id, 0) = 0 "
-                "ORDER BY loan_rules_id LIMIT 1"
-            ),
-            {"mt": found[0], "ct": found[1]},
-        ).first()
-        if rule is not None:
-            return int(rule[0]), int(rule[1] or 0), int(rule[2] or 0)
-        return 0, int(found[2] or 0), int(found[3] or 0)
+    @staticmethod
+    def _rules(ils: Connection, plan: list[_Step]) -> _Rules:
+        """The rules SLiMS applies to the (member, item) pairs of the new rows and the
+        late returns in ``plan``, read in one round trip."""
+        wanted = [s for s in plan if s.row is None or s.late]
+        if not wanted:
+            return _Rules({}, {}, {}, {})
+        members: dict[str, int | None] = {}
+        colls: dict[str, int | None] = {}
+        fines: dict[int, tuple[int, int]] = {}
+        rules: dict[tuple[int, int], tuple[int, int, int]] = {}
+        cards = sorted({s.card for s in wanted})
+        items = sorted({s.item for s in wanted})
+        for what, key, a, b, c in ils.execute(_RULES, {"cards": cards, "items": items}):
+            if what == "m":
+                members[str(key)] = None if a is None else int(a)
+            elif what == "i":
+                colls[str(key)] = None if a is None else int(a)
+            elif what == "t":
+                fines[int(key)] = (int(a or 0), int(b or 0))
+            elif key is not None:  # a rule for no collection type matches no item
+                mt, ct = (int(part) for part in str(key).split(":"))
+                rule = (int(a), int(b or 0), int(c or 0))
+                if (mt, ct) not in rules or rule < rules[(mt, ct)]:
+                    rules[(mt, ct)] = rule
+        return _Rules(members, colls, fines, rules)
 
-    def _insert_loan(
-        self, ils: Connection, key: str, item: str, card: str, issued: datetime,
-        due: datetime, returned: datetime | None, renewals: int,
-    ) -> Any:  # fmt: skip
-        rules_id, _, _ = self._rules(ils, card, item)
-        stamp = _local(issued)
-        ils.execute(
-            text(
-                "INSERT IGNORE INTO loan (item_code, member_id, loan_date, due_date, renewed, "
-                "loan_rules_id, is_lent, is_return, input_date, last_update, uid, pustaka_txn) "
-                "VALUES (:item, :card, :ld, :dd, 0, :rid, 1, 0, :at, :at, :uid, :key)"
-            ),
-            {"item": item, "card": card, "ld": stamp.date(), "dd": local_date(due),
-             "rid": rules_id, "at": stamp, "uid": self.uid, "key": key},
-        )  # fmt: skip
-        return ils.execute(text("SELECT * FROM loan WHERE pustaka_txn = :k"), {"k": key}).one()
+    def _loan_values(self, s: _Step, rules: _Rules) -> dict[str, Any]:
+        stamp = _local(s.issued)
+        return {"item": s.item, "card": s.card, "ld": stamp.date(), "dd": local_date(s.due),
+                "rid": rules.of(s.card, s.item)[0], "at": stamp, "uid": self.uid,
+                "key": s.key}  # fmt: skip
 
-    def _sync(
-        self, ils: Connection, key: str, row: Any, card: str, due: datetime,
-        returned: datetime | None, renewals: int,
-    ) -> int:  # fmt: skip
+    def _sync(self, ils: Connection, s: _Step, rules: _Rules, calendar: _Calendar | None) -> int:
         """Bring one SLiMS loan row to the server's state; returns rows written."""
+        row = s.row
         written = 0
         now = datetime.now(WIB).replace(tzinfo=None, microsecond=0)
-        if returned is None and not row.is_return:
-            if renewals != row.renewed and renewals > row.renewed:
+        if s.returned is None and not row.is_return:
+            if s.renewals != row.renewed and s.renewals > row.renewed:
                 ils.execute(
                     text(
                         "UPDATE loan SET renewed = :n, due_date = :d, last_update = :now, "
                         "uid = :uid WHERE loan_id = :id"
                     ),
-                    {"n": renewals, "d": local_date(due), "now": now, "uid": self.uid,
+                    {"n": s.renewals, "d": local_date(s.due), "now": now, "uid": self.uid,
                      "id": row.loan_id},
                 )  # fmt: skip
                 written += 1
             return written
-        if returned is not None and not row.is_return:
-            back = local_date(returned)
+        if s.returned is not None and not row.is_return:
+            back = local_date(s.returned)
             ils.execute(
                 text(
                     "UPDATE loan SET is_return = 1, return_date = :r, renewed = :n, "
                     "due_date = :d, last_update = :now, uid = :uid WHERE loan_id = :id"
                 ),
-                {"r": back, "n": max(renewals, int(row.renewed)), "d": local_date(due),
+                {"r": back, "n": max(s.renewals, int(row.renewed)), "d": local_date(s.due),
                  "now": now, "uid": self.uid, "id": row.loan_id},
             )  # fmt: skip
             written += 1
-            written += self._fine(ils, key, row, card, local_date(due), back)
+            if s.late and calendar is not None:
+                written += self._fine(ils, s, rules, calendar, local_date(s.due), back)
         return written
 
-    def _fine(self, ils: Connection, key: str, row: Any, card: str, due: date, back: date) -> int:
+    def _fine(
+        self, ils: Connection, s: _Step, rules: _Rules, calendar: _Calendar, due: date,
+        back: date,
+    ) -> int:  # fmt: skip
         """The overdue fine SLiMS writes on a return: days late (closed days not
         counted) times ``fine_each_day``, nothing within the grace period."""
-        if back <= due:
-            return 0
-        _, per_day, grace = self._rules(ils, card, row.item_code)
-        late = self._open_days_between(ils, due, back)
+        _, per_day, grace = rules.of(s.card, s.row.item_code)
+        late = calendar.open_days_between(due, back)
         if per_day <= 0 or late <= grace:
             return 0
         done = ils.execute(
@@ -452,34 +606,10 @@ class SlimsConnector(IlsDatabase):
                 "INSERT IGNORE INTO fines (fines_date, member_id, debet, credit, description, "
                 "pustaka_txn) VALUES (:d, :m, :debet, 0, :desc, :k)"
             ),
-            {"d": back, "m": card, "debet": late * per_day,
-             "desc": f"Overdue fines for item {row.item_code}", "k": f"fine:{key}"},
+            {"d": back, "m": s.card, "debet": late * per_day,
+             "desc": f"Overdue fines for item {s.row.item_code}", "k": f"fine:{s.key}"},
         )  # fmt: skip
         return int(done.rowcount or 0)
-
-    @staticmethod
-    def _open_days_between(ils: Connection, due: date, back: date) -> int:
-        closed_dates = {
-            d for (d,) in ils.execute(
-                text(
-                    "SELECT holiday_date FROM holiday "
-                    "WHERE holiday_date > :a AND holiday_date <= :b"
-                ),
-                {"a": due, "b": back},
-            )
-        }  # fmt: skip
-        weekly = {
-            name for (name,) in ils.execute(
-                text("SELECT holiday_dayname FROM holiday WHERE holiday_date IS NULL")
-            )
-        }  # fmt: skip
-        days = 0
-        day = due + timedelta(days=1)
-        while day <= back:
-            if day not in closed_dates and _DAYNAMES[day.weekday()] not in weekly:
-                days += 1
-            day += timedelta(days=1)
-        return days
 
     # -- reconcile ----------------------------------------------------------
 

@@ -25,15 +25,16 @@ def main(config: str) -> None:
     server = Server(settings, Database(settings.db_url))
     assert server.ils is not None
     connector = server.ils.connector
-    real = connector.write_back
+    real = connector.write_back_many
 
-    def write_then_die(db: Database, item: str) -> WriteResult:
-        result = real(db, item)
-        print(f"{connector.kind} took {item}: {result}", flush=True)
+    def write_then_die(db: Database, items: Sequence[str]) -> dict[str, WriteResult]:
+        results = real(db, items)
+        for item, result in results.items():
+            print(f"{connector.kind} took {item}: {result}", flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
-        return result  # never reached
+        return results  # never reached
 
-    connector.write_back = write_then_die  # type: ignore[method-assign]
+    connector.write_back_many = write_then_die  # type: ignore[method-assign]
     server.ils.drain()
 
 
