@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from tests.console.conftest import ADMIN, LIBRARIAN, sign_in
 from tests.ils.conftest import ils_db, ils_seed, mariadb_url  # noqa: F401
+from tests.ils.slims_seed import add_member_at_desk, lend_at_desk
 from tests.server_process import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.mariadb, pytest.mark.timeout(180)]
@@ -84,14 +84,7 @@ def test_a_librarian_sees_the_status_pulls_and_checks(
     assert "mysql" not in page.content()  # the database's address is for admins
 
     # a member added at the SLiMS desk arrives with "Tarik sekarang"
-    with ils_db.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO member (member_id, member_name, gender, member_type_id, "
-                "expire_date, is_pending, input_date, last_update) VALUES ('M0777', "
-                "'Sri Rahayu', 0, 1, CURDATE() + INTERVAL 1 YEAR, 0, CURDATE(), CURDATE())"
-            )
-        )
+    add_member_at_desk(ils_db, "M0777", "Sri Rahayu")
     page.click("#pull button[type=submit]")
     page.wait_for_url(base + "/staff/ils#pull")
     result = page.locator("#pull-result").inner_text()
@@ -101,14 +94,7 @@ def test_a_librarian_sees_the_status_pulls_and_checks(
     assert "Sri Rahayu" in page.locator("main").inner_text()
 
     # a loan made in SLiMS behind the server's back is a difference until the next pull
-    with ils_db.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO loan (item_code, member_id, loan_date, due_date, is_lent, "
-                "is_return, input_date, last_update) VALUES ('B00002', 'M0002', CURDATE(), "
-                "CURDATE() + INTERVAL 7 DAY, 1, 0, NOW(), NOW())"
-            )
-        )
+    lend_at_desk(ils_db, "B00002", "M0002")
     page.goto(base + "/staff/ils")
     page.click("#check button[type=submit]")
     page.wait_for_url(base + "/staff/ils#check")
@@ -135,9 +121,7 @@ def test_a_librarian_sees_the_status_pulls_and_checks(
 
 
 def test_an_admin_sees_where_the_ils_is_and_the_page_in_english(
-    slims_server: SlimsServerProcess,
-    mariadb_url: str,  # noqa: F811
-    browser_page,
+    slims_server: SlimsServerProcess, browser_page
 ) -> None:
     page = browser_page
     base = slims_server.url
@@ -147,7 +131,7 @@ def test_an_admin_sees_where_the_ils_is_and_the_page_in_english(
     assert system.startswith("Ya")
     body = page.locator("main").inner_text()
     assert "mysql+pymysql://" in body
-    password = re.search(r"://[^:]+:([^@]+)@", mariadb_url)
+    password = re.search(r"://[^:]+:([^@]+)@", slims_server.ils_url)
     assert password and password.group(1) not in page.content()
     page.click("text=English")
     assert page.locator("h1").inner_text() == "Library system"

@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
 from server.admin import add_kiosk
 from server.service import Server
+from tests.ils.slims_seed import add_member_at_desk, lend_at_desk
 from tests.server.helpers import post, signed_in, tx
 
 pytestmark = pytest.mark.mariadb
@@ -46,14 +47,7 @@ def test_the_page_counts_queued_write_backs_and_links_contradicted_ones(
     assert _cell(page.text, "queue-visits") == "0"
     assert _cell(page.text, "answer").startswith("Ya ")
     assert "SLiMS" in page.text and "mysql+pymysql" not in page.text  # librarians: no URL
-    with ils_db.begin() as conn:  # the desk lends B00004 before the write-back runs
-        conn.execute(
-            text(
-                "INSERT INTO loan (item_code, member_id, loan_date, due_date, is_lent, "
-                "is_return, input_date, last_update) VALUES ('B00004', 'M0002', CURDATE(), "
-                "CURDATE() + INTERVAL 7 DAY, 1, 0, NOW(), NOW())"
-            )
-        )
+    lend_at_desk(ils_db, "B00004", "M0002")  # the desk lends B00004 before the write-back runs
     assert server.ils is not None
     assert server.ils.drain() == 2
     page = client.get("/staff/ils")
@@ -68,21 +62,8 @@ def test_the_page_counts_queued_write_backs_and_links_contradicted_ones(
 
 def test_pull_and_check_from_the_page(server: Server, ils_db: Engine) -> None:
     client, csrf = signed_in(server)
-    with ils_db.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO member (member_id, member_name, gender, member_type_id, "
-                "expire_date, is_pending, input_date, last_update) VALUES ('M0777', "
-                "'Sri Rahayu', 0, 1, CURDATE() + INTERVAL 1 YEAR, 0, CURDATE(), CURDATE())"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO loan (item_code, member_id, loan_date, due_date, is_lent, "
-                "is_return, input_date, last_update) VALUES ('B00002', 'M0002', CURDATE(), "
-                "CURDATE() + INTERVAL 7 DAY, 1, 0, NOW(), NOW())"
-            )
-        )
+    add_member_at_desk(ils_db, "M0777", "Sri Rahayu")
+    lend_at_desk(ils_db, "B00002", "M0002")
     page = client.post("/staff/ils/check", data={"csrf": csrf})
     assert page.status_code == 200  # the redirect followed back to the page
     assert "1 selisih ditemukan" in page.text
