@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from tests.console.conftest import ADMIN, LIBRARIAN, sign_in
-from tests.ils.conftest import drop_mariadb_database, fresh_mariadb_database
-from tests.ils.slims_seed import seed_slims
+from tests.ils.conftest import ils_db, ils_seed, mariadb_url  # noqa: F401
+from tests.ils.slims_seed import add_member_at_desk, lend_at_desk
 from tests.server_process import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.mariadb, pytest.mark.timeout(180)]
@@ -40,25 +39,17 @@ class SlimsServerProcess(ServerProcess):
 
 
 @pytest.fixture
-def slims_url() -> Iterator[str]:
-    url = fresh_mariadb_database()
-    try:
-        yield url
-    finally:
-        drop_mariadb_database(url)
+def ils_kind() -> str:
+    return "slims"
 
 
 @pytest.fixture
-def slims(slims_url: str) -> Iterator[Engine]:
-    engine = create_engine(slims_url)
-    seed_slims(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def slims_server(slims: Engine, slims_url: str, tmp_path: Path) -> Iterator[SlimsServerProcess]:
-    srv = SlimsServerProcess(tmp_path / "server", ils_url=slims_url)
+def slims_server(
+    ils_db: Engine,  # noqa: F811
+    mariadb_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> Iterator[SlimsServerProcess]:
+    srv = SlimsServerProcess(tmp_path / "server", ils_url=mariadb_url)
     srv.cli("migrate")
     srv.cli("add-staff", ADMIN[0], "--password", ADMIN[1], "--role", "admin")
     srv.cli("add-staff", LIBRARIAN[0], "--password", LIBRARIAN[1], "--role", "librarian")
@@ -76,7 +67,9 @@ def _cell(page: object, cell_id: str) -> str:
 
 
 def test_a_librarian_sees_the_status_pulls_and_checks(
-    slims_server: SlimsServerProcess, slims: Engine, browser_page
+    slims_server: SlimsServerProcess,
+    ils_db: Engine,  # noqa: F811
+    browser_page,
 ) -> None:
     page = browser_page
     base = slims_server.url
@@ -91,14 +84,7 @@ def test_a_librarian_sees_the_status_pulls_and_checks(
     assert "mysql" not in page.content()  # the database's address is for admins
 
     # a member added at the SLiMS desk arrives with "Tarik sekarang"
-    with slims.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO member (member_id, member_name, gender, member_type_id, "
-                "expire_date, is_pending, input_date, last_update) VALUES ('M0777', "
-                "'Sri Rahayu', 0, 1, CURDATE() + INTERVAL 1 YEAR, 0, CURDATE(), CURDATE())"
-            )
-        )
+    add_member_at_desk(ils_db, "M0777", "Sri Rahayu")
     page.click("#pull button[type=submit]")
     page.wait_for_url(base + "/staff/ils#pull")
     result = page.locator("#pull-result").inner_text()
@@ -108,14 +94,7 @@ def test_a_librarian_sees_the_status_pulls_and_checks(
     assert "Sri Rahayu" in page.locator("main").inner_text()
 
     # a loan made in SLiMS behind the server's back is a difference until the next pull
-    with slims.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO loan (item_code, member_id, loan_date, due_date, is_lent, "
-                "is_return, input_date, last_update) VALUES ('B00002', 'M0002', CURDATE(), "
-                "CURDATE() + INTERVAL 7 DAY, 1, 0, NOW(), NOW())"
-            )
-        )
+    lend_at_desk(ils_db, "B00002", "M0002")
     page.goto(base + "/staff/ils")
     page.click("#check button[type=submit]")
     page.wait_for_url(base + "/staff/ils#check")
@@ -142,7 +121,7 @@ def test_a_librarian_sees_the_status_pulls_and_checks(
 
 
 def test_an_admin_sees_where_the_ils_is_and_the_page_in_english(
-    slims_server: SlimsServerProcess, slims_url: str, browser_page
+    slims_server: SlimsServerProcess, browser_page
 ) -> None:
     page = browser_page
     base = slims_server.url
@@ -152,7 +131,7 @@ def test_an_admin_sees_where_the_ils_is_and_the_page_in_english(
     assert system.startswith("Ya")
     body = page.locator("main").inner_text()
     assert "mysql+pymysql://" in body
-    password = re.search(r"://[^:]+:([^@]+)@", slims_url)
+    password = re.search(r"://[^:]+:([^@]+)@", slims_server.ils_url)
     assert password and password.group(1) not in page.content()
     page.click("text=English")
     assert page.locator("h1").inner_text() == "Library system"

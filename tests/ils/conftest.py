@@ -7,13 +7,14 @@ the tests skip, or fail when ``KIOSK_REQUIRE_ALL=1`` (see ``tests/conftest.py``)
 
 A test module picks its system by overriding ``ils_kind``; ``ils_db``, ``server``,
 ``ils``, ``client`` and ``kiosk`` then serve it the same for SLiMS and INLISLite.
+Modules outside this folder import the fixtures they need from here.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,10 @@ from sqlalchemy.engine import Engine, make_url
 
 from server.admin import add_kiosk
 from server.app import create_app
+from server.ils import PullReport
 from server.ils.service import IlsService
 from server.service import Server
-from tests.ils.rig import KINDS, ils_server
+from tests.ils.rig import KINDS, unpulled_ils_server
 
 MARIADB_ENV = "KIOSK_TEST_MARIADB_URL"
 
@@ -66,20 +68,43 @@ def ils_kind() -> str:
 
 
 @pytest.fixture
-def ils_db(mariadb_url: str, ils_kind: str) -> Iterator[Engine]:
-    """The seeded ILS database (see ``tests.ils.rig.KINDS``)."""
+def ils_seed(ils_kind: str) -> Callable[[Engine], None]:
+    """How ``ils_db`` fills the ILS (``tests.ils.rig.KINDS``); a module may override it."""
+    return KINDS[ils_kind].seed
+
+
+@pytest.fixture
+def ils_db(mariadb_url: str, ils_seed: Callable[[Engine], None]) -> Iterator[Engine]:
+    """The seeded ILS database."""
     engine = create_engine(mariadb_url)
-    KINDS[ils_kind].seed(engine)
+    ils_seed(engine)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def server(ils_db: Engine, ils_kind: str, mariadb_url: str, tmp_path: Path) -> Iterator[Server]:
-    """A server on SQLite with that ILS, pulled once."""
-    srv = ils_server(ils_kind, mariadb_url, tmp_path)
-    yield srv
+def server_db_url(tmp_path: Path) -> str:
+    """The server's own database: SQLite in the test's folder; a module may override it
+    (with ``tests.server.conftest.db_url`` to run on PostgreSQL too)."""
+    return f"sqlite:///{tmp_path / 'server.db'}"
+
+
+@pytest.fixture
+def first_pull(
+    ils_db: Engine, ils_kind: str, mariadb_url: str, server_db_url: str, tmp_path: Path
+) -> Iterator[tuple[Server, PullReport]]:
+    """A server with that ILS and the report of its first pull (a full one)."""
+    srv = unpulled_ils_server(ils_kind, mariadb_url, tmp_path, db_url=server_db_url)
+    assert srv.ils is not None
+    report = srv.ils.pull()
+    yield srv, report
     srv.db.dispose()
+
+
+@pytest.fixture
+def server(first_pull: tuple[Server, PullReport]) -> Server:
+    """A server with that ILS, pulled once."""
+    return first_pull[0]
 
 
 @pytest.fixture

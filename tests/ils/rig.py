@@ -90,17 +90,27 @@ def library_today() -> date:
     return datetime.now(WIB).date()
 
 
-def ils_server(kind: str, url: str, folder: Path, staff_uid: int = 7) -> Server:
-    """A migrated server on SQLite in ``folder`` with ``url`` as its ILS, pulled once."""
+def unpulled_ils_server(
+    kind: str, url: str, folder: Path, staff_uid: int = 7, db_url: str | None = None
+) -> Server:
+    """A migrated server with ``url`` as its ILS, not pulled yet; its own database is
+    ``db_url``, or SQLite in ``folder`` without one."""
     server = Server(
         Settings(
             data_dir=folder / "data",
-            db_url=f"sqlite:///{folder / 'server.db'}",
+            db_url=db_url or f"sqlite:///{folder / 'server.db'}",
             ils=IlsSettings(kind=kind, url=url, staff_uid=staff_uid),  # type: ignore[arg-type]
         )
     )
     server.db.migrate()
     assert server.ils is not None and server.ils.connector.kind == kind
+    return server
+
+
+def ils_server(kind: str, url: str, folder: Path, staff_uid: int = 7) -> Server:
+    """A migrated server on SQLite in ``folder`` with ``url`` as its ILS, pulled once."""
+    server = unpulled_ils_server(kind, url, folder, staff_uid)
+    assert server.ils is not None
     server.ils.pull()
     return server
 

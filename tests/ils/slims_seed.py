@@ -67,3 +67,32 @@ def seed_slims(
             ),
             [{"b": n, "code": f"B{n:05d}", "t": now} for n in range(1, items + 1)],
         )
+
+
+def _at_desk(engine: Engine, sql: str, **params: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(sql), params)
+
+
+def add_member_at_desk(engine: Engine, member_id: str, name: str) -> None:
+    """A member the SLiMS desk registers today, behind the server's back."""
+    _at_desk(
+        engine,
+        "INSERT INTO member (member_id, member_name, gender, member_type_id, expire_date, "
+        "is_pending, input_date, last_update) VALUES (:m, :name, 0, 1, "
+        "CURDATE() + INTERVAL 1 YEAR, 0, CURDATE(), CURDATE())",
+        m=member_id,
+        name=name,
+    )
+
+
+def lend_at_desk(engine: Engine, item_code: str, member_id: str) -> None:
+    """A loan the SLiMS desk makes today, behind the server's back."""
+    _at_desk(
+        engine,
+        "INSERT INTO loan (item_code, member_id, loan_date, due_date, is_lent, is_return, "
+        "input_date, last_update) VALUES (:i, :m, CURDATE(), CURDATE() + INTERVAL 7 DAY, "
+        "1, 0, NOW(), NOW())",
+        i=item_code,
+        m=member_id,
+    )

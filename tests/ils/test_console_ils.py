@@ -4,63 +4,22 @@ against a real SLiMS database on MariaDB (the browser test is in tests/console).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
-from server.admin import add_kiosk, add_staff
-from server.app import create_app
+from server.admin import add_kiosk
 from server.service import Server
-from server.settings import IlsSettings, Settings
-from tests.ils.slims_seed import seed_slims
-from tests.server.helpers import post, tx
+from tests.ils.slims_seed import add_member_at_desk, lend_at_desk
+from tests.server.helpers import post, signed_in, tx
 
 pytestmark = pytest.mark.mariadb
 
 
 @pytest.fixture
-def slims(mariadb_url: str) -> Iterator[Engine]:
-    engine = create_engine(mariadb_url)
-    seed_slims(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def server(slims: Engine, mariadb_url: str, tmp_path: Path) -> Iterator[Server]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        db_url=f"sqlite:///{tmp_path / 'server.db'}",
-        # no background loops: the test decides when the queue drains
-        ils=IlsSettings(kind="slims", url=mariadb_url, background=False),
-    )
-    srv = Server(settings)
-    srv.db.migrate()
-    assert srv.ils is not None
-    srv.ils.pull()
-    yield srv
-    srv.db.dispose()
-
-
-def _signed_in(server: Server, role: str = "librarian") -> tuple[TestClient, str]:
-    add_staff(server.db, "ani", "rahasia-ani-1", role=role)
-    client = TestClient(create_app(server), base_url="http://testserver")
-    page = client.get("/staff/login")
-    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert token
-    done = client.post(
-        "/staff/login",
-        data={"csrf": token.group(1), "name": "ani", "password": "rahasia-ani-1"},
-        follow_redirects=False,
-    )
-    assert done.status_code == 303
-    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/staff/").text)
-    assert csrf
-    return client, csrf.group(1)
+def ils_kind() -> str:
+    return "slims"
 
 
 def _cell(html: str, cell_id: str) -> str:
@@ -70,9 +29,9 @@ def _cell(html: str, cell_id: str) -> str:
 
 
 def test_the_page_counts_queued_write_backs_and_links_contradicted_ones(
-    server: Server, slims: Engine
+    server: Server, ils_db: Engine
 ) -> None:
-    client, csrf = _signed_in(server)
+    client, csrf = signed_in(server)
     kiosk = {"Authorization": f"Bearer {add_kiosk(server.db, 'kiosk-a')}"}
     assert '<a href="/staff/ils"' in client.get("/staff/").text  # in the menu
     results = post(
@@ -88,14 +47,7 @@ def test_the_page_counts_queued_write_backs_and_links_contradicted_ones(
     assert _cell(page.text, "queue-visits") == "0"
     assert _cell(page.text, "answer").startswith("Ya ")
     assert "SLiMS" in page.text and "mysql+pymysql" not in page.text  # librarians: no URL
-    with slims.begin() as conn:  # the desk lends B00004 before the write-back runs
-        conn.execute(
-            text(
-                "INSERT INTO loan (item_code, member_id, loan_date, due_date, is_lent, "
-                "is_return, input_date, last_update) VALUES ('B00004', 'M0002', CURDATE(), "
-                "CURDATE() + INTERVAL 7 DAY, 1, 0, NOW(), NOW())"
-            )
-        )
+    lend_at_desk(ils_db, "B00004", "M0002")  # the desk lends B00004 before the write-back runs
     assert server.ils is not None
     assert server.ils.drain() == 2
     page = client.get("/staff/ils")
@@ -108,23 +60,10 @@ def test_the_page_counts_queued_write_backs_and_links_contradicted_ones(
     assert '<article class="card">' not in other
 
 
-def test_pull_and_check_from_the_page(server: Server, slims: Engine) -> None:
-    client, csrf = _signed_in(server)
-    with slims.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO member (member_id, member_name, gender, member_type_id, "
-                "expire_date, is_pending, input_date, last_update) VALUES ('M0777', "
-                "'Sri Rahayu', 0, 1, CURDATE() + INTERVAL 1 YEAR, 0, CURDATE(), CURDATE())"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO loan (item_code, member_id, loan_date, due_date, is_lent, "
-                "is_return, input_date, last_update) VALUES ('B00002', 'M0002', CURDATE(), "
-                "CURDATE() + INTERVAL 7 DAY, 1, 0, NOW(), NOW())"
-            )
-        )
+def test_pull_and_check_from_the_page(server: Server, ils_db: Engine) -> None:
+    client, csrf = signed_in(server)
+    add_member_at_desk(ils_db, "M0777", "Sri Rahayu")
+    lend_at_desk(ils_db, "B00002", "M0002")
     page = client.post("/staff/ils/check", data={"csrf": csrf})
     assert page.status_code == 200  # the redirect followed back to the page
     assert "1 selisih ditemukan" in page.text
@@ -146,15 +85,15 @@ def test_pull_and_check_from_the_page(server: Server, slims: Engine) -> None:
 def test_an_admin_sees_where_the_ils_is_but_never_its_password(
     server: Server, mariadb_url: str
 ) -> None:
-    client, _csrf = _signed_in(server, role="admin")
+    client, _csrf = signed_in(server, role="admin")
     page = client.get("/staff/ils").text
     assert "mysql+pymysql://" in page
     password = re.search(r"://[^:]+:([^@]+)@", mariadb_url)
     assert password and password.group(1) not in page
 
 
-def test_an_ils_that_does_not_answer_is_said_so(server: Server, slims: Engine) -> None:
-    client, csrf = _signed_in(server)
+def test_an_ils_that_does_not_answer_is_said_so(server: Server, ils_db: Engine) -> None:
+    client, csrf = signed_in(server)
     assert server.ils is not None
     # the connector now points at a port nobody listens on: the ILS is away
     server.ils.connector.engine = create_engine(  # type: ignore[attr-defined]

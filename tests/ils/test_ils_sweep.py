@@ -7,21 +7,19 @@ real MariaDB with their own tables, the real server in process.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from functools import partial
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from server.admin import add_kiosk
-from server.app import create_app
+from server.ils import PullReport
 from server.ils.service import IlsService
 from server.service import Server
-from server.settings import IlsKind, IlsSettings, Settings
-from tests.ils.inlislite_schema import seed_inlislite
+from tests.ils.rig import KINDS, SeededIls
 from tests.ils.slims_seed import seed_slims
 from tests.server.helpers import post, tx
 
@@ -29,27 +27,20 @@ pytestmark = pytest.mark.mariadb
 
 
 @dataclass(frozen=True)
-class Ils:
-    kind: IlsKind
-    label: str
-    seed: Callable[[Engine], None]
-    card: Callable[[int], str]
-    item: Callable[[int], str]
+class Deletable:
+    """Where a system keeps its members and items, to delete them and restore them."""
+
     delete_member: str  # :k is the card
     delete_item: str  # :k is the barcode
     copy_table: dict[str, str]  # table of members, of items: copied aside to restore
 
 
-SYSTEMS = {
-    "slims": Ils(
-        # rows last changed yesterday: a delta pull today sees only what the test changes
-        "slims", "SLiMS", lambda e: seed_slims(e, age_days=1),
-        lambda n: f"M{n:04d}", lambda n: f"B{n:05d}",
+DELETABLE = {
+    "slims": Deletable(
         "DELETE FROM member WHERE member_id = :k", "DELETE FROM item WHERE item_code = :k",
         {"member": "member_id", "item": "item_code"},
     ),
-    "inlislite": Ils(
-        "inlislite", "INLISLite", seed_inlislite, lambda n: f"A{n:04d}", lambda n: f"C{n:05d}",
+    "inlislite": Deletable(
         "DELETE FROM members WHERE MemberNo = :k",
         "DELETE FROM collections WHERE NomorBarcode = :k",
         {"members": "MemberNo", "collections": "NomorBarcode"},
@@ -57,53 +48,33 @@ SYSTEMS = {
 }  # fmt: skip
 
 
-@pytest.fixture(params=sorted(SYSTEMS))
-def system(request: pytest.FixtureRequest) -> Ils:
-    return SYSTEMS[request.param]
+@pytest.fixture(params=sorted(KINDS))
+def ils_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture
-def ils_db(system: Ils, mariadb_url: str) -> Iterator[Engine]:
-    engine = create_engine(mariadb_url)
-    system.seed(engine)
-    yield engine
-    engine.dispose()
+def ils_seed(ils_kind: str) -> Callable[[Engine], None]:
+    # rows last changed yesterday (INLISLite's seed always dates them so): a delta pull
+    # today sees only what the test changes
+    return partial(seed_slims, age_days=1) if ils_kind == "slims" else KINDS[ils_kind].seed
 
 
 @pytest.fixture
-def server(system: Ils, ils_db: Engine, mariadb_url: str, tmp_path: Path) -> Iterator[Server]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        db_url=f"sqlite:///{tmp_path / 'server.db'}",
-        ils=IlsSettings(kind=system.kind, url=mariadb_url),
-    )
-    srv = Server(settings)
-    srv.db.migrate()
-    assert srv.ils is not None
-    first = srv.ils.pull()  # full: the first ever; it sweeps and finds nothing gone
+def system(ils_kind: str) -> SeededIls:
+    return KINDS[ils_kind]
+
+
+@pytest.fixture
+def tables(ils_kind: str) -> Deletable:
+    return DELETABLE[ils_kind]
+
+
+@pytest.fixture(autouse=True)
+def _first_pull_sweeps_and_finds_nothing_gone(first_pull: tuple[Server, PullReport]) -> None:
+    first = first_pull[1]  # full: the first ever; it sweeps and finds nothing gone
     assert first.full and first.swept is not None
     assert (first.swept.patrons_removed, first.swept.items_removed) == (0, 0)
-    yield srv
-    srv.db.dispose()
-
-
-@pytest.fixture
-def ils(server: Server) -> IlsService:
-    assert server.ils is not None
-    return server.ils
-
-
-@pytest.fixture
-def client(server: Server) -> Iterator[TestClient]:
-    with TestClient(create_app(server), raise_server_exceptions=False) as c:
-        assert server.ils is not None
-        server.ils.stop()  # these tests pull by hand
-        yield c
-
-
-@pytest.fixture
-def kiosk(server: Server) -> dict[str, str]:
-    return {"Authorization": f"Bearer {add_kiosk(server.db, 'kiosk-a')}"}
 
 
 def _patron(server: Server, card: str) -> tuple[str, str | None, int]:
@@ -129,7 +100,8 @@ def _snapshot(client: TestClient, kiosk: dict, since: str) -> dict:
 
 
 def test_deleted_in_the_ils_refused_everywhere_and_back_when_restored(
-    system: Ils,
+    system: SeededIls,
+    tables: Deletable,
     ils_db: Engine,
     server: Server,
     ils: IlsService,
@@ -138,10 +110,10 @@ def test_deleted_in_the_ils_refused_everywhere_and_back_when_restored(
 ) -> None:
     card, code = system.card(4), system.item(6)
     with ils_db.begin() as conn:  # keep a copy, as a backup would, then delete at the desk
-        for table in system.copy_table:
+        for table in tables.copy_table:
             conn.execute(text(f"CREATE TABLE `{table}_backup` AS SELECT * FROM `{table}`"))
-        conn.execute(text(system.delete_member), {"k": card})
-        conn.execute(text(system.delete_item), {"k": code})
+        conn.execute(text(tables.delete_member), {"k": card})
+        conn.execute(text(tables.delete_item), {"k": code})
     cursor = _snapshot(client, kiosk, "")["cursor"]
 
     blind = ils.pull()  # a delta pull with no sweep due: the blind spot
@@ -174,7 +146,7 @@ def test_deleted_in_the_ils_refused_everywhere_and_back_when_restored(
     assert again.swept.items_removed == 0 and _patron(server, card)[2] == pv
 
     with ils_db.begin() as conn:  # restored from the backup, old update times and all
-        for table, key in system.copy_table.items():
+        for table, key in tables.copy_table.items():
             conn.execute(
                 text(
                     f"INSERT INTO `{table}` SELECT * FROM `{table}_backup` b "
@@ -191,10 +163,10 @@ def test_deleted_in_the_ils_refused_everywhere_and_back_when_restored(
 
 
 def test_every_full_pull_sweeps(
-    system: Ils, ils_db: Engine, server: Server, ils: IlsService
+    system: SeededIls, tables: Deletable, ils_db: Engine, server: Server, ils: IlsService
 ) -> None:
     with ils_db.begin() as conn:
-        conn.execute(text(system.delete_item), {"k": system.item(2)})
+        conn.execute(text(tables.delete_item), {"k": system.item(2)})
     assert ils.pull().swept is None  # a delta pull, the sweep not due for an hour
     report = ils.pull(full=True)
     assert report.full and report.swept is not None and report.swept.items_removed == 1
@@ -202,9 +174,9 @@ def test_every_full_pull_sweeps(
 
 
 def test_an_empty_ils_table_refuses_nobody(
-    system: Ils, ils_db: Engine, server: Server, ils: IlsService
+    system: SeededIls, tables: Deletable, ils_db: Engine, server: Server, ils: IlsService
 ) -> None:
-    table = next(iter(system.copy_table))  # the members' table
+    table = next(iter(tables.copy_table))  # the members' table
     with ils_db.begin() as conn:
         conn.execute(text(f"DELETE FROM `{table}`"))
     report = ils.pull(full=True)

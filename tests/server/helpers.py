@@ -1,13 +1,19 @@
-"""Small builders for transactions in server tests."""
+"""Small builders for transactions in server tests, and a console sign-in."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
 
+from fastapi.testclient import TestClient
+
 from core.ids import uuid7
 from core.wire import TransactionIn
+from server.admin import add_staff
+from server.app import create_app
+from server.service import Server
 from server.timeutil import WIB
 
 _seq = count(1)
@@ -54,3 +60,22 @@ def post(client: Any, headers: dict, *txns: dict, **extra: Any) -> list[dict]:
     )
     assert r.status_code == 200, r.text
     return r.json()["results"]
+
+
+def signed_in(server: Server, role: str = "librarian") -> tuple[TestClient, str]:
+    """A client signed in to the console through its login form as staff member "ani"
+    of ``role``, and the CSRF token its forms carry."""
+    add_staff(server.db, "ani", "rahasia-ani-1", role=role)
+    client = TestClient(create_app(server), base_url="http://testserver")
+    page = client.get("/staff/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token
+    done = client.post(
+        "/staff/login",
+        data={"csrf": token.group(1), "name": "ani", "password": "rahasia-ani-1"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/staff/").text)
+    assert csrf
+    return client, csrf.group(1)

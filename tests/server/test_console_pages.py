@@ -11,33 +11,15 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from server.admin import add_staff
 from server.app import create_app
 from server.models import Event, Patron, PinFailures
 from server.service import Server
 from server.timeutil import local_date, utcnow
-from tests.server.helpers import post, tx
-
-
-def _signed_in(server: Server) -> tuple[TestClient, str]:
-    add_staff(server.db, "ani", "rahasia-ani-1", role="librarian")
-    client = TestClient(create_app(server), base_url="http://testserver")
-    page = client.get("/staff/login")
-    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert token
-    done = client.post(
-        "/staff/login",
-        data={"csrf": token.group(1), "name": "ani", "password": "rahasia-ani-1"},
-        follow_redirects=False,
-    )
-    assert done.status_code == 303
-    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/staff/").text)
-    assert csrf
-    return client, csrf.group(1)
+from tests.server.helpers import post, signed_in, tx
 
 
 def test_the_guest_book_page_shows_the_report_and_downloads_it(demo: Server, kiosk_a: dict) -> None:
-    client, _csrf = _signed_in(demo)
+    client, _csrf = signed_in(demo)
     now = utcnow() - timedelta(minutes=5)
     window = local_date(now).isoformat()
     results = post(
@@ -66,7 +48,7 @@ def test_the_guest_book_page_shows_the_report_and_downloads_it(demo: Server, kio
 
 
 def test_workshop_ratings_show_on_the_event_page(demo: Server, kiosk_a: dict) -> None:
-    client, _csrf = _signed_in(demo)
+    client, _csrf = signed_in(demo)
     with demo.db.read() as s:
         eid = s.execute(select(Event.id)).scalars().first()
     at = utcnow() - timedelta(minutes=1)
@@ -83,7 +65,7 @@ def test_workshop_ratings_show_on_the_event_page(demo: Server, kiosk_a: dict) ->
 
 
 def test_staff_clear_a_patron_s_pin_lock(demo: Server) -> None:
-    client, csrf = _signed_in(demo)
+    client, csrf = signed_in(demo)
     with demo.db.write() as (s, _v):
         budi = s.execute(select(Patron).where(Patron.card == "AGT0002")).scalar_one()
         s.add(
@@ -105,7 +87,7 @@ def test_staff_clear_a_patron_s_pin_lock(demo: Server) -> None:
 
 
 def test_without_an_ils_the_page_says_the_server_is_its_own_authority(demo: Server) -> None:
-    client, csrf = _signed_in(demo)
+    client, csrf = signed_in(demo)
     assert 'href="/staff/ils"' not in client.get("/staff/").text  # no menu entry
     page = client.get("/staff/ils")
     assert page.status_code == 200
