@@ -122,6 +122,9 @@ class _Step:
     returned: datetime | None
     renewals: int
     row: Any
+    rekey: bool = False
+    """``row`` was written for a checkout the server no longer counts as a loan, by
+    the same member: it becomes this loan's row (key and dates)."""
 
     @property
     def late(self) -> bool:
@@ -418,11 +421,21 @@ class SlimsConnector(IlsDatabase):
             theirs: dict[str, list[Any]] = {item: [] for item in items}
             for r in ils.execute(_LOANS_OF_ITEMS, {"items": items}):
                 theirs[r.item_code].append(r)
-            plan = [
-                step
-                for item in items
-                for step in self._plan(item, ours.get(item, []), theirs[item], results[item])
-            ]
+            plan: list[_Step] = []
+            stale: list[Any] = []
+            for item in items:
+                steps, leftover = self._plan(item, ours.get(item, []), theirs[item], results[item])
+                plan += steps
+                stale += leftover
+            rekeyed = [s for s in plan if s.rekey]
+            if rekeyed:
+                self._rekey(ils, rekeyed)
+                for s in rekeyed:
+                    results[s.item].written += 1
+            if stale:
+                self._close_stale(ils, stale)
+                for r in stale:
+                    results[r.item_code].written += 1
             rules = self._rules(ils, plan)
             new = [s for s in plan if s.row is None]
             if new:
@@ -487,22 +500,37 @@ class SlimsConnector(IlsDatabase):
 
     def _plan(
         self, item: str, ours: list[Any], rows: list[Any], result: WriteResult
-    ) -> list[_Step]:
+    ) -> tuple[list[_Step], list[Any]]:
         """What one item's loans need in SLiMS, up to a loan the desk contradicts
-        (then ``result.conflict`` says so and nothing after it is written)."""
+        (then ``result.conflict`` says so and nothing after it is written); and the
+        rows to close: written for checkouts the server no longer counts as loans (a
+        late offline checkout replayed before one made it a repeat) and not taken
+        over by the same member's loan."""
         by_key = {r.pustaka_txn: r for r in rows if r.pustaka_txn}
         by_id = {int(r.loan_id): r for r in rows}
         known = {str(loan.checkout_txn_id) for loan in ours}
+        stale = [
+            r for r in rows
+            if r.pustaka_txn and r.pustaka_txn not in known and r.is_lent and not r.is_return
+        ]  # fmt: skip
         steps = []
         for _, maybe_key, card, issued, due, returned, renewals in ours:
             key = str(maybe_key)  # the query keeps loans with a key only
             row = self._row_for(key, by_key, by_id)
             if row is None and key.startswith("slims-"):
                 continue  # a desk loan SLiMS no longer has: nothing to mirror back
+            mine = [r for r in stale if row is None and str(r.member_id) == card]
+            if mine:
+                stale.remove(mine[0])
+                steps.append(
+                    _Step(item, key, card, issued, due, returned, renewals, mine[0], rekey=True)
+                )
+                continue
             if row is None:
                 desk = [
                     r for r in rows
-                    if r.is_lent and not r.is_return and not self._known(r, known)
+                    if r.is_lent and not r.is_return and not r.pustaka_txn
+                    and f"slims-{r.loan_id}-out" not in known
                 ]  # fmt: skip
                 if desk and returned is None:
                     d = desk[-1]
@@ -512,19 +540,48 @@ class SlimsConnector(IlsDatabase):
                         f"{card} on {local_date(issued)} was not written into SLiMS. "
                         "Find the item and check it in or out at the desk."
                     )
-                    break
+                    return steps, []
             steps.append(_Step(item, key, card, issued, due, returned, renewals, row))
-        return steps
+        return steps, stale
+
+    def _rekey(self, ils: Connection, steps: list[_Step]) -> None:
+        """Give each step's stale row its loan's key, dates and renewals, and read
+        the rows again for :meth:`_sync`."""
+        now = datetime.now(WIB).replace(tzinfo=None, microsecond=0)
+        ils.execute(
+            text(
+                "UPDATE loan SET pustaka_txn = :key, loan_date = :ld, due_date = :dd, "
+                "renewed = :n, input_date = :at, last_update = :now, uid = :uid "
+                "WHERE loan_id = :id"
+            ),
+            [{"key": s.key, "ld": _local(s.issued).date(), "dd": local_date(s.due),
+              "n": s.renewals, "at": _local(s.issued), "now": now, "uid": self.uid,
+              "id": s.row.loan_id} for s in steps],
+        )  # fmt: skip
+        found = {
+            r.pustaka_txn: r for r in ils.execute(_LOANS_BY_KEY, {"keys": [s.key for s in steps]})
+        }
+        for s in steps:
+            s.row = found.get(s.key)
+
+    @staticmethod
+    def _close_stale(ils: Connection, rows: list[Any]) -> None:
+        """Return the rows of checkouts the server no longer counts as loans: today,
+        without a fine (by the server's log the item was not out on them)."""
+        now = datetime.now(WIB).replace(tzinfo=None, microsecond=0)
+        ils.execute(
+            text(
+                "UPDATE loan SET is_return = 1, return_date = :r, last_update = :now "
+                "WHERE loan_id IN :ids AND is_return = 0"
+            ).bindparams(bindparam("ids", expanding=True)),
+            {"r": now.date(), "now": now, "ids": [r.loan_id for r in rows]},
+        )
 
     @staticmethod
     def _row_for(key: str, by_key: dict[str, Any], by_id: dict[int, Any]) -> Any:
         if key.startswith("slims-") and key.endswith("-out"):
             return by_id.get(int(key.split("-")[1]))
         return by_key.get(key)
-
-    @staticmethod
-    def _known(row: Any, keys: set[str]) -> bool:
-        return (row.pustaka_txn in keys) or (f"slims-{row.loan_id}-out" in keys)
 
     @staticmethod
     def _rules(ils: Connection, plan: list[_Step]) -> _Rules:
