@@ -432,9 +432,15 @@ class IlsService:
             self._stop.wait(self.pull_interval_s)
 
     def _drain_loop(self) -> None:
+        visits_due = 0.0
         while not self._stop.is_set():
             try:
-                settled = self.drain() + self.drain_visits()
+                settled = self.drain()
+                # the guest book can wait a second: woken after every patron's
+                # checkout, its queue read would otherwise run with each one
+                if time.monotonic() >= visits_due:
+                    visits_due = time.monotonic() + self.writeback_interval_s
+                    settled += self.drain_visits()
             except Exception:
                 log.exception("ILS write-back failed")
                 settled = 0

@@ -88,6 +88,32 @@ def test_background_write_back_runs_apart_and_survives_its_process_dying(
     assert _loan_keys(slims, 2) == sorted([first["id"], second["id"]])
 
 
+def test_background_loop_writes_the_guest_book_while_checkouts_keep_it_busy(
+    server: Server, slims: Engine
+) -> None:
+    assert server.ils is not None
+    kiosk = {"Authorization": f"Bearer {add_kiosk(server.db, 'kiosk-a')}"}
+    with TestClient(create_app(server), raise_server_exceptions=False) as client:
+        visit = tx("visit", card="M0003", visit={})
+        assert post(client, kiosk, visit)[0]["status"] == "accepted"
+        # a checkout and its return, again and again: each wakes the worker, which
+        # drains the guest book at most once a writeback_interval_s meanwhile
+        deadline = time.monotonic() + 60
+        rows = 0
+        while rows == 0 and time.monotonic() < deadline:
+            for kind in ("checkout", "checkin"):
+                card = "M0001" if kind == "checkout" else None
+                assert post(client, kiosk, tx(kind, card=card, item="B00001"))[0]["status"] == (
+                    "accepted"
+                )
+            with slims.connect() as conn:
+                rows = conn.execute(
+                    text("SELECT COUNT(*) FROM visitor_count WHERE pustaka_txn = :k"),
+                    {"k": visit["id"]},
+                ).scalar_one()
+        assert rows == 1
+
+
 def _children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(c) for c in path.read_text().split()] if path.exists() else []
