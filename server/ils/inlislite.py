@@ -30,10 +30,11 @@ only), groups to ``groupguesses``; see :meth:`InlisliteConnector.write_visits`.
 
 Pull mirrors members (``StatusAnggota_id`` 3 is active, anything else blocked;
 ``EndDate`` the expiry), collections (``Status_id`` 1 and 5 are on the shelf or
-lent, other statuses not for loan) and member types (``jenis_anggota``) as loan
-policies. Loans made or ended at the INLISLite desk come into the server as
-transactions of kiosk ``ils:inlislite`` with ids ``inlis-<loan item ID>-out`` and
-``-in``.
+lent, other statuses not for loan), member types (``jenis_anggota``) as loan
+policies and the OPAC's bookings not yet expired (``collections.BookingMemberID``)
+as holds; a kiosk loan clears the booking as INLISLite's own loan does. Loans made
+or ended at the INLISLite desk come into the server as transactions of kiosk
+``ils:inlislite`` with ids ``inlis-<loan item ID>-out`` and ``-in``.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from server.ils.mirror import (
     keyed_text,
     replace_closed_days,
     replace_policies,
+    set_holds,
     upsert_items,
     upsert_patrons,
 )
@@ -177,11 +179,14 @@ class InlisliteConnector(IlsDatabase):
             patrons = self._members(ils, since)
             items = self._items(ils, since)
             loans = self._loans(ils, since)
+            holds = self._bookings(ils)
         with db.write() as (session, version):
             report.policies = replace_policies(session, policies)
             report.closed_days = replace_closed_days(session, days)
             report.patrons = upsert_patrons(session, version, patrons)
             report.items = upsert_items(session, version, items)
+            session.flush()
+            set_holds(session, version, holds)
         report.transactions = self._desk_transactions(db, loans)
         report.desk_transactions = len(report.transactions)
         return report
@@ -213,6 +218,21 @@ class InlisliteConnector(IlsDatabase):
             if day.weekday() in weekend:
                 days.setdefault(day, f"closed every {day:%A}")
         return days
+
+    @staticmethod
+    def _bookings(ils: Connection) -> dict[str, str]:
+        """Items booked in INLISLite's OPAC and not yet expired: barcode -> the
+        booking member's card (``collections.BookingMemberID`` holds the MemberNo)."""
+        return {
+            str(code): str(member)
+            for code, member in ils.execute(
+                text(
+                    "SELECT NomorBarcode, BookingMemberID FROM collections "
+                    "WHERE BookingMemberID IS NOT NULL AND BookingMemberID <> '' "
+                    "AND BookingExpiredDate > NOW()"
+                )
+            )
+        }
 
     def _loans(self, ils: Connection, since: datetime | None) -> list[Any]:
         cols = (
@@ -435,10 +455,16 @@ class InlisliteConnector(IlsDatabase):
             ).scalar_one()
             want = ON_LOAN if open_now else AVAILABLE
             if status in (AVAILABLE, ON_LOAN) and status != want:
+                # lent: the booking is fulfilled, as INLISLite's own loan clears it
                 ils.execute(
-                    text("UPDATE collections SET Status_id = :s, UpdateDate = :now WHERE ID = :c"),
+                    text(
+                        "UPDATE collections SET Status_id = :s, UpdateDate = :now"
+                        + (", BookingMemberID = NULL, BookingExpiredDate = NULL"
+                           if want == ON_LOAN else "")
+                        + " WHERE ID = :c"
+                    ),
                     {"s": want, "now": self._now(), "c": coll_id},
-                )
+                )  # fmt: skip
                 result.written += 1
         return result
 

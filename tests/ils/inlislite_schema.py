@@ -62,6 +62,8 @@ TABLES = [
   `Catalog_id` int(11) DEFAULT NULL,
   `Status_id` int(11) DEFAULT NULL,
   `UpdateDate` datetime DEFAULT NULL,
+  `BookingMemberID` varchar(50) DEFAULT NULL,
+  `BookingExpiredDate` datetime DEFAULT NULL,
   PRIMARY KEY (`ID`),
   UNIQUE KEY `NomorBarcode` (`NomorBarcode`),
   KEY `UpdateDate` (`UpdateDate`)

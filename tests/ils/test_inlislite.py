@@ -98,6 +98,35 @@ def test_member_blocked_and_item_withdrawn_reach_the_kiosk_after_the_next_pull(
     assert withdrawn["status"] == "refused", withdrawn
 
 
+def test_an_opac_booking_holds_the_item_for_its_member_until_it_expires(
+    client: TestClient, kiosk: dict, ils: IlsService, inlis: Engine
+) -> None:
+    with inlis.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE collections SET BookingMemberID = :m, BookingExpiredDate = :until "
+                "WHERE NomorBarcode = :c"
+            ),
+            [{"m": "A0002", "until": datetime.now() + timedelta(days=2), "c": "C00004"},
+             {"m": "A0001", "until": datetime.now() - timedelta(days=1), "c": "C00005"}],
+        )  # fmt: skip
+    ils.pull()
+    [other] = post(client, kiosk, tx("checkout", card="A0001", item="C00004"))
+    assert other["status"] == "refused", other
+    [expired] = post(client, kiosk, tx("checkout", card="A0004", item="C00005"))
+    assert expired["status"] == "accepted", expired  # an expired booking holds nothing
+    [booker] = post(client, kiosk, tx("checkout", card="A0002", item="C00004"))
+    assert booker["status"] == "accepted", booker
+    assert ils.drain() == 2
+    [lent] = rows(
+        inlis,
+        "SELECT Status_id, BookingMemberID, BookingExpiredDate FROM collections "
+        "WHERE NomorBarcode = 'C00004'",
+    )
+    assert lent == {"Status_id": 5, "BookingMemberID": None, "BookingExpiredDate": None}
+    assert ils.check() == []
+
+
 def test_kiosk_checkout_becomes_an_inlislite_loan_with_the_due_date(
     client: TestClient, kiosk: dict, ils: IlsService, inlis: Engine
 ) -> None:
