@@ -7,7 +7,9 @@ so a test written once runs against either system.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -21,6 +23,7 @@ from server.settings import IlsSettings, Settings
 from server.timeutil import WIB
 from tests.ils.inlislite_schema import seed_inlislite
 from tests.ils.slims_seed import seed_slims
+from tests.server_process import ServerProcess
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,33 @@ def ils_server(kind: str, url: str, folder: Path, staff_uid: int = 7) -> Server:
     assert server.ils is not None
     server.ils.pull()
     return server
+
+
+@contextmanager
+def served_ils(
+    folder: Path, kind: str, url: str, background: bool = True
+) -> Iterator[ServerProcess]:
+    """``kiosk-server serve`` in a process of its own with ``url`` as its ILS, migrated,
+    pulled once and with kiosk ``kiosk-a`` (its token in ``tokens``); with
+    ``background = false`` it leaves the queue to ``ils drain``."""
+    config = folder / "server.toml"
+    config.write_text(
+        f'[server]\n[server.ils]\nkind = "{kind}"\nbackground = {str(background).lower()}\n',
+        encoding="utf-8",
+    )
+    os.environ["KIOSK_SERVER_CONFIG"] = str(config)
+    os.environ["KIOSK_ILS_URL"] = url
+    proc = ServerProcess(folder / "srv")
+    try:
+        proc.cli("migrate")
+        proc.cli("ils", "pull")
+        proc.tokens["kiosk-a"] = proc.cli("add-kiosk", "kiosk-a").stdout.strip().splitlines()[-1]
+        proc.start()
+        yield proc
+    finally:
+        proc.stop()
+        os.environ.pop("KIOSK_SERVER_CONFIG", None)
+        os.environ.pop("KIOSK_ILS_URL", None)
 
 
 def away_url(url: str) -> str:

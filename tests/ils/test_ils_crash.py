@@ -22,7 +22,7 @@ import requests
 from sqlalchemy.engine import Engine
 
 from server.timeutil import WIB
-from tests.ils.rig import KINDS, SeededIls, count
+from tests.ils.rig import KINDS, SeededIls, count, served_ils
 from tests.server.helpers import tx
 from tests.server_process import ROOT, ServerProcess
 
@@ -38,25 +38,9 @@ def ils_kind(request: pytest.FixtureRequest) -> str:
 def server(
     tmp_path: Path, mariadb_url: str, ils_kind: str, ils_db: Engine
 ) -> Iterator[ServerProcess]:
-    config = tmp_path / "server.toml"
     # the running server leaves the queue to the rig and `ils drain`
-    config.write_text(
-        f'[server]\n[server.ils]\nkind = "{ils_kind}"\nbackground = false\n',
-        encoding="utf-8",
-    )
-    os.environ["KIOSK_SERVER_CONFIG"] = str(config)
-    os.environ["KIOSK_ILS_URL"] = mariadb_url
-    proc = ServerProcess(tmp_path / "srv")
-    try:
-        proc.cli("migrate")
-        proc.cli("ils", "pull")
-        proc.tokens["kiosk-a"] = proc.cli("add-kiosk", "kiosk-a").stdout.strip().splitlines()[-1]
-        proc.start()
+    with served_ils(tmp_path, ils_kind, mariadb_url, background=False) as proc:
         yield proc
-    finally:
-        proc.stop()
-        os.environ.pop("KIOSK_SERVER_CONFIG", None)
-        os.environ.pop("KIOSK_ILS_URL", None)
 
 
 def _post(server: ServerProcess, *txns: dict) -> list[dict]:

@@ -19,9 +19,9 @@ from server.admin import add_kiosk
 from server.app import create_app
 from server.service import Server
 from server.settings import IlsSettings, Settings
+from tests.ils.rig import served_ils
 from tests.ils.slims_seed import seed_slims
 from tests.server.helpers import post, tx
-from tests.server_process import ServerProcess
 
 pytestmark = pytest.mark.mariadb
 
@@ -123,16 +123,8 @@ def _children(pid: int) -> list[int]:
 def test_served_server_writes_back_from_a_child_it_ends_on_shutdown(
     slims: Engine, mariadb_url: str, tmp_path: Path
 ) -> None:
-    config = tmp_path / "server.toml"
-    config.write_text('[server]\n[server.ils]\nkind = "slims"\n', encoding="utf-8")
-    os.environ["KIOSK_SERVER_CONFIG"] = str(config)
-    os.environ["KIOSK_ILS_URL"] = mariadb_url
-    proc = ServerProcess(tmp_path / "srv")
-    try:
-        proc.cli("migrate")
-        proc.cli("ils", "pull")
-        token = proc.cli("add-kiosk", "kiosk-a").stdout.strip().splitlines()[-1]
-        proc.start()
+    with served_ils(tmp_path, "slims", mariadb_url) as proc:
+        token = proc.tokens["kiosk-a"]
         assert proc.proc is not None
         out = tx("checkout", card="M0001", item="B00001")
         r = requests.post(
@@ -151,7 +143,3 @@ def test_served_server_writes_back_from_a_child_it_ends_on_shutdown(
         while Path(f"/proc/{writers[0]}").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not Path(f"/proc/{writers[0]}").exists(), "the writer outlived the server"
-    finally:
-        proc.stop()
-        os.environ.pop("KIOSK_SERVER_CONFIG", None)
-        os.environ.pop("KIOSK_ILS_URL", None)
