@@ -96,6 +96,10 @@ class Answer:
     answered: bool
     reachable: bool = False
     detail: str = ""
+    version: str = ""
+    """The ILS database server's version, when it answered."""
+    error: str = ""
+    """The kind of failure (a driver's exception name), when it did not."""
 
 
 class HealthProbe:
@@ -125,7 +129,14 @@ class HealthProbe:
         result = found[0] if found else None
         if result is None:
             return Answer(answered=True, reachable=False, detail="health check failed")
-        return Answer(answered=True, reachable=bool(result.reachable), detail=str(result.detail))
+        extra = getattr(result, "extra", {}) or {}
+        return Answer(
+            answered=True,
+            reachable=bool(result.reachable),
+            detail=str(result.detail),
+            version=str(extra.get("version", "")),
+            error=str(extra.get("error", "")),
+        )
 
     @staticmethod
     def _probe(health: Callable[[], Any], done: threading.Event, box: list[Any]) -> None:

@@ -94,8 +94,11 @@ class IlsDatabase:
             with self.engine.connect() as conn:
                 version = conn.execute(text("SELECT VERSION()")).scalar_one()
         except SQLAlchemyError as exc:
-            return Health(False, f"{self.LABEL} database does not answer: {exc.__class__.__name__}")
-        return Health(True, f"{self.LABEL} database answers ({version})")
+            error = exc.__class__.__name__
+            return Health(
+                False, f"{self.LABEL} database does not answer: {error}", {"error": error}
+            )
+        return Health(True, f"{self.LABEL} database answers ({version})", {"version": version})
 
     # -- deletion sweep -----------------------------------------------------
 
