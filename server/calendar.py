@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import ClosedDay, LoanPolicy
-from server.timeutil import WIB, as_utc, local_date
+from server.timeutil import end_of_local_day, local_date
 
 SUNDAY = 6
 
@@ -76,4 +76,4 @@ class LibraryCalendar:
     def due_at(self, issued_at: datetime, loan_days: int) -> datetime:
         """End of the WIB day ``loan_days`` after issue, moved off closed days (UTC)."""
         day = self.next_open_day(local_date(issued_at) + timedelta(days=loan_days))
-        return as_utc(datetime.combine(day, time(23, 59, 59), tzinfo=WIB))
+        return end_of_local_day(day)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -29,6 +29,22 @@ def as_naive_utc(value: datetime | None) -> datetime | None:
 def local_date(value: datetime) -> date:
     """The calendar day in Probolinggo (WIB) at instant ``value``."""
     return as_utc(value).astimezone(WIB).date()
+
+
+def naive_local(value: datetime) -> datetime:
+    """Instant ``value`` as the library's own systems (SLiMS, INLISLite) store times:
+    naive local time (WIB), whole seconds."""
+    return as_utc(value).astimezone(WIB).replace(tzinfo=None, microsecond=0)
+
+
+def from_naive_local(value: datetime) -> datetime:
+    """A naive local (WIB) time, as those systems store it, as an aware UTC instant."""
+    return value.replace(tzinfo=WIB).astimezone(UTC)
+
+
+def end_of_local_day(day: date) -> datetime:
+    """The last second of ``day`` in WIB (when a loan due that day falls due), in UTC."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=WIB).astimezone(UTC)
 
 
 def order_key(at: datetime, kiosk: str, seq: int) -> str:

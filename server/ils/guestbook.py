@@ -19,12 +19,7 @@ from sqlalchemy import select
 from server.db import Database
 from server.models import GroupVisit, Patron, Visit
 from server.statements import chunks
-from server.timeutil import WIB, as_utc
-
-
-def local_time(value: datetime) -> datetime:
-    """An aware instant as the ILS stores it: naive local time (WIB), whole seconds."""
-    return as_utc(value).astimezone(WIB).replace(tzinfo=None, microsecond=0)
+from server.timeutil import naive_local
 
 
 @dataclass(frozen=True)
@@ -77,7 +72,7 @@ def load_visits(db: Database, ids: Sequence[str]) -> list[GuestVisit]:
                     GuestVisit(
                         id=v.id,
                         kiosk=v.kiosk,
-                        at=local_time(v.at),
+                        at=naive_local(v.at),
                         card=v.card,
                         name=(patron_name if v.card else v.name) or v.card or "",
                         gender=v.gender,
@@ -101,7 +96,7 @@ def load_groups(db: Database, ids: Sequence[str]) -> list[GuestGroup]:
                     GuestGroup(
                         id=g.id,
                         kiosk=g.kiosk,
-                        at=local_time(g.at),
+                        at=naive_local(g.at),
                         leader=g.leader,
                         phone=g.phone,
                         institution=g.institution,

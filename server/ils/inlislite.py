@@ -42,7 +42,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select, text
@@ -65,7 +65,13 @@ from server.ils.mirror import (
 )
 from server.models import Item, Loan, Patron
 from server.statements import chunks
-from server.timeutil import WIB, as_utc, local_date
+from server.timeutil import (
+    end_of_local_day,
+    from_naive_local,
+    local_date,
+    naive_local,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -89,15 +95,6 @@ _TENOR_DAYS = {"hari": 1, "minggu": 7, "bulan": 30, "tahun": 365}
 
 def category(jenis_anggota_id: int | None) -> str:
     return f"inlis-ja{jenis_anggota_id or 0}"
-
-
-def _local(value: datetime) -> datetime:
-    """An aware instant as INLISLite stores it: naive local time (WIB)."""
-    return as_utc(value).astimezone(WIB).replace(tzinfo=None, microsecond=0)
-
-
-def _from_local(value: datetime) -> datetime:
-    return value.replace(tzinfo=WIB).astimezone(UTC)
 
 
 def _desk_key(loan_item_id: int) -> str:
@@ -273,14 +270,14 @@ class InlisliteConnector(IlsDatabase):
             base = {"kiosk": KIOSK, "offline": True, "item": r.NomorBarcode,
                     "card": str(r.MemberNo)}  # fmt: skip
             seq = int(r.ID) * 100
-            issued = _from_local(r.LoanDate)
+            issued = from_naive_local(r.LoanDate)
             returned = r.LoanStatus == "Return" and r.ActualReturn is not None
             # INLISLite keeps whole seconds: a return in the loan's own second must
             # still come after the checkout, whose server time has the fraction
             after = issued + timedelta(seconds=1)
             checkin = TransactionIn(
                 id=f"inlis-{r.ID}-in", seq=seq + 99, kind=Kind.CHECKIN,
-                at=max(_from_local(r.ActualReturn), after) if returned else after, **base,
+                at=max(from_naive_local(r.ActualReturn), after) if returned else after, **base,
             )  # fmt: skip
             if r.pustaka_txn:
                 if r.pustaka_txn in open_here and returned:
@@ -293,7 +290,7 @@ class InlisliteConnector(IlsDatabase):
                     seq=seq,
                     kind=Kind.CHECKOUT,
                     at=issued,
-                    due_at=_from_local(datetime.combine(due.date(), time(23, 59, 59))),
+                    due_at=end_of_local_day(due.date()),
                     **base,
                 )  # fmt: skip
             )
@@ -470,7 +467,7 @@ class InlisliteConnector(IlsDatabase):
 
     @staticmethod
     def _now() -> datetime:
-        return datetime.now(WIB).replace(tzinfo=None, microsecond=0)
+        return naive_local(utcnow())
 
     def _new_loan_id(self, ils: Connection, day: datetime) -> str:
         """The next loan number of ``day``, as INLISLite's ``generateNewID`` makes it:
@@ -487,7 +484,7 @@ class InlisliteConnector(IlsDatabase):
         self, ils: Connection, key: str, coll_id: int, member: int, issued: datetime,
         due: datetime,
     ) -> Any:  # fmt: skip
-        stamp = _local(issued)
+        stamp = naive_local(issued)
         loan_id = self._new_loan_id(ils, stamp)
         ils.execute(
             text(
@@ -503,7 +500,7 @@ class InlisliteConnector(IlsDatabase):
                 "LoanDate, DueDate, LoanStatus, LateDays, CreateBy, CreateDate, UpdateDate, "
                 "pustaka_txn) VALUES (:loan, :c, :m, :at, :due, 'Loan', 0, :uid, :at, :at, :k)"
             ),
-            {"loan": loan_id, "c": coll_id, "m": member, "at": stamp, "due": _local(due),
+            {"loan": loan_id, "c": coll_id, "m": member, "at": stamp, "due": naive_local(due),
              "uid": self.uid, "k": key},
         )  # fmt: skip
         return ils.execute(
@@ -528,7 +525,7 @@ class InlisliteConnector(IlsDatabase):
                 "UPDATE collectionloanitems SET pustaka_txn = :k, LoanDate = :at, "
                 "DueDate = :due, UpdateDate = :now WHERE ID = :id"
             ),
-            {"k": key, "at": _local(issued), "due": _local(due), "now": self._now(),
+            {"k": key, "at": naive_local(issued), "due": naive_local(due), "now": self._now(),
              "id": row.ID},
         )  # fmt: skip
         return ils.execute(
@@ -557,24 +554,24 @@ class InlisliteConnector(IlsDatabase):
             return 0
         now = self._now()
         if returned is None:
-            if row.DueDate != _local(due):  # renewed at a kiosk
+            if row.DueDate != naive_local(due):  # renewed at a kiosk
                 ils.execute(
                     text(
                         "UPDATE collectionloanitems SET DueDate = :d, UpdateDate = :now "
                         "WHERE ID = :id"
                     ),
-                    {"d": _local(due), "now": now, "id": row.ID},
+                    {"d": naive_local(due), "now": now, "id": row.ID},
                 )
                 return 1
             return 0
-        back = _local(returned)
+        back = naive_local(returned)
         late = self._late_days(ils, local_date(due), back.date())
         ils.execute(
             text(
                 "UPDATE collectionloanitems SET ActualReturn = :r, LoanStatus = 'Return', "
                 "LateDays = :late, DueDate = :d, UpdateDate = :now WHERE ID = :id"
             ),
-            {"r": back, "late": late, "d": _local(due), "now": now, "id": row.ID},
+            {"r": back, "late": late, "d": naive_local(due), "now": now, "id": row.ID},
         )
         if late == 0:
             return 1

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from time import monotonic
 from typing import Any
 
@@ -50,7 +50,13 @@ from server.ils.mirror import (
 )
 from server.models import Item, Loan, Patron
 from server.statements import chunks
-from server.timeutil import WIB, as_utc, local_date
+from server.timeutil import (
+    end_of_local_day,
+    from_naive_local,
+    local_date,
+    naive_local,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,19 +76,6 @@ def category(member_type_id: int | None) -> str:
 
 def item_type(coll_type_id: int | None) -> str:
     return f"slims-ct{coll_type_id or 0}"
-
-
-def _local(value: datetime) -> datetime:
-    """An aware instant as SLiMS stores it: naive local time (WIB)."""
-    return as_utc(value).astimezone(WIB).replace(tzinfo=None)
-
-
-def _from_local(value: datetime) -> datetime:
-    return value.replace(tzinfo=WIB).astimezone(UTC)
-
-
-def _end_of(day: date) -> datetime:
-    return datetime.combine(day, time(23, 59, 59), tzinfo=WIB).astimezone(UTC)
 
 
 _LOANS_OF_ITEMS = text("SELECT * FROM loan WHERE item_code IN :items ORDER BY loan_id").bindparams(
@@ -356,8 +349,8 @@ class SlimsConnector(IlsDatabase):
         for r in loans:
             if not r.item_code or not r.member_id:
                 continue
-            issued = _from_local(r.input_date or datetime.combine(r.loan_date, time(8)))
-            changed = _from_local(r.last_update) if r.last_update else issued
+            issued = from_naive_local(r.input_date or datetime.combine(r.loan_date, time(8)))
+            changed = from_naive_local(r.last_update) if r.last_update else issued
             base = {"kiosk": KIOSK, "offline": True, "item": r.item_code, "card": r.member_id}
             seq = int(r.loan_id) * 100
             if r.pustaka_txn:
@@ -374,7 +367,7 @@ class SlimsConnector(IlsDatabase):
                     seq=seq,
                     kind=Kind.CHECKOUT,
                     at=issued,
-                    due_at=_end_of(r.due_date),
+                    due_at=end_of_local_day(r.due_date),
                     **base,
                 )  # fmt: skip
             )
@@ -391,7 +384,7 @@ class SlimsConnector(IlsDatabase):
     ) -> TransactionIn:
         returned = changed
         if r.return_date is not None and local_date(changed) != r.return_date:
-            returned = _end_of(r.return_date) - timedelta(hours=6)
+            returned = end_of_local_day(r.return_date) - timedelta(hours=6)
         return TransactionIn(
             id=f"slims-{r.loan_id}-in", seq=seq + 99, kind=Kind.CHECKIN,
             at=max(returned, issued), **base,
@@ -401,7 +394,7 @@ class SlimsConnector(IlsDatabase):
     def _renewal(r: Any, base: dict[str, Any], seq: int, at: datetime) -> TransactionIn:
         return TransactionIn(
             id=f"slims-{r.loan_id}-r{r.renewed}", seq=seq + min(int(r.renewed), 98),
-            kind=Kind.RENEW, at=at, due_at=_end_of(r.due_date), **base,
+            kind=Kind.RENEW, at=at, due_at=end_of_local_day(r.due_date), **base,
         )  # fmt: skip
 
     # -- write-back ---------------------------------------------------------
@@ -547,15 +540,15 @@ class SlimsConnector(IlsDatabase):
     def _rekey(self, ils: Connection, steps: list[_Step]) -> None:
         """Give each step's stale row its loan's key, dates and renewals, and read
         the rows again for :meth:`_sync`."""
-        now = datetime.now(WIB).replace(tzinfo=None, microsecond=0)
+        now = naive_local(utcnow())
         ils.execute(
             text(
                 "UPDATE loan SET pustaka_txn = :key, loan_date = :ld, due_date = :dd, "
                 "renewed = :n, input_date = :at, last_update = :now, uid = :uid "
                 "WHERE loan_id = :id"
             ),
-            [{"key": s.key, "ld": _local(s.issued).date(), "dd": local_date(s.due),
-              "n": s.renewals, "at": _local(s.issued), "now": now, "uid": self.uid,
+            [{"key": s.key, "ld": naive_local(s.issued).date(), "dd": local_date(s.due),
+              "n": s.renewals, "at": naive_local(s.issued), "now": now, "uid": self.uid,
               "id": s.row.loan_id} for s in steps],
         )  # fmt: skip
         found = {
@@ -568,7 +561,7 @@ class SlimsConnector(IlsDatabase):
     def _close_stale(ils: Connection, rows: list[Any]) -> None:
         """Return the rows of checkouts the server no longer counts as loans: today,
         without a fine (by the server's log the item was not out on them)."""
-        now = datetime.now(WIB).replace(tzinfo=None, microsecond=0)
+        now = naive_local(utcnow())
         ils.execute(
             text(
                 "UPDATE loan SET is_return = 1, return_date = :r, last_update = :now "
@@ -611,7 +604,7 @@ class SlimsConnector(IlsDatabase):
         return _Rules(members, colls, fines, rules)
 
     def _loan_values(self, s: _Step, rules: _Rules) -> dict[str, Any]:
-        stamp = _local(s.issued)
+        stamp = naive_local(s.issued)
         return {"item": s.item, "card": s.card, "ld": stamp.date(), "dd": local_date(s.due),
                 "rid": rules.of(s.card, s.item)[0], "at": stamp, "uid": self.uid,
                 "key": s.key}  # fmt: skip
@@ -620,7 +613,7 @@ class SlimsConnector(IlsDatabase):
         """Bring one SLiMS loan row to the server's state; returns rows written."""
         row = s.row
         written = 0
-        now = datetime.now(WIB).replace(tzinfo=None, microsecond=0)
+        now = naive_local(utcnow())
         if s.returned is None and not row.is_return:
             if s.renewals != row.renewed and s.renewals > row.renewed:
                 ils.execute(
